@@ -1,0 +1,4 @@
+#ifndef RECTGRAD_COPENBLAS_SHIM_H
+#define RECTGRAD_COPENBLAS_SHIM_H
+#include <cblas.h>
+#endif

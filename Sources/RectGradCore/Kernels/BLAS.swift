@@ -1,0 +1,43 @@
+import COpenBLAS
+
+/// Thin wrappers over OpenBLAS single-precision routines (row-major).
+public enum BLAS {
+    /// `C = alpha · op(A) · op(B) + beta · C` with row-major matrices.
+    ///
+    /// `op(A)` is `M×K`, `op(B)` is `K×N`, `C` is `M×N`; `lda`, `ldb`, `ldc` are the row strides
+    /// of the stored matrices.
+    @inlinable
+    public static func sgemm(
+        transposeA: Bool, transposeB: Bool,
+        m: Int, n: Int, k: Int,
+        alpha: Float = 1,
+        a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0,
+        c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        guard m > 0, n > 0 else { return }
+        guard k > 0 else {
+            // An empty inner dimension leaves beta · C.
+            for row in 0..<m { for column in 0..<n { c[row * ldc + column] *= beta } }
+            return
+        }
+        cblas_sgemm(
+            CblasRowMajor,
+            transposeA ? CblasTrans : CblasNoTrans,
+            transposeB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k),
+            alpha, a, Int32(lda), b, Int32(ldb),
+            beta, c, Int32(ldc)
+        )
+    }
+
+    /// The number of threads OpenBLAS uses.
+    public static var threadCount: Int { Int(openblas_get_num_threads()) }
+
+    /// The name of the CPU kernel OpenBLAS selected (for example "Cooperlake").
+    public static var coreName: String {
+        guard let name = openblas_get_corename() else { return "unknown" }
+        return String(cString: name)
+    }
+}

@@ -1,0 +1,48 @@
+/// Per-channel affine maps `y[n, c, …] = x[n, c, …] · scale[c] + shift[c]` (batch norm at inference).
+public enum ChannelAffine {
+    /// Applies the map to a tensor whose second dimension is the channel.
+    public static func forward(_ input: Tensor, scale: Tensor, shift: Tensor) throws(TensorError) -> Tensor {
+        guard input.rank >= 2 else { throw .shapeMismatch(operation: "channelAffine", expected: [-1, -1], actual: input.shape) }
+        let channels = input.shape[1]
+        guard scale.shape == [channels] else { throw .shapeMismatch(operation: "channelAffine scale", expected: [channels], actual: scale.shape) }
+        guard shift.shape == [channels] else { throw .shapeMismatch(operation: "channelAffine shift", expected: [channels], actual: shift.shape) }
+        let plane = input.shape.dropFirst(2).reduce(1, *)
+        var output = input.scalars
+        output.withUnsafeMutableBufferPointer { y in
+            for n in 0..<input.shape[0] {
+                for c in 0..<channels {
+                    let base = (n * channels + c) * plane
+                    let a = scale.scalars[c], b = shift.scalars[c]
+                    for i in 0..<plane { y[base + i] = y[base + i] * a + b }
+                }
+            }
+        }
+        return Tensor(uncheckedShape: input.shape, scalars: output)
+    }
+
+    /// The gradient with respect to the input: the output gradient times `scale[c]`.
+    public static func backward(outputGradient: Tensor, scale: Tensor) throws(TensorError) -> Tensor {
+        try forward(outputGradient, scale: scale, shift: Tensor.zeros(scale.shape))
+    }
+
+    /// Folds batch-norm statistics into `(scale, shift)`:
+    /// `scale = γ / √(var + ε)`, `shift = β − mean · scale`.
+    public static func foldBatchNorm(weight: Tensor, bias: Tensor, runningMean: Tensor, runningVariance: Tensor, epsilon: Float) throws(TensorError) -> (scale: Tensor, shift: Tensor) {
+        let channels = weight.count
+        for (name, t) in [("bias", bias), ("running_mean", runningMean), ("running_var", runningVariance)] where t.shape != [channels] {
+            throw .shapeMismatch(operation: "batchNorm \(name)", expected: [channels], actual: t.shape)
+        }
+        guard runningVariance.scalars.allSatisfy({ $0 + epsilon > 0 }) else {
+            throw .invalidArgument(operation: "batchNorm", reason: "running_var + eps must be positive")
+        }
+        var scale = [Float](repeating: 0, count: channels)
+        var shift = [Float](repeating: 0, count: channels)
+        for c in 0..<channels {
+            // Double precision keeps the fold as close as possible to PyTorch's float32 evaluation.
+            let s = Double(weight.scalars[c]) / (Double(runningVariance.scalars[c]) + Double(epsilon)).squareRoot()
+            scale[c] = Float(s)
+            shift[c] = Float(Double(bias.scalars[c]) - Double(runningMean.scalars[c]) * s)
+        }
+        return (Tensor(uncheckedShape: [channels], scalars: scale), Tensor(uncheckedShape: [channels], scalars: shift))
+    }
+}

@@ -1,0 +1,248 @@
+/// Geometry of a 2-D pooling window on NCHW tensors.
+public struct Pooling2DGeometry: Hashable, Sendable, CustomStringConvertible {
+    /// Window size.
+    public var kernel: Size2D
+    /// Step between windows.
+    public var stride: Size2D
+    /// Implicit padding on each side (padded positions never win a max and are excluded from PRR means).
+    public var padding: Size2D
+
+    /// Creates a pooling geometry; the stride defaults to the kernel size.
+    public init(kernel: Size2D, stride: Size2D? = nil, padding: Size2D = 0) {
+        self.kernel = kernel
+        self.stride = stride ?? kernel
+        self.padding = padding
+    }
+
+    public var description: String { "kernel \(kernel), stride \(stride), padding \(padding)" }
+
+    func outputSize(height: Int, width: Int, operation: String) throws(TensorError) -> Size2D {
+        guard kernel.height >= 1, kernel.width >= 1, stride.height >= 1, stride.width >= 1,
+              padding.height >= 0, padding.width >= 0,
+              2 * padding.height <= kernel.height, 2 * padding.width <= kernel.width else {
+            throw .invalidArgument(operation: operation, reason: "invalid geometry (\(self)); padding may be at most half the kernel")
+        }
+        let paddedHeight = height + 2 * padding.height, paddedWidth = width + 2 * padding.width
+        guard paddedHeight >= kernel.height, paddedWidth >= kernel.width else {
+            throw .invalidArgument(operation: operation, reason: "window \(kernel) does not fit input \(height)×\(width)")
+        }
+        return Size2D((paddedHeight - kernel.height) / stride.height + 1, (paddedWidth - kernel.width) / stride.width + 1)
+    }
+}
+
+/// The result of a max-pool forward pass: the pooled values and, for each output, the flat
+/// in-plane index (`h * W + w`) of the input that won the window.
+public struct MaxPoolResult: Sendable {
+    /// Pooled values, `[N, C, outH, outW]`.
+    public var output: Tensor
+    /// For each output element, the in-plane index of its winning input.
+    public var argmax: [Int32]
+}
+
+/// Max, average and adaptive-average pooling kernels.
+public enum Pooling2D {
+    private static func planeShape(_ shape: [Int], _ operation: String) throws(TensorError) -> (n: Int, c: Int, h: Int, w: Int) {
+        guard shape.count == 4 else { throw .shapeMismatch(operation: operation, expected: [-1, -1, -1, -1], actual: shape) }
+        return (shape[0], shape[1], shape[2], shape[3])
+    }
+
+    /// Max pooling. On ties the **first** maximal element in row-major window order wins
+    /// (TensorFlow's CPU kernel, oneDNN and PyTorch agree); padded positions never win.
+    /// NaN inputs propagate: a window containing NaN outputs NaN.
+    public static func maxPool(_ input: Tensor, geometry: Pooling2DGeometry) throws(TensorError) -> MaxPoolResult {
+        let (n, c, h, w) = try planeShape(input.shape, "maxPool2d")
+        let out = try geometry.outputSize(height: h, width: w, operation: "maxPool2d")
+        let outPlane = out.height * out.width
+        var output = [Float](repeating: 0, count: n * c * outPlane)
+        var argmax = [Int32](repeating: 0, count: n * c * outPlane)
+        input.withUnsafeBufferPointer { x in
+            guard let origin = x.baseAddress else { return }
+            for plane in 0..<(n * c) {
+                let source = origin + plane * h * w
+                for oy in 0..<out.height {
+                    let y0 = oy * geometry.stride.height - geometry.padding.height
+                    let yStart = max(y0, 0), yEnd = min(y0 + geometry.kernel.height, h)
+                    for ox in 0..<out.width {
+                        let x0 = ox * geometry.stride.width - geometry.padding.width
+                        let xStart = max(x0, 0), xEnd = min(x0 + geometry.kernel.width, w)
+                        var bestIndex = yStart * w + xStart
+                        var best = source[bestIndex]
+                        if !best.isNaN {
+                            search: for iy in yStart..<yEnd {
+                                for ix in xStart..<xEnd {
+                                    let value = source[iy * w + ix]
+                                    if value.isNaN { best = value; bestIndex = iy * w + ix; break search }
+                                    if value > best { best = value; bestIndex = iy * w + ix }
+                                }
+                            }
+                        }
+                        let o = plane * outPlane + oy * out.width + ox
+                        output[o] = best
+                        argmax[o] = Int32(bestIndex)
+                    }
+                }
+            }
+        }
+        return MaxPoolResult(output: Tensor(uncheckedShape: [n, c, out.height, out.width], scalars: output), argmax: argmax)
+    }
+
+    /// Routes each output gradient to the input recorded in `argmax` (overlapping windows add up).
+    public static func maxPoolBackward(outputGradient: Tensor, argmax: [Int32], inputShape: [Int]) throws(TensorError) -> Tensor {
+        let (n, c, h, w) = try planeShape(inputShape, "maxPool2d backward")
+        let outPlane = outputGradient.count / max(n * c, 1)
+        guard argmax.count == outputGradient.count, outputGradient.shape.first == n else {
+            throw .shapeMismatch(operation: "maxPool2d backward", expected: [n, c, -1, -1], actual: outputGradient.shape)
+        }
+        var result = [Float](repeating: 0, count: n * c * h * w)
+        outputGradient.withUnsafeBufferPointer { dy in
+            result.withUnsafeMutableBufferPointer { dx in
+                for plane in 0..<(n * c) {
+                    let base = plane * h * w
+                    for o in 0..<outPlane {
+                        let index = plane * outPlane + o
+                        dx[base + Int(argmax[index])] += dy[index]
+                    }
+                }
+            }
+        }
+        return Tensor(uncheckedShape: inputShape, scalars: result)
+    }
+
+    /// The proportional redistribution rule (PRR) at a max-pool layer: each window's gradient `R`
+    /// is spread over its `k` valid inputs as `x_i · (R / m) / k` with `m = mean(x_i) + 1e-10`.
+    public static func proportionalRedistribution(outputGradient: Tensor, input: Tensor, geometry: Pooling2DGeometry) throws(TensorError) -> Tensor {
+        let (n, c, h, w) = try planeShape(input.shape, "maxPool2d PRR")
+        let out = try geometry.outputSize(height: h, width: w, operation: "maxPool2d PRR")
+        guard outputGradient.shape == [n, c, out.height, out.width] else {
+            throw .shapeMismatch(operation: "maxPool2d PRR", expected: [n, c, out.height, out.width], actual: outputGradient.shape)
+        }
+        var result = [Float](repeating: 0, count: input.count)
+        input.withUnsafeBufferPointer { x in
+            outputGradient.withUnsafeBufferPointer { dy in
+                result.withUnsafeMutableBufferPointer { dx in
+                    for plane in 0..<(n * c) {
+                        let base = plane * h * w
+                        for oy in 0..<out.height {
+                            let y0 = oy * geometry.stride.height - geometry.padding.height
+                            let yStart = max(y0, 0), yEnd = min(y0 + geometry.kernel.height, h)
+                            for ox in 0..<out.width {
+                                let x0 = ox * geometry.stride.width - geometry.padding.width
+                                let xStart = max(x0, 0), xEnd = min(x0 + geometry.kernel.width, w)
+                                let k = Float((yEnd - yStart) * (xEnd - xStart))
+                                var total: Float = 0
+                                for iy in yStart..<yEnd { for ix in xStart..<xEnd { total += x[base + iy * w + ix] } }
+                                let mean = total / k + 1e-10
+                                let upstream = dy[(plane * out.height + oy) * out.width + ox]
+                                let factor = upstream / mean / k
+                                for iy in yStart..<yEnd {
+                                    for ix in xStart..<xEnd { dx[base + iy * w + ix] += x[base + iy * w + ix] * factor }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return Tensor(uncheckedShape: input.shape, scalars: result)
+    }
+
+    /// Average pooling; `countIncludesPadding` divides by the full window like PyTorch's default.
+    public static func averagePool(_ input: Tensor, geometry: Pooling2DGeometry, countIncludesPadding: Bool = true) throws(TensorError) -> Tensor {
+        let (n, c, h, w) = try planeShape(input.shape, "avgPool2d")
+        let out = try geometry.outputSize(height: h, width: w, operation: "avgPool2d")
+        return windowedAverage(input, n: n, c: c, h: h, w: w, outHeight: out.height, outWidth: out.width) { oy, ox in
+            averageWindow(geometry, oy: oy, ox: ox, h: h, w: w, countIncludesPadding: countIncludesPadding)
+        }
+    }
+
+    /// The gradient of ``averagePool(_:geometry:countIncludesPadding:)`` with respect to its input.
+    public static func averagePoolBackward(outputGradient: Tensor, inputShape: [Int], geometry: Pooling2DGeometry, countIncludesPadding: Bool = true) throws(TensorError) -> Tensor {
+        let (n, c, h, w) = try planeShape(inputShape, "avgPool2d backward")
+        let out = try geometry.outputSize(height: h, width: w, operation: "avgPool2d backward")
+        guard outputGradient.shape == [n, c, out.height, out.width] else {
+            throw .shapeMismatch(operation: "avgPool2d backward", expected: [n, c, out.height, out.width], actual: outputGradient.shape)
+        }
+        return windowedAverageBackward(outputGradient, n: n, c: c, h: h, w: w, outHeight: out.height, outWidth: out.width) { oy, ox in
+            averageWindow(geometry, oy: oy, ox: ox, h: h, w: w, countIncludesPadding: countIncludesPadding)
+        }
+    }
+
+    /// Adaptive average pooling to `outputSize` with PyTorch's bins
+    /// (`start = ⌊i·H/out⌋`, `end = ⌈(i+1)·H/out⌉`). `outputSize` 1×1 is global average pooling.
+    public static func adaptiveAveragePool(_ input: Tensor, outputSize: Size2D) throws(TensorError) -> Tensor {
+        let (n, c, h, w) = try planeShape(input.shape, "adaptiveAvgPool2d")
+        guard outputSize.height >= 1, outputSize.width >= 1 else {
+            throw .invalidArgument(operation: "adaptiveAvgPool2d", reason: "output size \(outputSize) must be positive")
+        }
+        return windowedAverage(input, n: n, c: c, h: h, w: w, outHeight: outputSize.height, outWidth: outputSize.width) { oy, ox in
+            adaptiveWindow(oy: oy, ox: ox, h: h, w: w, out: outputSize)
+        }
+    }
+
+    /// The gradient of ``adaptiveAveragePool(_:outputSize:)`` with respect to its input.
+    public static func adaptiveAveragePoolBackward(outputGradient: Tensor, inputShape: [Int]) throws(TensorError) -> Tensor {
+        let (n, c, h, w) = try planeShape(inputShape, "adaptiveAvgPool2d backward")
+        guard outputGradient.rank == 4, outputGradient.shape[0] == n, outputGradient.shape[1] == c else {
+            throw .shapeMismatch(operation: "adaptiveAvgPool2d backward", expected: [n, c, -1, -1], actual: outputGradient.shape)
+        }
+        let out = Size2D(outputGradient.shape[2], outputGradient.shape[3])
+        return windowedAverageBackward(outputGradient, n: n, c: c, h: h, w: w, outHeight: out.height, outWidth: out.width) { oy, ox in
+            adaptiveWindow(oy: oy, ox: ox, h: h, w: w, out: out)
+        }
+    }
+
+    /// A window as half-open row and column ranges plus the divisor of its average.
+    typealias Window = (rows: Range<Int>, columns: Range<Int>, divisor: Float)
+
+    private static func averageWindow(_ g: Pooling2DGeometry, oy: Int, ox: Int, h: Int, w: Int, countIncludesPadding: Bool) -> Window {
+        let y0 = oy * g.stride.height - g.padding.height, x0 = ox * g.stride.width - g.padding.width
+        let y1 = min(y0 + g.kernel.height, h + g.padding.height), x1 = min(x0 + g.kernel.width, w + g.padding.width)
+        let fullCount = (y1 - y0) * (x1 - x0)
+        let rows = max(y0, 0)..<min(y1, h), columns = max(x0, 0)..<min(x1, w)
+        let divisor = countIncludesPadding ? fullCount : rows.count * columns.count
+        return (rows, columns, Float(max(divisor, 1)))
+    }
+
+    private static func adaptiveWindow(oy: Int, ox: Int, h: Int, w: Int, out: Size2D) -> Window {
+        let rows = (oy * h / out.height)..<(((oy + 1) * h + out.height - 1) / out.height)
+        let columns = (ox * w / out.width)..<(((ox + 1) * w + out.width - 1) / out.width)
+        return (rows, columns, Float(max(rows.count * columns.count, 1)))
+    }
+
+    private static func windowedAverage(_ input: Tensor, n: Int, c: Int, h: Int, w: Int, outHeight: Int, outWidth: Int, window: (Int, Int) -> Window) -> Tensor {
+        var output = [Float](repeating: 0, count: n * c * outHeight * outWidth)
+        input.withUnsafeBufferPointer { x in
+            for plane in 0..<(n * c) {
+                let base = plane * h * w
+                for oy in 0..<outHeight {
+                    for ox in 0..<outWidth {
+                        let win = window(oy, ox)
+                        var total: Float = 0
+                        for iy in win.rows { for ix in win.columns { total += x[base + iy * w + ix] } }
+                        output[(plane * outHeight + oy) * outWidth + ox] = total / win.divisor
+                    }
+                }
+            }
+        }
+        return Tensor(uncheckedShape: [n, c, outHeight, outWidth], scalars: output)
+    }
+
+    private static func windowedAverageBackward(_ dy: Tensor, n: Int, c: Int, h: Int, w: Int, outHeight: Int, outWidth: Int, window: (Int, Int) -> Window) -> Tensor {
+        var result = [Float](repeating: 0, count: n * c * h * w)
+        dy.withUnsafeBufferPointer { g in
+            result.withUnsafeMutableBufferPointer { dx in
+                for plane in 0..<(n * c) {
+                    let base = plane * h * w
+                    for oy in 0..<outHeight {
+                        for ox in 0..<outWidth {
+                            let win = window(oy, ox)
+                            let share = g[(plane * outHeight + oy) * outWidth + ox] / win.divisor
+                            for iy in win.rows { for ix in win.columns { dx[base + iy * w + ix] += share } }
+                        }
+                    }
+                }
+            }
+        }
+        return Tensor(uncheckedShape: [n, c, h, w], scalars: result)
+    }
+}

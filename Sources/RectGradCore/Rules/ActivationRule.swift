@@ -1,0 +1,97 @@
+/// Where an activation sits in a recorded forward pass.
+public struct ActivationSite: Hashable, Sendable, CustomStringConvertible {
+    /// The tape node that recorded the activation.
+    public var nodeID: Int
+    /// The position among the tape's activations (0 = first activation recorded).
+    public var ordinal: Int
+    /// The layer name given when recording (empty when none was given).
+    public var name: String
+    /// ReLU or ReLU6.
+    public var kind: ActivationKind
+
+    /// Creates a site description.
+    public init(nodeID: Int, ordinal: Int, name: String, kind: ActivationKind) {
+        self.nodeID = nodeID
+        self.ordinal = ordinal
+        self.name = name
+        self.kind = kind
+    }
+
+    public var description: String { "\(kind) #\(ordinal)\(name.isEmpty ? "" : " '\(name)'") (node \(nodeID))" }
+}
+
+/// What an activation backward rule receives: pre-activation `z`, output `a`, and the gradient
+/// `R = dS/da` as already modified downstream. All three share the shape `[N, …]`.
+public struct ActivationBackwardInput: Sendable {
+    /// The pre-activation `z`.
+    public var preActivation: Tensor
+    /// The activation output `a`.
+    public var output: Tensor
+    /// The upstream gradient `R` at the output (summed over all consumers).
+    public var upstream: Tensor
+    /// Which activation this is.
+    public var site: ActivationSite
+
+    /// Creates an input; the three tensors must share a shape.
+    public init(preActivation: Tensor, output: Tensor, upstream: Tensor, site: ActivationSite) {
+        self.preActivation = preActivation
+        self.output = output
+        self.upstream = upstream
+        self.site = site
+    }
+
+    /// Number of examples (the leading dimension).
+    public var exampleCount: Int { preActivation.shape.first ?? 1 }
+    /// Number of units per example (C×H×W for a convolution map, features for a dense layer).
+    public var unitsPerExample: Int { preActivation.count / Swift.max(exampleCount, 1) }
+}
+
+/// A backward rule for activation layers: maps `(z, a, R)` to the gradient handed to `z`.
+///
+/// The rule **replaces** the activation's whole backward. Rules are values passed to
+/// ``Tape/backward(from:seed:withRespectTo:rules:)``; the same recorded forward pass can be run
+/// backward under any number of rules.
+public protocol ActivationRule: Sendable, CustomStringConvertible {
+    /// The gradient passed to the pre-activation `z`, with the shape of `input.preActivation`.
+    func backward(_ input: ActivationBackwardInput) throws -> Tensor
+}
+
+/// Errors raised by backward rules.
+public enum RuleError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// A parameter is outside its range, e.g. a percentile outside [0, 100].
+    case invalidParameter(rule: String, reason: String)
+    /// DeepLIFT has no reference values for this activation.
+    case missingReference(site: String)
+    /// The reference values do not have the shape of the activation.
+    case referenceShapeMismatch(site: String, expected: [Int], actual: [Int])
+    /// A rule returned a gradient of the wrong shape.
+    case gradientShapeMismatch(rule: String, expected: [Int], actual: [Int])
+
+    public var description: String {
+        switch self {
+        case .invalidParameter(let rule, let reason): return "\(rule): \(reason)"
+        case .missingReference(let site): return "DeepLIFT: no reference values recorded for \(site)"
+        case .referenceShapeMismatch(let site, let expected, let actual):
+            return "DeepLIFT: reference for \(site) has shape \(actual), expected \(expected) or batch 1"
+        case .gradientShapeMismatch(let rule, let expected, let actual):
+            return "\(rule) returned a gradient of shape \(actual), expected \(expected)"
+        }
+    }
+}
+
+extension ActivationBackwardInput {
+    /// Applies `gate(z, a, R)` element-wise and returns the gradient for `z`.
+    @inlinable
+    public func elementwise(_ gate: (Float, Float, Float) -> Float) -> Tensor {
+        var result = [Float](repeating: 0, count: preActivation.count)
+        preActivation.withUnsafeBufferPointer { z in
+            output.withUnsafeBufferPointer { a in
+                upstream.withUnsafeBufferPointer { r in
+                    for i in 0..<z.count { result[i] = gate(z[i], a[i], r[i]) }
+                }
+            }
+        }
+        // The shape is the pre-activation's, so the element count always matches.
+        return Tensor(uncheckedShape: preActivation.shape, scalars: result)
+    }
+}

@@ -1,0 +1,118 @@
+/// Selects activation sites for a per-layer rule override.
+public enum LayerSelector: Hashable, Sendable, CustomStringConvertible {
+    /// The activation recorded with exactly this name (e.g. `features.29`).
+    case name(String)
+    /// Activations whose name starts with this prefix (e.g. `layer4.`).
+    case namePrefix(String)
+    /// Every activation of this kind.
+    case kind(ActivationKind)
+    /// The activation with this ordinal (0 = first recorded).
+    case ordinal(Int)
+    /// The last activation recorded on the tape.
+    case last
+
+    /// Whether the selector matches `site` on a tape with `activationCount` activations.
+    public func matches(_ site: ActivationSite, activationCount: Int) -> Bool {
+        switch self {
+        case .name(let name): return site.name == name
+        case .namePrefix(let prefix): return site.name.hasPrefix(prefix)
+        case .kind(let kind): return site.kind == kind
+        case .ordinal(let ordinal): return site.ordinal == ordinal
+        case .last: return site.ordinal == activationCount - 1
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .name(let name): return "name '\(name)'"
+        case .namePrefix(let prefix): return "prefix '\(prefix)'"
+        case .kind(let kind): return "kind \(kind)"
+        case .ordinal(let ordinal): return "activation #\(ordinal)"
+        case .last: return "last activation"
+        }
+    }
+}
+
+/// How gradients pass through max-pool layers.
+public enum MaxPoolBackward: String, Hashable, Sendable, CaseIterable {
+    /// To the first maximal element of each window (every method's default).
+    case firstMaximum = "first-maximum"
+    /// The proportional redistribution rule (RectGrad-PRR): spread over the window in proportion to the inputs.
+    case proportional = "prr"
+}
+
+/// Everything that decides how a backward pass treats activations, convolution borders and
+/// max-pools. A value: pass it to ``Tape/backward(from:seed:withRespectTo:rules:)``.
+public struct BackwardRules: Sendable, CustomStringConvertible {
+    /// The rule for every activation that no override selects.
+    public var activation: any ActivationRule
+    /// Per-layer overrides; the first matching selector wins.
+    public var overrides: [(selector: LayerSelector, rule: any ActivationRule)]
+    /// The RectGrad padding rule: zero the outermost one-pixel frame of the gradient arriving at
+    /// every convolution with non-zero padding.
+    public var masksConvolutionBorder: Bool
+    /// The max-pool backward.
+    public var maxPool: MaxPoolBackward
+
+    /// Creates a rule set.
+    public init(
+        activation: any ActivationRule = GradientRule(),
+        overrides: [(selector: LayerSelector, rule: any ActivationRule)] = [],
+        masksConvolutionBorder: Bool = false,
+        maxPool: MaxPoolBackward = .firstMaximum
+    ) {
+        self.activation = activation
+        self.overrides = overrides
+        self.masksConvolutionBorder = masksConvolutionBorder
+        self.maxPool = maxPool
+    }
+
+    /// The plain gradient everywhere.
+    public static var gradient: BackwardRules { BackwardRules() }
+
+    /// Returns a copy with an override added for the activations `selector` matches.
+    public func overriding(_ selector: LayerSelector, with rule: any ActivationRule) -> BackwardRules {
+        var copy = self
+        copy.overrides.append((selector, rule))
+        return copy
+    }
+
+    /// The rule that applies at `site`.
+    public func rule(for site: ActivationSite, activationCount: Int) -> any ActivationRule {
+        for (selector, rule) in overrides where selector.matches(site, activationCount: activationCount) {
+            return rule
+        }
+        return activation
+    }
+
+    public var description: String {
+        var parts = [activation.description]
+        for (selector, rule) in overrides { parts.append("\(selector) → \(rule)") }
+        if masksConvolutionBorder { parts.append("border rule") }
+        if maxPool == .proportional { parts.append("PRR at max-pools") }
+        return parts.joined(separator: "; ")
+    }
+}
+
+/// What a backward pass did: how many activation nodes each rule handled, and how often the
+/// border rule and PRR applied. Tests use it to prove that no activation bypassed a rule.
+public struct BackwardReport: Sendable, Equatable, CustomStringConvertible {
+    /// Activation nodes handled, by rule description.
+    public var activationNodesByRule: [String: Int] = [:]
+    /// Activation nodes recorded on the tape.
+    public var activationNodesRecorded = 0
+    /// Convolutions whose incoming gradient was border-masked.
+    public var maskedConvolutions = 0
+    /// Max-pool layers that used PRR.
+    public var proportionalMaxPools = 0
+    /// Nodes whose backward was evaluated.
+    public var nodesVisited = 0
+
+    /// Total activation nodes handled by any rule.
+    public var activationNodesHandled: Int { activationNodesByRule.values.reduce(0, +) }
+
+    public var description: String {
+        let rules = activationNodesByRule.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
+        return "activations \(activationNodesHandled)/\(activationNodesRecorded) [\(rules)], border-masked convolutions \(maskedConvolutions), PRR max-pools \(proportionalMaxPools), nodes visited \(nodesVisited)"
+    }
+}

@@ -1,0 +1,63 @@
+/// The pre-activations and outputs of every activation of a reference forward pass, keyed by
+/// activation ordinal — the reference values DeepLIFT needs.
+public struct ReferenceActivations: Sendable {
+    /// `(z0, a0)` per activation ordinal.
+    public var values: [Int: (preActivation: Tensor, output: Tensor)]
+
+    /// Creates reference values directly.
+    public init(values: [Int: (preActivation: Tensor, output: Tensor)]) { self.values = values }
+
+    /// Reads every activation of a recorded forward pass (the pass of the reference input).
+    public init(recordedOn tape: Tape) { self.values = tape.activationValues() }
+}
+
+/// DeepLIFT's rescale rule (Shrikumar et al., 2017) as a gradient override:
+/// `R · (a − a0) / (z − z0)` where `|z − z0| > 1e-5`, else `R · 1[(z + z0)/2 > 0]`.
+///
+/// `z0, a0` come from a real forward pass of the reference input (with biases or batch norm they are
+/// not zero). A reference recorded with batch 1 is broadcast to every example.
+public struct DeepLIFTRescaleRule: ActivationRule {
+    /// The reference pass's activations.
+    public var reference: ReferenceActivations
+
+    /// Creates the rule from a reference pass.
+    public init(reference: ReferenceActivations) { self.reference = reference }
+
+    public func backward(_ input: ActivationBackwardInput) throws -> Tensor {
+        guard let (z0, a0) = reference.values[input.site.ordinal] else {
+            throw RuleError.missingReference(site: input.site.description)
+        }
+        let units = input.unitsPerExample
+        let broadcast: Bool
+        if z0.shape == input.preActivation.shape {
+            broadcast = false
+        } else if z0.count == units {
+            broadcast = true
+        } else {
+            throw RuleError.referenceShapeMismatch(site: input.site.description, expected: input.preActivation.shape, actual: z0.shape)
+        }
+        var result = [Float](repeating: 0, count: input.preActivation.count)
+        input.preActivation.withUnsafeBufferPointer { z in
+            input.output.withUnsafeBufferPointer { a in
+                input.upstream.withUnsafeBufferPointer { r in
+                    z0.withUnsafeBufferPointer { zr in
+                        a0.withUnsafeBufferPointer { ar in
+                            for i in 0..<z.count {
+                                let j = broadcast ? i % units : i
+                                let dz = z[i] - zr[j]
+                                if abs(dz) > 1e-5 {
+                                    result[i] = r[i] * (a[i] - ar[j]) / dz
+                                } else {
+                                    result[i] = (z[i] + zr[j]) / 2 > 0 ? r[i] : 0
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return Tensor(uncheckedShape: input.preActivation.shape, scalars: result)
+    }
+
+    public var description: String { "deeplift-rescale" }
+}

@@ -1,0 +1,154 @@
+/// The gradients a backward pass computed and what it did.
+public struct BackwardResult: Sendable {
+    /// Gradients of the seeded value with respect to each requested variable.
+    public var gradients: [Variable: Tensor]
+    /// Counts of rules applied.
+    public var report: BackwardReport
+
+    /// The gradient for `variable`, if it was requested.
+    public subscript(_ variable: Variable) -> Tensor? { gradients[variable] }
+}
+
+extension Tape {
+    /// Runs the recorded pass backward from `output`, seeded with `seed` (default: ones), and
+    /// returns the gradients of the requested variables. Only nodes on a path from a requested
+    /// variable to `output` are visited; weight gradients are computed only when a weight is requested.
+    ///
+    /// - Parameters:
+    ///   - output: the value to differentiate (e.g. the logits).
+    ///   - seed: the gradient at `output` (e.g. a one-hot row per example selecting the target logit).
+    ///   - variables: the variables whose gradients to return (inputs, parameters or intermediate values).
+    ///   - rules: how activations, convolution borders and max-pools propagate gradients.
+    /// - Throws: ``TapeError`` for an unknown variable, a seed of the wrong shape, or a failing rule.
+    public func backward(from output: Variable, seed: Tensor? = nil, withRespectTo variables: [Variable], rules: BackwardRules = .gradient) throws(TapeError) -> BackwardResult {
+        let outputNode = try node(output)
+        for variable in variables { _ = try node(variable) }
+        let seedValue = seed ?? Tensor(repeating: 1, shape: outputNode.value.shape)
+        guard seedValue.shape == outputNode.value.shape else {
+            throw .seedShapeMismatch(expected: outputNode.value.shape, actual: seedValue.shape)
+        }
+
+        // Which nodes depend on a requested variable (forward sweep; ids are a topological order).
+        let requested = Set(variables.map(\.id))
+        var needed = [Bool](repeating: false, count: output.id + 1)
+        for id in 0...output.id {
+            needed[id] = requested.contains(id) || nodes[id].inputs.contains { needed[$0] }
+        }
+
+        var report = BackwardReport()
+        report.activationNodesRecorded = activationCount
+        var gradients = [Tensor?](repeating: nil, count: output.id + 1)
+        var results: [Variable: Tensor] = [:]
+        if needed[output.id] { gradients[output.id] = seedValue }
+
+        for id in stride(from: output.id, through: 0, by: -1) {
+            guard needed[id], let gradient = gradients[id] else { continue }
+            gradients[id] = nil
+            if requested.contains(id) { results[Variable(id: id)] = gradient }
+            let node = nodes[id]
+            if case .leaf = node.operation { continue }
+            report.nodesVisited += 1
+            let inputGradients = try backwardStep(node: node, id: id, gradient: gradient, needed: needed, rules: rules, report: &report)
+            for (input, inputGradient) in inputGradients where needed[input] {
+                if gradients[input] == nil {
+                    gradients[input] = inputGradient
+                } else {
+                    do { try gradients[input]?.add(inputGradient) } catch { throw .operationFailed(layer: node.name, error) }
+                }
+            }
+        }
+        // Requested variables the output does not depend on get zero gradients.
+        for variable in variables where results[variable] == nil {
+            results[variable] = Tensor.zeros(nodes[variable.id].value.shape)
+        }
+        return BackwardResult(gradients: results, report: report)
+    }
+
+    /// The gradients one node hands to its inputs.
+    private func backwardStep(node: Node, id: Int, gradient upstream: Tensor, needed: [Bool], rules: BackwardRules, report: inout BackwardReport) throws(TapeError) -> [(Int, Tensor)] {
+        let inputs = node.inputs
+        func value(_ index: Int) -> Tensor { nodes[inputs[index]].value }
+        func wants(_ index: Int) -> Bool { index < inputs.count && needed[inputs[index]] }
+        do {
+            switch node.operation {
+            case .leaf:
+                return []
+            case .convolution(let geometry):
+                var gradient = upstream
+                if rules.masksConvolutionBorder && geometry.isPadded {
+                    gradient = Self.maskingOuterFrame(gradient)
+                    report.maskedConvolutions += 1
+                }
+                var result: [(Int, Tensor)] = []
+                if wants(0) {
+                    result.append((inputs[0], try Convolution2D.backwardInput(outputGradient: gradient, weight: value(1), inputShape: value(0).shape, geometry: geometry)))
+                }
+                if wants(1) {
+                    result.append((inputs[1], try Convolution2D.backwardWeight(outputGradient: gradient, input: value(0), weightShape: value(1).shape, geometry: geometry)))
+                }
+                if wants(2) { result.append((inputs[2], Convolution2D.backwardBias(outputGradient: gradient))) }
+                return result
+            case .dense:
+                var result: [(Int, Tensor)] = []
+                if wants(0) { result.append((inputs[0], try Dense.backwardInput(outputGradient: upstream, weight: value(1)))) }
+                if wants(1) { result.append((inputs[1], try Dense.backwardWeight(outputGradient: upstream, input: value(0)))) }
+                if wants(2) { result.append((inputs[2], Dense.backwardBias(outputGradient: upstream))) }
+                return result
+            case .maxPool(let geometry, let argmax):
+                switch rules.maxPool {
+                case .firstMaximum:
+                    return [(inputs[0], try Pooling2D.maxPoolBackward(outputGradient: upstream, argmax: argmax, inputShape: value(0).shape))]
+                case .proportional:
+                    report.proportionalMaxPools += 1
+                    return [(inputs[0], try Pooling2D.proportionalRedistribution(outputGradient: upstream, input: value(0), geometry: geometry))]
+                }
+            case .averagePool(let geometry, let countIncludesPadding):
+                return [(inputs[0], try Pooling2D.averagePoolBackward(outputGradient: upstream, inputShape: value(0).shape, geometry: geometry, countIncludesPadding: countIncludesPadding))]
+            case .adaptiveAveragePool:
+                return [(inputs[0], try Pooling2D.adaptiveAveragePoolBackward(outputGradient: upstream, inputShape: value(0).shape))]
+            case .channelAffine(let scale, _):
+                return [(inputs[0], try ChannelAffine.backward(outputGradient: upstream, scale: scale))]
+            case .activation(let kind, let ordinal):
+                let site = ActivationSite(nodeID: id, ordinal: ordinal, name: node.name, kind: kind)
+                let rule = rules.rule(for: site, activationCount: activationCount)
+                let input = ActivationBackwardInput(preActivation: value(0), output: node.value, upstream: upstream, site: site)
+                let gradient: Tensor
+                do { gradient = try rule.backward(input) } catch { throw TapeError.ruleFailed(site: site.description, reason: "\(error)") }
+                guard gradient.shape == input.preActivation.shape else {
+                    throw TapeError.ruleFailed(site: site.description, reason: RuleError.gradientShapeMismatch(rule: rule.description, expected: input.preActivation.shape, actual: gradient.shape).description)
+                }
+                report.activationNodesByRule[rule.description, default: 0] += 1
+                return [(inputs[0], gradient)]
+            case .add:
+                return [(inputs[0], upstream), (inputs[1], upstream)]
+            case .reshape:
+                return [(inputs[0], try upstream.reshaped(value(0).shape))]
+            case .softmaxCrossEntropy(let labels):
+                let scale = upstream.scalars.first ?? 1
+                return [(inputs[0], try SoftmaxCrossEntropy.lossGradient(logits: value(0), labels: labels).scaled(by: scale))]
+            }
+        } catch let error as TapeError {
+            throw error
+        } catch let error as TensorError {
+            throw .operationFailed(layer: node.name, error)
+        } catch {
+            throw .ruleFailed(site: node.name, reason: "\(error)")
+        }
+    }
+
+    /// The RectGrad padding rule's mask: zero on the outermost one-pixel frame of every channel.
+    static func maskingOuterFrame(_ gradient: Tensor) -> Tensor {
+        guard gradient.rank == 4 else { return gradient }
+        let (h, w) = (gradient.shape[2], gradient.shape[3])
+        let planes = gradient.shape[0] * gradient.shape[1]
+        var masked = gradient
+        masked.withUnsafeMutableBufferPointer { g in
+            for plane in 0..<planes {
+                let base = plane * h * w
+                for x in 0..<w { g[base + x] = 0; g[base + (h - 1) * w + x] = 0 }
+                for y in 0..<h { g[base + y * w] = 0; g[base + y * w + w - 1] = 0 }
+            }
+        }
+        return masked
+    }
+}

@@ -1,0 +1,93 @@
+extension Tape {
+    /// A 2-D convolution `conv(x, weight) + bias`; `weight` is `[O, C/groups, kH, kW]`, `bias` is `[O]`.
+    public func conv2d(_ x: Variable, weight: Variable, bias: Variable? = nil, geometry: Convolution2DGeometry = .init(), name: String = "") throws(TapeError) -> Variable {
+        let inputs = [x, weight] + (bias.map { [$0] } ?? [])
+        return try record(.convolution(geometry), inputs: inputs, name: name) { (v) throws(TensorError) in
+            try Convolution2D.forward(input: v[0], weight: v[1], bias: v.count > 2 ? v[2] : nil, geometry: geometry)
+        }
+    }
+
+    /// A dense (fully connected) layer `x · weightᵀ + bias`; `x` is `[N, in]`, `weight` `[out, in]`.
+    public func dense(_ x: Variable, weight: Variable, bias: Variable? = nil, name: String = "") throws(TapeError) -> Variable {
+        let inputs = [x, weight] + (bias.map { [$0] } ?? [])
+        return try record(.dense, inputs: inputs, name: name) { (v) throws(TensorError) in
+            try Dense.forward(input: v[0], weight: v[1], bias: v.count > 2 ? v[2] : nil)
+        }
+    }
+
+    /// Max pooling; ties go to the first maximal element in row-major window order.
+    public func maxPool2d(_ x: Variable, geometry: Pooling2DGeometry, name: String = "") throws(TapeError) -> Variable {
+        let value = try node(x).value
+        let result: MaxPoolResult
+        do { result = try Pooling2D.maxPool(value, geometry: geometry) } catch { throw .operationFailed(layer: name, error) }
+        return append(.maxPool(geometry, argmax: result.argmax), inputs: [x.id], value: result.output, name: name)
+    }
+
+    /// Average pooling.
+    public func averagePool2d(_ x: Variable, geometry: Pooling2DGeometry, countIncludesPadding: Bool = true, name: String = "") throws(TapeError) -> Variable {
+        try record(.averagePool(geometry, countIncludesPadding: countIncludesPadding), inputs: [x], name: name) { (v) throws(TensorError) in
+            try Pooling2D.averagePool(v[0], geometry: geometry, countIncludesPadding: countIncludesPadding)
+        }
+    }
+
+    /// Adaptive average pooling to a fixed output size (PyTorch's bins).
+    public func adaptiveAveragePool2d(_ x: Variable, outputSize: Size2D, name: String = "") throws(TapeError) -> Variable {
+        try record(.adaptiveAveragePool(outputSize), inputs: [x], name: name) { (v) throws(TensorError) in
+            try Pooling2D.adaptiveAveragePool(v[0], outputSize: outputSize)
+        }
+    }
+
+    /// Global average pooling to `[N, C, 1, 1]`.
+    public func globalAveragePool2d(_ x: Variable, name: String = "") throws(TapeError) -> Variable {
+        try adaptiveAveragePool2d(x, outputSize: 1, name: name)
+    }
+
+    /// A per-channel affine map with constant `scale` and `shift` (batch norm at inference).
+    public func channelAffine(_ x: Variable, scale: Tensor, shift: Tensor, name: String = "") throws(TapeError) -> Variable {
+        try record(.channelAffine(scale: scale, shift: shift), inputs: [x], name: name) { (v) throws(TensorError) in
+            try ChannelAffine.forward(v[0], scale: scale, shift: shift)
+        }
+    }
+
+    /// An activation; its backward is decided by the ``BackwardRules`` given to ``backward(from:seed:withRespectTo:rules:)``.
+    public func activation(_ x: Variable, kind: ActivationKind, name: String = "") throws(TapeError) -> Variable {
+        let value = try node(x).value
+        let ordinal = activationCount
+        activationCount += 1
+        return append(.activation(kind, ordinal: ordinal), inputs: [x.id], value: kind.forward(value), name: name)
+    }
+
+    /// `max(x, 0)` through the tape's activation rule.
+    public func relu(_ x: Variable, name: String = "") throws(TapeError) -> Variable {
+        try activation(x, kind: .relu, name: name)
+    }
+
+    /// `min(max(x, 0), 6)` through the tape's activation rule.
+    public func relu6(_ x: Variable, name: String = "") throws(TapeError) -> Variable {
+        try activation(x, kind: .relu6, name: name)
+    }
+
+    /// Element-wise sum of two values of the same shape (a residual connection).
+    public func add(_ a: Variable, _ b: Variable, name: String = "") throws(TapeError) -> Variable {
+        try record(.add, inputs: [a, b], name: name) { (v) throws(TensorError) in try v[0].adding(v[1]) }
+    }
+
+    /// The same elements under a new shape.
+    public func reshape(_ x: Variable, to shape: [Int], name: String = "") throws(TapeError) -> Variable {
+        try record(.reshape, inputs: [x], name: name) { (v) throws(TensorError) in try v[0].reshaped(shape) }
+    }
+
+    /// Flattens every dimension but the first, in row-major (for NCHW: c, h, w) order.
+    public func flatten(_ x: Variable, name: String = "") throws(TapeError) -> Variable {
+        let shape = try node(x).value.shape
+        let batch = shape.first ?? 1
+        return try reshape(x, to: [batch, shape.dropFirst().reduce(1, *)], name: name)
+    }
+
+    /// The mean softmax cross-entropy of `[N, K]` logits against integer labels (a scalar).
+    public func softmaxCrossEntropy(_ logits: Variable, labels: [Int], name: String = "loss") throws(TapeError) -> Variable {
+        try record(.softmaxCrossEntropy(labels: labels), inputs: [logits], name: name) { (v) throws(TensorError) in
+            Tensor(scalar: try SoftmaxCrossEntropy.loss(logits: v[0], labels: labels))
+        }
+    }
+}

@@ -1,0 +1,90 @@
+/// A reverse-mode tape: records a forward pass as an append-only list of nodes so that the same
+/// pass can be run backward, any number of times, under any ``BackwardRules``.
+///
+/// ```swift
+/// let tape = Tape()
+/// let x = tape.input(image)
+/// let h = try tape.relu(tape.conv2d(x, weight: tape.parameter(w), geometry: .init(padding: 1)))
+/// let result = try tape.backward(from: logits, seed: oneHot, withRespectTo: [x], rules: .gradient)
+/// ```
+///
+/// A tape is a reference type used from one task at a time; it is not `Sendable`.
+public final class Tape {
+    var nodes: [Node] = []
+    /// Number of activation nodes recorded so far.
+    public internal(set) var activationCount = 0
+
+    /// Creates an empty tape.
+    public init() {}
+
+    /// Number of recorded nodes (leaves included).
+    public var nodeCount: Int { nodes.count }
+
+    // MARK: Leaves
+
+    /// Records a network input.
+    public func input(_ value: Tensor, name: String = "input") -> Variable {
+        append(.leaf(.input), inputs: [], value: value, name: name)
+    }
+
+    /// Records a parameter (weights or biases). Its gradient is computed only when asked for.
+    public func parameter(_ value: Tensor, name: String = "") -> Variable {
+        append(.leaf(.parameter), inputs: [], value: value, name: name)
+    }
+
+    // MARK: Access
+
+    /// The value a variable holds.
+    /// - Throws: ``TapeError/unknownVariable(_:)`` for a variable from another tape.
+    public func value(_ variable: Variable) throws(TapeError) -> Tensor {
+        try node(variable).value
+    }
+
+    /// The shape of a variable's value.
+    public func shape(_ variable: Variable) throws(TapeError) -> [Int] {
+        try node(variable).value.shape
+    }
+
+    /// The name given when recording the variable.
+    public func name(_ variable: Variable) throws(TapeError) -> String {
+        try node(variable).name
+    }
+
+    /// Every activation's sites in recording order.
+    public var activationSites: [ActivationSite] {
+        nodes.enumerated().compactMap { id, node in
+            guard case .activation(let kind, let ordinal) = node.operation else { return nil }
+            return ActivationSite(nodeID: id, ordinal: ordinal, name: node.name, kind: kind)
+        }
+    }
+
+    /// `(z, a)` of every activation keyed by ordinal (used as DeepLIFT reference values).
+    public func activationValues() -> [Int: (preActivation: Tensor, output: Tensor)] {
+        var result: [Int: (preActivation: Tensor, output: Tensor)] = [:]
+        for node in nodes {
+            guard case .activation(_, let ordinal) = node.operation, let input = node.inputs.first else { continue }
+            result[ordinal] = (nodes[input].value, node.value)
+        }
+        return result
+    }
+
+    func node(_ variable: Variable) throws(TapeError) -> Node {
+        guard variable.id >= 0, variable.id < nodes.count else { throw .unknownVariable(variable) }
+        return nodes[variable.id]
+    }
+
+    func append(_ operation: Operation, inputs: [Int], value: Tensor, name: String) -> Variable {
+        nodes.append(Node(operation: operation, inputs: inputs, value: value, name: name))
+        return Variable(id: nodes.count - 1)
+    }
+
+    /// Runs a kernel, mapping its error to a ``TapeError`` naming the layer.
+    func record(_ operation: Operation, inputs: [Variable], name: String, _ compute: ([Tensor]) throws(TensorError) -> Tensor) throws(TapeError) -> Variable {
+        var values: [Tensor] = []
+        values.reserveCapacity(inputs.count)
+        for input in inputs { values.append(try node(input).value) }
+        let value: Tensor
+        do { value = try compute(values) } catch { throw .operationFailed(layer: name, error) }
+        return append(operation, inputs: inputs.map(\.id), value: value, name: name)
+    }
+}

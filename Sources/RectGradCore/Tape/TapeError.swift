@@ -1,0 +1,23 @@
+/// Errors raised while recording on, or running backward through, a ``Tape``.
+public enum TapeError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// A variable does not belong to this tape.
+    case unknownVariable(Variable)
+    /// An operation rejected its inputs; `layer` is the name given when recording.
+    case operationFailed(layer: String, TensorError)
+    /// The backward seed does not have the shape of the value it seeds.
+    case seedShapeMismatch(expected: [Int], actual: [Int])
+    /// A backward rule failed at an activation.
+    case ruleFailed(site: String, reason: String)
+    /// A value or gradient became NaN or infinite.
+    case nonFinite(layer: String)
+
+    public var description: String {
+        switch self {
+        case .unknownVariable(let v): return "variable \(v) is not recorded on this tape"
+        case .operationFailed(let layer, let error): return layer.isEmpty ? "\(error)" : "layer '\(layer)': \(error)"
+        case .seedShapeMismatch(let expected, let actual): return "backward seed has shape \(actual), expected \(expected)"
+        case .ruleFailed(let site, let reason): return "backward rule at \(site): \(reason)"
+        case .nonFinite(let layer): return "non-finite value at '\(layer)'"
+        }
+    }
+}

@@ -1,0 +1,67 @@
+/// A handle to a value recorded on a ``Tape``: the id of the node that produced it.
+public struct Variable: Hashable, Sendable, CustomStringConvertible {
+    /// The node's sequential id on its tape.
+    public let id: Int
+
+    /// Wraps a node id.
+    public init(id: Int) { self.id = id }
+
+    public var description: String { "%\(id)" }
+}
+
+/// The kind of leaf a value entered the tape as.
+public enum LeafRole: String, Hashable, Sendable {
+    /// A network input (an image batch).
+    case input
+    /// A learnable parameter (weights, biases).
+    case parameter
+}
+
+/// The operations a tape records, with what their backward needs.
+enum Operation {
+    case leaf(LeafRole)
+    case convolution(Convolution2DGeometry)
+    case dense
+    case maxPool(Pooling2DGeometry, argmax: [Int32])
+    case averagePool(Pooling2DGeometry, countIncludesPadding: Bool)
+    case adaptiveAveragePool(Size2D)
+    case channelAffine(scale: Tensor, shift: Tensor)
+    case activation(ActivationKind, ordinal: Int)
+    case add
+    case reshape
+    case softmaxCrossEntropy(labels: [Int])
+
+    var name: String {
+        switch self {
+        case .leaf(let role): return role.rawValue
+        case .convolution: return "conv2d"
+        case .dense: return "dense"
+        case .maxPool: return "maxPool2d"
+        case .averagePool: return "avgPool2d"
+        case .adaptiveAveragePool: return "adaptiveAvgPool2d"
+        case .channelAffine: return "channelAffine"
+        case .activation(let kind, _): return kind.rawValue
+        case .add: return "add"
+        case .reshape: return "reshape"
+        case .softmaxCrossEntropy: return "softmaxCrossEntropy"
+        }
+    }
+
+    var detail: String {
+        switch self {
+        case .convolution(let g): return g.description
+        case .maxPool(let g, _), .averagePool(let g, _): return g.description
+        case .adaptiveAveragePool(let size): return "output \(size)"
+        case .activation(_, let ordinal): return "activation #\(ordinal)"
+        default: return ""
+        }
+    }
+}
+
+/// One recorded step: what ran, on which nodes, what it produced.
+struct Node {
+    var operation: Operation
+    var inputs: [Int]
+    var value: Tensor
+    var name: String
+}
