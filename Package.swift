@@ -10,6 +10,13 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "RectGradCore", targets: ["RectGradCore"]),
+        .library(name: "RectGradLayers", targets: ["RectGradLayers"]),
+        .library(name: "RectGradZoo", targets: ["RectGradZoo"]),
+        .library(name: "RectGradAttribution", targets: ["RectGradAttribution"]),
+        .library(name: "RectGradImage", targets: ["RectGradImage"]),
+        .library(name: "RectGradData", targets: ["RectGradData"]),
+        .library(name: "RectifiedGradient", targets: ["RectifiedGradient"]),
+        .executable(name: "rectgrad", targets: ["RectGradCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -23,12 +30,59 @@ let package = Package(
         ),
         // Tensor, kernels, the reverse-mode tape and its backward rules.
         .target(name: "RectGradCore", dependencies: ["COpenBLAS"], swiftSettings: strictSwift),
-        // Test helpers: seeded data, tiny models, approximate comparisons.
-        .target(name: "_RectGradTestSupport", dependencies: ["RectGradCore"], swiftSettings: strictSwift),
-        .testTarget(
-            name: "RectGradCoreTests",
-            dependencies: ["RectGradCore", "_RectGradTestSupport"],
+        // Thin layer modules on the tape and the optimiser.
+        .target(name: "RectGradLayers", dependencies: ["RectGradCore"], swiftSettings: strictSwift),
+        // Architectures, weights I/O (safetensors, npy, pth) and preprocessing.
+        .target(name: "RectGradZoo", dependencies: ["RectGradCore", "RectGradLayers"], swiftSettings: strictSwift),
+        // Attribution methods on top of the tape's backward rules.
+        .target(name: "RectGradAttribution", dependencies: ["RectGradCore", "RectGradLayers"], swiftSettings: strictSwift),
+        // libpng / libjpeg with error codes instead of exits and longjmps escaping to Swift.
+        .target(
+            name: "CImageCodecs",
+            linkerSettings: [.linkedLibrary("png"), .linkedLibrary("jpeg")]
+        ),
+        // Image decoding, resizing, heatmaps and PNG encoding.
+        .target(name: "RectGradImage", dependencies: ["RectGradCore", "CImageCodecs"], swiftSettings: strictSwift),
+        // The built-in procedural dataset with object masks, and training.
+        .target(name: "RectGradData", dependencies: ["RectGradCore", "RectGradLayers"], swiftSettings: strictSwift),
+        // Umbrella module re-exporting the public modules.
+        .target(
+            name: "RectifiedGradient",
+            dependencies: ["RectGradCore", "RectGradLayers", "RectGradZoo", "RectGradAttribution", "RectGradImage", "RectGradData"],
             swiftSettings: strictSwift
         ),
+        // The `rectgrad` command-line tool.
+        .executableTarget(
+            name: "RectGradCLI",
+            dependencies: [
+                "RectifiedGradient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        // Test helpers: seeded data, tiny models, approximate comparisons.
+        .target(name: "_RectGradTestSupport", dependencies: ["RectGradCore", "RectGradLayers"], swiftSettings: strictSwift),
+        .testTarget(name: "RectGradCoreTests", dependencies: ["RectGradCore", "_RectGradTestSupport"], swiftSettings: strictSwift),
+        .testTarget(name: "RectGradLayersTests", dependencies: ["RectGradLayers", "_RectGradTestSupport"], swiftSettings: strictSwift),
+        .testTarget(
+            name: "RectGradZooTests",
+            dependencies: ["RectGradZoo", "_RectGradTestSupport"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "RectGradAttributionTests",
+            dependencies: ["RectGradAttribution", "RectGradZoo", "_RectGradTestSupport"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "RectGradImageTests",
+            dependencies: ["RectGradImage", "_RectGradTestSupport"],
+            resources: [.copy("Corpus")],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(name: "RectGradDataTests", dependencies: ["RectGradData", "RectGradZoo", "_RectGradTestSupport"], swiftSettings: strictSwift),
+        .testTarget(name: "RectGradCLITests", dependencies: ["RectGradCLI", "RectifiedGradient", "_RectGradTestSupport"], swiftSettings: strictSwift),
     ]
 )

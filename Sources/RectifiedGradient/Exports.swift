@@ -1,0 +1,7 @@
+// The umbrella module: `import RectifiedGradient` brings in every public module of the package.
+@_exported import RectGradAttribution
+@_exported import RectGradCore
+@_exported import RectGradData
+@_exported import RectGradImage
+@_exported import RectGradLayers
+@_exported import RectGradZoo
