@@ -7,8 +7,13 @@
 /// - everything else, and every gradient to the weights: im2col + SGEMM
 ///   (``ColumnConvolution``), cut into bands of output rows that stay in cache.
 enum ConvolutionEngine {
+    /// Overwrites every element of `y`.
     static func forward(_ s: ConvolutionShape, x: UnsafeBufferPointer<Float>, w: UnsafeBufferPointer<Float>, y: UnsafeMutableBufferPointer<Float>) {
-        guard let x = x.baseAddress, let w = w.baseAddress, let y = y.baseAddress else { return }
+        guard let x = x.baseAddress, let w = w.baseAddress, let y = y.baseAddress else {
+            // No input channels or no kernel taps: every output is an empty sum.
+            if y.count > 0 { y.update(repeating: 0) }
+            return
+        }
         if DepthwiseConvolution.isApplicable(s) {
             DepthwiseConvolution.forward(s, x: x, w: w, y: y)
         } else if WinogradConvolution.isApplicable(s) {
@@ -18,9 +23,12 @@ enum ConvolutionEngine {
         }
     }
 
-    /// Expects `dx` to be zero on entry.
+    /// Overwrites every element of `dx`.
     static func backwardInput(_ s: ConvolutionShape, dy: UnsafeBufferPointer<Float>, w: UnsafeBufferPointer<Float>, dx: UnsafeMutableBufferPointer<Float>) {
-        guard let dy = dy.baseAddress, let w = w.baseAddress, let dx = dx.baseAddress else { return }
+        guard let dy = dy.baseAddress, let w = w.baseAddress, let dx = dx.baseAddress else {
+            if dx.count > 0 { dx.update(repeating: 0) }
+            return
+        }
         if DepthwiseConvolution.isApplicable(s) {
             DepthwiseConvolution.backwardInput(s, dy: dy, w: w, dx: dx)
         } else if WinogradConvolution.isApplicable(s) {
@@ -118,7 +126,7 @@ enum ColumnConvolution {
         }
     }
 
-    /// Accumulates into `dx`: each worker owns a range of input channels, multiplies the
+    /// Overwrites `dx`: each worker owns a range of input channels, multiplies the
     /// transposed kernel rows of those channels with the output gradient band by band, and
     /// folds the columns back into its own channels.
     static func backwardInput(_ s: ConvolutionShape, dy: UnsafePointer<Float>, w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>) {
@@ -128,7 +136,7 @@ enum ColumnConvolution {
             for image in 0..<images {
                 let at = GroupPointers(s, example: image / s.groups, group: image % s.groups)
                 BLAS.sgemm(transposeA: true, transposeB: false, m: k, n: plane, k: s.outputChannelsPerGroup,
-                           a: w + at.weight, lda: k, b: dy + at.output, ldb: plane, beta: 1, c: dx + at.input, ldc: plane)
+                           a: w + at.weight, lda: k, b: dy + at.output, ldb: plane, c: dx + at.input, ldc: plane)
             }
             return
         }
@@ -146,6 +154,7 @@ enum ColumnConvolution {
                 let at = GroupPointers(s, example: image / s.groups, group: image % s.groups)
                 let channelRange = Parallel.range(item % parts, of: parts, count: channels)
                 let columns = scratch.slice(worker)
+                (dx + at.input + channelRange.lowerBound * s.inputPlane).update(repeating: 0, count: channelRange.count * s.inputPlane)
                 for band in 0..<bands {
                     let range = (band * rows)..<min((band + 1) * rows, s.outputHeight)
                     BLAS.sgemm(transposeA: true, transposeB: false,

@@ -62,11 +62,10 @@ enum WinogradConvolution {
         let scratch = ScratchBuffer(workers: workers, sliceCount: positions * maximumTiles * (p.inputChannels + p.outputChannels))
         let kernel = ScratchBuffer(workers: 1, sliceCount: kernelCount)
         let u = kernel.slice(0)
-        let transform = p.kernelTransform
+        let transform = ScratchBuffer(workers: 1, sliceCount: 16 * 9)
+        p.writeKernelTransform(into: transform.slice(0))
         // One product for the whole kernel, on every thread OpenBLAS has.
-        let layout = transform.withUnsafeBufferPointer { transform in
-            p.transformWeights(weights, outputChannels: 0..<p.outputChannels, kernelTransform: transform.baseAddress!, scratch: nil, into: u)
-        }
+        let layout = p.transformWeights(weights, outputChannels: 0..<p.outputChannels, kernelTransform: transform.slice(0), scratch: nil, into: u)
         let bandsPerExample = (p.tilesY + rowsPerBand - 1) / rowsPerBand
         SingleThreadedBLAS.run {
             Parallel.forEach(items: p.batch * bandsPerExample, workers: workers) { worker, item in
@@ -101,7 +100,8 @@ enum WinogradConvolution {
         let blocks = max((p.outputChannels + 63) / 64, min(2 * workers, p.outputChannels / 8))
         let blockSize = (p.outputChannels + blocks - 1) / blocks
         let scratch = ScratchBuffer(workers: workers, sliceCount: positions * blockSize * (p.inputChannels + maximumTiles) + 9 * blockSize * p.inputChannels)
-        let transform = p.kernelTransform
+        let transform = ScratchBuffer(workers: 1, sliceCount: 16 * 9)
+        p.writeKernelTransform(into: transform.slice(0))
         SingleThreadedBLAS.run {
             for firstExample in stride(from: 0, to: p.batch, by: examplesPerChunk) {
                 let tiles = WinogradTiles(examples: firstExample..<min(firstExample + examplesPerChunk, p.batch),
@@ -114,9 +114,7 @@ enum WinogradConvolution {
                     let channels = Parallel.range(block, of: blocks, count: p.outputChannels)
                     let u = scratch.slice(worker), m = u + positions * blockSize * p.inputChannels
                     let gathered = m + positions * blockSize * maximumTiles
-                    let layout = transform.withUnsafeBufferPointer { transform in
-                        p.transformWeights(weights, outputChannels: channels, kernelTransform: transform.baseAddress!, scratch: gathered, into: u)
-                    }
+                    let layout = p.transformWeights(weights, outputChannels: channels, kernelTransform: transform.slice(0), scratch: gathered, into: u)
                     for xi in 0..<positions {
                         BLAS.sgemm(transposeA: layout.transposed, transposeB: false, m: channels.count, n: tiles.count, k: p.inputChannels,
                                    a: u + xi * channels.count * p.inputChannels, lda: layout.leadingDimension,
