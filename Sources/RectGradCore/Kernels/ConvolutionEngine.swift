@@ -53,7 +53,8 @@ enum ConvolutionEngine {
 ///
 /// When an image has enough output rows, each worker unfolds a band of rows into its own column
 /// buffer (sized to stay in its core's cache) and multiplies it on its own thread. Small images
-/// are unfolded whole, in parallel by channel, and multiplied by the threaded SGEMM.
+/// are unfolded whole, in parallel by channel, and multiplied with the product split across the
+/// workers (``ParallelGEMM``).
 enum ColumnConvolution {
     /// Floats of column buffer per worker and band.
     static let bandBudget = 1 << 18
@@ -79,7 +80,7 @@ enum ColumnConvolution {
         if s.isPointwise {
             for image in 0..<images {
                 let at = GroupPointers(s, example: image / s.groups, group: image % s.groups)
-                BLAS.sgemm(transposeA: false, transposeB: false, m: s.outputChannelsPerGroup, n: plane, k: k,
+                ParallelGEMM.sgemm(transposeA: false, transposeB: false, m: s.outputChannelsPerGroup, n: plane, k: k,
                            a: w + at.weight, lda: k, b: x + at.input, ldb: plane, c: y + at.output, ldc: plane)
             }
             return
@@ -107,7 +108,7 @@ enum ColumnConvolution {
             for image in 0..<images {
                 let at = GroupPointers(s, example: image / s.groups, group: image % s.groups)
                 unfoldInParallel(s, image: x + at.input, into: columns)
-                BLAS.sgemm(transposeA: false, transposeB: false, m: s.outputChannelsPerGroup, n: plane, k: k,
+                ParallelGEMM.sgemm(transposeA: false, transposeB: false, m: s.outputChannelsPerGroup, n: plane, k: k,
                            a: w + at.weight, lda: k, b: columns, ldb: plane, c: y + at.output, ldc: plane)
             }
         }
@@ -135,7 +136,7 @@ enum ColumnConvolution {
         if s.isPointwise {
             for image in 0..<images {
                 let at = GroupPointers(s, example: image / s.groups, group: image % s.groups)
-                BLAS.sgemm(transposeA: true, transposeB: false, m: k, n: plane, k: s.outputChannelsPerGroup,
+                ParallelGEMM.sgemm(transposeA: true, transposeB: false, m: k, n: plane, k: s.outputChannelsPerGroup,
                            a: w + at.weight, lda: k, b: dy + at.output, ldb: plane, c: dx + at.input, ldc: plane)
             }
             return
@@ -176,7 +177,7 @@ enum ColumnConvolution {
         if s.isPointwise {
             for image in 0..<images {
                 let at = GroupPointers(s, example: image / s.groups, group: image % s.groups)
-                BLAS.sgemm(transposeA: false, transposeB: true, m: s.outputChannelsPerGroup, n: k, k: plane,
+                ParallelGEMM.sgemm(transposeA: false, transposeB: true, m: s.outputChannelsPerGroup, n: k, k: plane,
                            a: dy + at.output, lda: plane, b: x + at.input, ldb: plane, beta: 1, c: dw + at.weight, ldc: k)
             }
             return
@@ -191,7 +192,7 @@ enum ColumnConvolution {
             for image in 0..<images {
                 let at = GroupPointers(s, example: image / s.groups, group: image % s.groups)
                 unfoldInParallel(s, image: x + at.input, into: columns)
-                BLAS.sgemm(transposeA: false, transposeB: true, m: s.outputChannelsPerGroup, n: k, k: plane,
+                ParallelGEMM.sgemm(transposeA: false, transposeB: true, m: s.outputChannelsPerGroup, n: k, k: plane,
                            a: dy + at.output, lda: plane, b: columns, ldb: plane, beta: 1, c: dw + at.weight, ldc: k)
             }
             return

@@ -64,8 +64,7 @@ enum WinogradConvolution {
         let u = kernel.slice(0)
         let transform = ScratchBuffer(workers: 1, sliceCount: 16 * 9)
         p.writeKernelTransform(into: transform.slice(0))
-        // One product for the whole kernel, on every thread OpenBLAS has.
-        let layout = p.transformWeights(weights, outputChannels: 0..<p.outputChannels, kernelTransform: transform.slice(0), scratch: nil, into: u)
+        let layout = p.transformWeights(weights, outputChannels: 0..<p.outputChannels, kernelTransform: transform.slice(0), scratch: nil, splitAcrossWorkers: true, into: u)
         let bandsPerExample = (p.tilesY + rowsPerBand - 1) / rowsPerBand
         SingleThreadedBLAS.run {
             Parallel.forEach(items: p.batch * bandsPerExample, workers: workers) { worker, item in
@@ -114,7 +113,7 @@ enum WinogradConvolution {
                     let channels = Parallel.range(block, of: blocks, count: p.outputChannels)
                     let u = scratch.slice(worker), m = u + positions * blockSize * p.inputChannels
                     let gathered = m + positions * blockSize * maximumTiles
-                    let layout = p.transformWeights(weights, outputChannels: channels, kernelTransform: transform.slice(0), scratch: gathered, into: u)
+                    let layout = p.transformWeights(weights, outputChannels: channels, kernelTransform: transform.slice(0), scratch: gathered, splitAcrossWorkers: false, into: u)
                     for xi in 0..<positions {
                         BLAS.sgemm(transposeA: layout.transposed, transposeB: false, m: channels.count, n: tiles.count, k: p.inputChannels,
                                    a: u + xi * channels.count * p.inputChannels, lda: layout.leadingDimension,
