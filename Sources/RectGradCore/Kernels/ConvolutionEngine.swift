@@ -59,9 +59,18 @@ enum ColumnConvolution {
     /// Floats of column buffer per worker and band.
     static let bandBudget = 1 << 18
 
-    /// Output rows per band for a column matrix of `columnRows` rows.
-    static func rowsPerBand(_ s: ConvolutionShape, columnRows: Int) -> Int {
-        max(1, min(s.outputHeight, bandBudget / max(columnRows * s.outputWidth, 1)))
+    /// Output rows per band for a column matrix of `columnRows` rows: within the cache budget,
+    /// few enough that an image makes at least `minimumBands` bands (to balance the workers), and
+    /// at least `minimumRows`.
+    static func rowsPerBand(_ s: ConvolutionShape, columnRows: Int, minimumBands: Int = 1, minimumRows: Int = 1) -> Int {
+        let budgetRows = bandBudget / max(columnRows * s.outputWidth, 1)
+        let balancedRows = (s.outputHeight + minimumBands - 1) / max(minimumBands, 1)
+        return max(1, minimumRows, min(s.outputHeight, budgetRows, balancedRows))
+    }
+
+    /// Bands per image that give every worker a few bands to take.
+    static func balancingBands(images: Int, workers: Int) -> Int {
+        (4 * workers + images - 1) / max(images, 1)
     }
 
     /// Pointers into example `n`, group `g`.
@@ -85,9 +94,9 @@ enum ColumnConvolution {
             }
             return
         }
-        let rows = rowsPerBand(s, columnRows: k)
-        let bands = (s.outputHeight + rows - 1) / rows
         let workers = Parallel.workerCount
+        let rows = rowsPerBand(s, columnRows: k, minimumBands: balancingBands(images: images, workers: workers))
+        let bands = (s.outputHeight + rows - 1) / rows
         if images * bands >= 2 * workers {
             let scratch = ScratchBuffer(workers: workers, sliceCount: k * rows * outW)
             SingleThreadedBLAS.run {
@@ -127,9 +136,11 @@ enum ColumnConvolution {
         }
     }
 
-    /// Overwrites `dx`: each worker owns a range of input channels, multiplies the
-    /// transposed kernel rows of those channels with the output gradient band by band, and
-    /// folds the columns back into its own channels.
+    /// Overwrites `dx`. Large images go band by band: a band's columns are the transposed kernel
+    /// times the band of the output gradient, folded back into the input rows the band reads.
+    /// Neighbouring bands share input rows, so the even bands run first and the odd bands after;
+    /// a band at least as tall as the kernel's extent never reaches the next band of its parity.
+    /// Small images split the input channels across the workers instead.
     static func backwardInput(_ s: ConvolutionShape, dy: UnsafePointer<Float>, w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>) {
         let k = s.columnRows, plane = s.outputPlane, outW = s.outputWidth
         let images = s.batch * s.groups
@@ -142,6 +153,49 @@ enum ColumnConvolution {
             return
         }
         let workers = Parallel.workerCount
+        let extent = s.geometry.dilation.height * (s.kernelHeight - 1) + 1
+        let rows = rowsPerBand(s, columnRows: k, minimumBands: 2 * balancingBands(images: images, workers: workers), minimumRows: extent)
+        let bands = (s.outputHeight + rows - 1) / rows
+        if images * bands >= 2 * workers {
+            backwardInputByBands(s, rows: rows, bands: bands, workers: workers, dy: dy, w: w, dx: dx)
+        } else {
+            backwardInputByChannels(s, workers: workers, dy: dy, w: w, dx: dx)
+        }
+    }
+
+    private static func backwardInputByBands(_ s: ConvolutionShape, rows: Int, bands: Int, workers: Int, dy: UnsafePointer<Float>, w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>) {
+        let k = s.columnRows, plane = s.outputPlane, outW = s.outputWidth
+        let images = s.batch * s.groups
+        let total = s.batch * s.inputChannels * s.inputPlane
+        let zeroParts = 4 * workers
+        let target = UncheckedSendable(dx)
+        Parallel.forEach(items: zeroParts, workers: workers) { _, part in
+            let range = Parallel.range(part, of: zeroParts, count: total)
+            (target.value + range.lowerBound).update(repeating: 0, count: range.count)
+        }
+        let scratch = ScratchBuffer(workers: workers, sliceCount: k * rows * outW)
+        SingleThreadedBLAS.run {
+            for parity in 0..<2 {
+                let perImage = (bands - parity + 1) / 2
+                Parallel.forEach(items: images * perImage, workers: workers) { worker, item in
+                    let image = item / perImage, band = parity + 2 * (item % perImage)
+                    let at = GroupPointers(s, example: image / s.groups, group: image % s.groups)
+                    let range = (band * rows)..<min((band + 1) * rows, s.outputHeight)
+                    let columns = scratch.slice(worker)
+                    BLAS.sgemm(transposeA: true, transposeB: false, m: k, n: range.count * outW, k: s.outputChannelsPerGroup,
+                               a: w + at.weight, lda: k, b: dy + at.output + range.lowerBound * outW, ldb: plane,
+                               c: columns, ldc: range.count * outW)
+                    ConvolutionColumns.fold(s, columns: columns, channels: 0..<s.inputChannelsPerGroup, rows: range, into: target.value + at.input)
+                }
+            }
+        }
+    }
+
+    /// Each worker owns a range of input channels, multiplies the transposed kernel rows of those
+    /// channels with the whole output gradient and folds the columns into its own channels.
+    private static func backwardInputByChannels(_ s: ConvolutionShape, workers: Int, dy: UnsafePointer<Float>, w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>) {
+        let k = s.columnRows, plane = s.outputPlane, outW = s.outputWidth
+        let images = s.batch * s.groups
         let taps = s.kernelHeight * s.kernelWidth
         let channels = s.inputChannelsPerGroup
         let parts = min(channels, 2 * workers)
@@ -182,9 +236,9 @@ enum ColumnConvolution {
             }
             return
         }
-        let rows = rowsPerBand(s, columnRows: k)
-        let bands = (s.outputHeight + rows - 1) / rows
         let workers = Parallel.workerCount
+        let rows = rowsPerBand(s, columnRows: k, minimumBands: balancingBands(images: images, workers: workers))
+        let bands = (s.outputHeight + rows - 1) / rows
         let items = images * bands
         guard items >= 2 * workers else {
             let scratch = ScratchBuffer(workers: 1, sliceCount: k * plane)
