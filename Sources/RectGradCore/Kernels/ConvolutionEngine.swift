@@ -90,7 +90,7 @@ enum ColumnConvolution {
             for image in 0..<images {
                 let at = GroupPointers(s, example: image / s.groups, group: image % s.groups)
                 ParallelGEMM.sgemm(transposeA: false, transposeB: false, m: s.outputChannelsPerGroup, n: plane, k: k,
-                           a: w + at.weight, lda: k, b: x + at.input, ldb: plane, c: y + at.output, ldc: plane)
+                                   a: w + at.weight, lda: k, b: x + at.input, ldb: plane, c: y + at.output, ldc: plane)
             }
             return
         }
@@ -118,7 +118,7 @@ enum ColumnConvolution {
                 let at = GroupPointers(s, example: image / s.groups, group: image % s.groups)
                 unfoldInParallel(s, image: x + at.input, into: columns)
                 ParallelGEMM.sgemm(transposeA: false, transposeB: false, m: s.outputChannelsPerGroup, n: plane, k: k,
-                           a: w + at.weight, lda: k, b: columns, ldb: plane, c: y + at.output, ldc: plane)
+                                   a: w + at.weight, lda: k, b: columns, ldb: plane, c: y + at.output, ldc: plane)
             }
         }
     }
@@ -148,7 +148,7 @@ enum ColumnConvolution {
             for image in 0..<images {
                 let at = GroupPointers(s, example: image / s.groups, group: image % s.groups)
                 ParallelGEMM.sgemm(transposeA: true, transposeB: false, m: k, n: plane, k: s.outputChannelsPerGroup,
-                           a: w + at.weight, lda: k, b: dy + at.output, ldb: plane, c: dx + at.input, ldc: plane)
+                                   a: w + at.weight, lda: k, b: dy + at.output, ldb: plane, c: dx + at.input, ldc: plane)
             }
             return
         }
@@ -232,7 +232,7 @@ enum ColumnConvolution {
             for image in 0..<images {
                 let at = GroupPointers(s, example: image / s.groups, group: image % s.groups)
                 ParallelGEMM.sgemm(transposeA: false, transposeB: true, m: s.outputChannelsPerGroup, n: k, k: plane,
-                           a: dy + at.output, lda: plane, b: x + at.input, ldb: plane, beta: 1, c: dw + at.weight, ldc: k)
+                                   a: dy + at.output, lda: plane, b: x + at.input, ldb: plane, beta: 1, c: dw + at.weight, ldc: k)
             }
             return
         }
@@ -247,7 +247,7 @@ enum ColumnConvolution {
                 let at = GroupPointers(s, example: image / s.groups, group: image % s.groups)
                 unfoldInParallel(s, image: x + at.input, into: columns)
                 ParallelGEMM.sgemm(transposeA: false, transposeB: true, m: s.outputChannelsPerGroup, n: k, k: plane,
-                           a: dy + at.output, lda: plane, b: columns, ldb: plane, beta: 1, c: dw + at.weight, ldc: k)
+                                   a: dy + at.output, lda: plane, b: columns, ldb: plane, beta: 1, c: dw + at.weight, ldc: k)
             }
             return
         }
