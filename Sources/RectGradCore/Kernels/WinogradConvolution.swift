@@ -95,8 +95,10 @@ enum WinogradConvolution {
         let maximumTiles = examplesPerChunk * p.tilesPerImage
         let transformedInput = ScratchBuffer(workers: 1, sliceCount: positions * p.inputChannels * maximumTiles)
         let v = transformedInput.slice(0)
-        // Blocks of output channels: at least two per worker, at most 64 channels each.
-        let blocks = max((p.outputChannels + 63) / 64, min(2 * workers, p.outputChannels / 8))
+        // Each block re-reads the transformed input, so blocks grow with the tile count (about
+        // two thirds of it, 16 to 128 channels), and every worker gets at least two.
+        let blockTarget = min(128, max(16, (2 * maximumTiles / 3 + 15) / 16 * 16))
+        let blocks = max((p.outputChannels + blockTarget - 1) / blockTarget, min(2 * workers, p.outputChannels / 8))
         let blockSize = (p.outputChannels + blocks - 1) / blocks
         let scratch = ScratchBuffer(workers: workers, sliceCount: positions * blockSize * (p.inputChannels + maximumTiles) + 9 * blockSize * p.inputChannels)
         let transform = ScratchBuffer(workers: 1, sliceCount: 16 * 9)
@@ -142,13 +144,16 @@ struct WinogradProblem: Sendable {
 
     /// Tile rows per band when bands of one image are worth running independently, else nil.
     func rowsPerBand(workers: Int) -> Int? {
-        // A band's transformed tiles and products within about 4 MiB.
-        let budget = 1 << 20
+        // A band's transformed tiles and products within about 2 MiB, a core's L2 cache.
+        let budget = 1 << 19
         let tilesPerBand = max(budget / (WinogradConvolution.positions * (inputChannels + outputChannels)), 1)
-        let rows = max(tilesPerBand / tilesX, 1)
-        let bands = batch * ((tilesY + rows - 1) / rows)
+        var rows = max(tilesPerBand / tilesX, 1)
+        var bandsPerExample = (tilesY + rows - 1) / rows
         // Every worker needs a few bands, and the products need enough tiles to be efficient.
-        guard bands >= 2 * workers, rows * tilesX >= 96 else { return nil }
+        guard batch * bandsPerExample >= 2 * workers, rows * tilesX >= 96 else { return nil }
+        // Deal the same number of bands to every worker where the rows allow.
+        while (batch * bandsPerExample) % workers != 0 && bandsPerExample < tilesY { bandsPerExample += 1 }
+        rows = (tilesY + bandsPerExample - 1) / bandsPerExample
         return rows
     }
 }
