@@ -46,8 +46,8 @@ enum WinogradConvolution {
 
     private static func run(_ p: WinogradProblem, input: UnsafePointer<Float>, weights: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
         let workers = Parallel.workerCount
-        if let rows = p.rowsPerBand(workers: workers) {
-            runBands(p, rowsPerBand: rows, workers: workers, input: input, weights: weights, output: output)
+        if let bands = p.bandsPerExample(workers: workers) {
+            runBands(p, bandsPerExample: bands, workers: workers, input: input, weights: weights, output: output)
         } else {
             runChannelBlocks(p, workers: workers, input: input, weights: weights, output: output)
         }
@@ -56,21 +56,20 @@ enum WinogradConvolution {
     /// Large images: the whole kernel is transformed once, then each worker takes bands of tile
     /// rows and runs all three steps on them, so a band's transformed tiles and products stay
     /// in that core's cache.
-    private static func runBands(_ p: WinogradProblem, rowsPerBand: Int, workers: Int, input: UnsafePointer<Float>, weights: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+    private static func runBands(_ p: WinogradProblem, bandsPerExample: Int, workers: Int, input: UnsafePointer<Float>, weights: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
         let kernelCount = positions * p.outputChannels * p.inputChannels
-        let maximumTiles = rowsPerBand * p.tilesX
+        let maximumTiles = (p.tilesY + bandsPerExample - 1) / bandsPerExample * p.tilesX
         let scratch = ScratchBuffer(workers: workers, sliceCount: positions * maximumTiles * (p.inputChannels + p.outputChannels))
         let kernel = ScratchBuffer(workers: 1, sliceCount: kernelCount)
         let u = kernel.slice(0)
         let transform = ScratchBuffer(workers: 1, sliceCount: 16 * 9)
         p.writeKernelTransform(into: transform.slice(0))
         let layout = p.transformWeights(weights, outputChannels: 0..<p.outputChannels, kernelTransform: transform.slice(0), scratch: nil, splitAcrossWorkers: true, into: u)
-        let bandsPerExample = (p.tilesY + rowsPerBand - 1) / rowsPerBand
         SingleThreadedBLAS.run {
             Parallel.forEach(items: p.batch * bandsPerExample, workers: workers) { worker, item in
-                let first = (item % bandsPerExample) * rowsPerBand
                 let tiles = WinogradTiles(examples: (item / bandsPerExample)..<(item / bandsPerExample + 1),
-                                          rows: first..<min(first + rowsPerBand, p.tilesY), tilesX: p.tilesX)
+                                          rows: Parallel.range(item % bandsPerExample, of: bandsPerExample, count: p.tilesY),
+                                          tilesX: p.tilesX)
                 let v = scratch.slice(worker), m = v + positions * p.inputChannels * tiles.count
                 p.transformInput(input, tiles: tiles, channels: 0..<p.inputChannels, into: v)
                 for xi in 0..<positions {
@@ -142,19 +141,20 @@ struct WinogradProblem: Sendable {
     var tilesX: Int { (outputWidth + 1) / 2 }
     var tilesPerImage: Int { tilesY * tilesX }
 
-    /// Tile rows per band when bands of one image are worth running independently, else nil.
-    func rowsPerBand(workers: Int) -> Int? {
-        // A band's transformed tiles and products within about 2 MiB, a core's L2 cache.
+    /// Bands per image when bands are worth running independently, else nil. Band `b` of `B`
+    /// holds tile rows `Parallel.range(b, of: B, count: tilesY)`.
+    func bandsPerExample(workers: Int) -> Int? {
+        // A band's transformed tiles and products within about 2 MiB, a core's L2 cache, but
+        // with at least 96 tiles so that the products stay efficient.
         let budget = 1 << 19
         let tilesPerBand = max(budget / (WinogradConvolution.positions * (inputChannels + outputChannels)), 1)
-        var rows = max(tilesPerBand / tilesX, 1)
-        var bandsPerExample = (tilesY + rows - 1) / rows
-        // Every worker needs a few bands, and the products need enough tiles to be efficient.
-        guard batch * bandsPerExample >= 2 * workers, rows * tilesX >= 96 else { return nil }
+        let rows = max(tilesPerBand / tilesX, (96 + tilesX - 1) / tilesX, 1)
+        var bands = (tilesY + rows - 1) / rows
+        // Every worker needs a few bands.
+        guard batch * bands >= 2 * workers else { return nil }
         // Deal the same number of bands to every worker where the rows allow.
-        while (batch * bandsPerExample) % workers != 0 && bandsPerExample < tilesY { bandsPerExample += 1 }
-        rows = (tilesY + bandsPerExample - 1) / bandsPerExample
-        return rows
+        while (batch * bands) % workers != 0 && bands < tilesY { bands += 1 }
+        return bands
     }
 }
 
