@@ -8,6 +8,7 @@ public struct VGGConvolution: Sendable, CustomStringConvertible {
     /// Height and width of the input and output feature maps.
     public let size: Int
 
+    /// A layer with `channels` input and output channels on `size` × `size` feature maps.
     public init(channels: Int, size: Int) {
         self.channels = channels
         self.size = size
@@ -22,8 +23,11 @@ public struct VGGConvolution: Sendable, CustomStringConvertible {
         VGGConvolution(channels: 512, size: 14),
     ]
 
+    /// Stride 1, padding 1.
     public var geometry: Convolution2DGeometry { Convolution2DGeometry(stride: 1, padding: 1) }
+    /// `[1, channels, size, size]` (the output has the same shape).
     public var inputShape: [Int] { [1, channels, size, size] }
+    /// `[channels, channels, 3, 3]`.
     public var weightShape: [Int] { [channels, channels, 3, 3] }
 
     /// Floating-point operations of the direct algorithm: 2 · multiply–accumulates.
