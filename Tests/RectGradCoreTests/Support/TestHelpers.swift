@@ -23,7 +23,8 @@ func expectClose(
 func expectEqual(_ actual: Tensor, _ expected: Tensor, _ comment: Comment? = nil, sourceLocation: SourceLocation = #_sourceLocation) {
     #expect(actual.shape == expected.shape, comment, sourceLocation: sourceLocation)
     let differing = zip(actual.scalars, expected.scalars).filter { $0 != $1 }.count
-    #expect(actual.scalars == expected.scalars, "\(comment.map { "\($0): " } ?? "")\(differing) elements differ (max |difference| \(actual.maximumAbsoluteDifference(to: expected)))", sourceLocation: sourceLocation)
+    let equal = actual.scalars == expected.scalars
+    #expect(equal, "\(comment.map { "\($0): " } ?? "")\(differing) elements differ (max |difference| \(actual.maximumAbsoluteDifference(to: expected)))", sourceLocation: sourceLocation)
 }
 
 /// The gradient a single activation hands to its pre-activation `z` under `rules`, through the tape:
@@ -43,12 +44,12 @@ func activationGradient(z: Tensor, upstream: Tensor, kind: ActivationKind = .rel
 }
 
 /// Expects `body` to throw ``TapeError/operationFailed(layer:_:)`` naming `layer`.
-func expectOperationFailed(layer: String, sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws(TapeError) -> Void) {
+func expectOperationFailed(layer: String, sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> Void) {
     do {
         try body()
         Issue.record("expected TapeError.operationFailed(layer: \(layer)), nothing was thrown", sourceLocation: sourceLocation)
     } catch {
-        guard case .operationFailed(let failedLayer, _) = error else {
+        guard case .operationFailed(let failedLayer, _) = error as? TapeError else {
             Issue.record("expected TapeError.operationFailed, got \(error)", sourceLocation: sourceLocation)
             return
         }
