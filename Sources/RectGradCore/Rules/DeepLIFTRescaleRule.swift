@@ -27,6 +27,10 @@ public struct DeepLIFTRescaleRule: ActivationRule {
         guard let (z0, a0) = reference.values[input.site.ordinal] else {
             throw RuleError.missingReference(site: input.site.description)
         }
+        // z0 and a0 are read with the same index below: they must agree with each other.
+        guard a0.shape == z0.shape else {
+            throw RuleError.referenceShapeMismatch(site: input.site.description, expected: z0.shape, actual: a0.shape)
+        }
         let units = input.unitsPerExample
         let broadcast: Bool
         if z0.shape == input.preActivation.shape {
