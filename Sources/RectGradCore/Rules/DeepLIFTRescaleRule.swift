@@ -50,7 +50,8 @@ public struct DeepLIFTRescaleRule: ActivationRule {
                                 let j = broadcast ? i % units : i
                                 let dz = z[i] - zr[j]
                                 if abs(dz) > 1e-5 {
-                                    result[i] = r[i] * (a[i] - ar[j]) / dz
+                                    // The multiplier first: it is exactly 1 where both passes are active (Δa == Δz).
+                                    result[i] = r[i] * ((a[i] - ar[j]) / dz)
                                 } else {
                                     result[i] = (z[i] + zr[j]) / 2 > 0 ? r[i] : 0
                                 }

@@ -88,6 +88,17 @@ struct IdentityTests {
         #expect(try lrp[0].relativeL2Distance(to: plain[0]) < 1e-3)
     }
 
+    @Test("DeepLIFT between two points where a unit is active passes R exactly (the rescale factor is 1)")
+    func deepLIFTBothActiveIsIdentity() throws {
+        let z = Tensor.randomUniform([3, 64], low: 0.5, high: 5, seed: 35)
+        let z0 = Tensor.randomUniform([1, 64], low: 0.5, high: 5, seed: 36)
+        let r = Tensor.randomNormal([3, 64], seed: 37)
+        let referenceTape = Tape()
+        _ = try referenceTape.relu(referenceTape.input(z0))
+        let rule = DeepLIFTRescaleRule(reference: ReferenceActivations(recordedOn: referenceTape))
+        expectEqual(try activationGradient(z: z, upstream: r, rule: rule), r)
+    }
+
     @Test("DeepLIFT with the input itself as reference equals the gradient on a ReLU net")
     func deepLIFTAtItsReferenceIsGradient() throws {
         // Every |z − z0| = 0 ≤ 1e-5: the midpoint branch gives R·1[z > 0] everywhere.
