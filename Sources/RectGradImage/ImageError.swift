@@ -77,9 +77,9 @@ public struct ImageError: Error, Hashable, Sendable, CustomStringConvertible {
             let hex = bytes.map { String(format: "%02X", $0) }.joined(separator: " ")
             text = "unknown image format (starts with \(hex.isEmpty ? "nothing" : hex)); expected PNG or JPEG"
         case .truncated(let format, let message):
-            text = "truncated \(format) data: \(message)"
+            text = "truncated \(format): \(message)"
         case .corrupt(let format, let message):
-            text = "corrupt \(format) data: \(message)"
+            text = "corrupt \(format): \(message)"
         case .tooLarge(let width, let height, let limit):
             text = "image of \(width)×\(height) = \(width * height) pixels exceeds the limit of \(limit) pixels"
         case .unsupported(let format, let message):

@@ -113,7 +113,7 @@ public struct RGBImage: Sendable, Hashable {
 
     /// The pixel at column `x`, row `y` (0-based, from the top left). Traps when out of range,
     /// like `Array`; check with ``contains(x:y:)`` first for untrusted coordinates.
-    public subscript(x: Int, y: Int) -> RGBColor {
+    public subscript(x x: Int, y y: Int) -> RGBColor {
         get {
             precondition(contains(x: x, y: y), "pixel (\(x), \(y)) outside \(width)×\(height)")
             let i = 3 * (y * width + x)
