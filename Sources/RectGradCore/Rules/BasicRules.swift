@@ -47,7 +47,9 @@ public struct EpsilonLRPRule: ActivationRule {
         let eps = epsilon
         return input.elementwise { z, a, r in
             let denominator = z + eps * (z >= 0 ? 1 : -1)
-            return denominator == 0 ? 0 : r * a / denominator
+            // `a / denominator` first: with ε = 0 at a ReLU it is exactly 1 where z > 0, so the rule
+            // equals the plain gradient bit for bit (`(r·a)/z` rounds twice and is off by an ulp).
+            return denominator == 0 ? 0 : r * (a / denominator)
         }
     }
     public var description: String { "epsilon-lrp(eps=\(epsilon))" }
