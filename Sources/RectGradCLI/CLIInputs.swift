@@ -4,16 +4,11 @@ import RectifiedGradient
 
 /// Errors of the command-line tool that are not errors of a library module.
 enum CLIError: Error, CustomStringConvertible {
-    /// Image decoding is not available in this build.
-    case imagesNotSupported([String])
     /// An input array that does not fit the model.
     case inputDoesNotFit(model: String, expected: [Int], actual: [Int], file: String)
 
     var description: String {
         switch self {
-        case .imagesNotSupported(let paths):
-            return "image files (\(paths.prefix(3).joined(separator: ", "))\(paths.count > 3 ? ", …" : "")) are not supported yet; "
-                + "pass an already preprocessed NCHW array with --input X.npy"
         case .inputDoesNotFit(let model, let expected, let actual, let file):
             return "\(file) holds an array of shape \(actual), but \(model) expects [N, \(expected.map(String.init).joined(separator: ", "))]"
         }
@@ -44,6 +39,19 @@ enum CLIInputs {
             )
         }
         return tensor
+    }
+
+    /// Decodes PNG or JPEG files, resizes them to the model's input size and scales them as its
+    /// ``Preprocessing`` says, giving one `[N, 3, H, W]` batch.
+    static func readImages(_ paths: [String], preprocessing: Preprocessing) throws -> Tensor {
+        let size = preprocessing.inputSize
+        let images = try paths.map { path throws -> RGBImage in
+            try ImageDecoding.decode(contentsOf: URL(fileURLWithPath: path)).resized(width: size.width, height: size.height)
+        }
+        let scaling: PixelScaling = preprocessing.isSymmetric
+            ? .minusOneToOne
+            : try .standardized(mean: preprocessing.mean, standardDeviation: preprocessing.standardDeviation)
+        return try RGBImage.batchTensor(images, scaling: scaling)
     }
 
     /// Writes a tensor as a float32 `.npy` file.

@@ -9,7 +9,8 @@ struct PredictCommand: ParsableCommand {
         abstract: "Run a zoo model and print the top classes or write the logits.",
         discussion: """
         --input takes an already preprocessed NCHW float32 (or float64) .npy array and runs it as \
-        is. Without --output the top-K classes of every example are printed (ImageNet names for \
+        is. Image files (PNG, JPEG) are resized to the model's input size and scaled as \
+        `rectgrad models` lists. Without --output the top-K classes of every example are printed (ImageNet names for \
         1000-class models); with --output the logits [N, classes] are written as a float32 .npy \
         file. Without --weights the network has random He-initialised weights (see --seed).
         """
@@ -27,7 +28,7 @@ struct PredictCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("A preprocessed NCHW .npy array, run as is.", valueName: "file"))
     var input: String?
 
-    @Argument(help: ArgumentHelp("Image files, resized and scaled as the model expects (not supported yet).", valueName: "image"))
+    @Argument(help: ArgumentHelp("PNG or JPEG files, resized and scaled as the model expects.", valueName: "image"))
     var images: [String] = []
 
     @Option(name: .long, help: ArgumentHelp("Write the logits [N, classes] to this .npy file.", valueName: "file"))
@@ -47,18 +48,24 @@ struct PredictCommand: ParsableCommand {
 
     func run() throws {
         let entry = try CLIInputs.entry(named: model)
-        if !images.isEmpty { throw CLIError.imagesNotSupported(images) }
         let network = try CLIInputs.network(for: entry, weights: weights, seed: seed, allowExtraNames: allowExtraWeights)
         if weights == nil { CLIInputs.note("no --weights given: \(entry.name) has random He-initialised weights (seed \(seed))") }
-        guard let input else { return }
-        let tensor = try CLIInputs.readInput(input, for: network)
+        let tensor: Tensor
+        let labels: [String]
+        if let input {
+            tensor = try CLIInputs.readInput(input, for: network)
+            labels = (0..<tensor.shape[0]).map { "example \($0)" }
+        } else {
+            tensor = try CLIInputs.readImages(images, preprocessing: entry.preprocessing)
+            labels = images
+        }
         let logits = try network.logits(for: tensor)
         if let output {
             try CLIInputs.writeArray(logits, to: output)
             return
         }
         for (example, classes) in CLIInputs.topClasses(logits, k: min(top, entry.classCount)).enumerated() {
-            print("example \(example):")
+            print("\(labels[example]):")
             for item in classes {
                 let name = item.index < entry.classNames.count ? entry.classNames[item.index] : "class \(item.index)"
                 print("  " + String(format: "%6.2f%%", item.probability * 100) + "  \(name) (\(item.index))")

@@ -88,7 +88,8 @@ import RectifiedGradient
     expectCleanFailure(try rectgrad(["predict", "--model", "cifar-cnn", "--input", wrongShape.path]), mentioning: ["[1, 3, 28, 28]", "expects [N, 3, 32, 32]"])
 
     expectCleanFailure(try rectgrad(["predict", "--model", "nope", "--input", wrongShape.path]), mentioning: ["unknown model 'nope'", "resnet50"])
-    expectCleanFailure(try rectgrad(["predict", "--model", "cifar-cnn", "cat.png"]), mentioning: ["cat.png", "not supported yet", "--input"])
+    expectCleanFailure(try rectgrad(["predict", "--model", "cifar-cnn", garbage.path]), mentioning: [garbage.path, "unknown image format"])
+    expectCleanFailure(try rectgrad(["predict", "--model", "cifar-cnn", "--input", wrongShape.path, garbage.path]), mentioning: ["not both"])
     expectCleanFailure(try rectgrad(["predict", "--model", "cifar-cnn"]), mentioning: ["Give either --input X.npy or image files."])
     expectCleanFailure(try rectgrad(["predict", "--model", "cifar-cnn", "--input", wrongShape.path, "--top", "0"]), mentioning: ["--top must be at least 1."])
     expectCleanFailure(
@@ -125,4 +126,34 @@ import RectifiedGradient
     expectCleanFailure(refused, mentioning: ["posix.system", "refused"])
     let mismatch = try rectgrad(["convert-pth", try zooFixture("pth/module.pth").path, output.path, "--model", "cifar-cnn"])
     expectCleanFailure(mismatch, mentioning: ["module.pth", "0.weight"])
+}
+
+@Test func predictDecodesResizesAndScalesImages() throws {
+    let directory = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    // Two 40×24 gradients, resized to cifar-cnn's 32×32 and scaled with pixel / 127.5 − 1.
+    var images: [RGBImage] = []
+    var paths: [String] = []
+    for index in 0..<2 {
+        var pixels = [UInt8]()
+        for y in 0..<24 {
+            for x in 0..<40 { pixels += [UInt8(x * 6), UInt8(y * 10), UInt8(index * 200)] }
+        }
+        let image = try RGBImage(width: 40, height: 24, pixels: pixels)
+        let url = directory.appendingPathComponent("image\(index).png")
+        try image.writePNG(to: url)
+        images.append(image)
+        paths.append(url.path)
+    }
+    let output = directory.appendingPathComponent("logits.npy")
+    let result = try rectgrad(["predict", "--model", "cifar-cnn", "--seed", "4", "--output", output.path] + paths)
+    #expect(result.status == 0, "\(result.standardError)")
+    let resized = try images.map { try $0.resized(width: 32, height: 32) }
+    let expected = try Zoo.network(named: "cifar-cnn", seed: 4).logits(for: RGBImage.batchTensor(resized, scaling: .minusOneToOne))
+    #expect(try NumPyFile.read(contentsOf: output) == expected)
+
+    let printed = try rectgrad(["predict", "--model", "cifar-cnn", "--top", "1"] + paths)
+    let lines = printed.standardOutput.split(separator: "\n").map(String.init)
+    #expect(lines.count == 4)
+    #expect(lines[0] == paths[0] + ":" && lines[2] == paths[1] + ":")
 }
