@@ -34,13 +34,14 @@ public struct ExplanationReport: Sendable {
         let input = try image.image.enlarged(by: tileScale)
         let blank = try RGBImage(width: input.width, height: input.height, color: .white)
         var rows: [[RGBImage]] = [[input] + (try image.maps.map { try tile($0, threshold: finalThreshold) })]
-        var labels = ["final threshold \(finalThreshold.lower),\(finalThreshold.upper)"]
+        var labels = ["final \(finalThreshold.lower),\(finalThreshold.upper)"]
         if showsBaselineThreshold {
             rows.append([blank] + (try image.maps.map { try tile($0, threshold: .baseline) }))
-            labels.append("baseline threshold 95,99.5")
+            labels.append("final 95,99.5")
         }
         let columns = ["input"] + image.maps.map(\.method.rawValue)
-        return try ImageGrid(cells: rows, rowLabels: labels, columnLabels: columns, padding: 6).render()
+        let textScale = input.width >= 120 ? 2 : 1
+        return try ImageGrid(cells: rows, rowLabels: labels, columnLabels: columns, padding: 6, textScale: textScale).render()
     }
 
     /// Writes `NAME-METHOD.png` for every image and method, and `report.html`, into `directory`.
