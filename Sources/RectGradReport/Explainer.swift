@@ -68,23 +68,48 @@ public struct Explainer: Sendable {
 
     /// Explains a prepared input `[1, C, H, W]` whose display image is `displayImage`.
     public func explain(name: String, displayImage: RGBImage, input: Tensor, mask: [Bool]? = nil) throws -> ExplainedImage {
+        let results = try explain(names: [name], displayImages: [displayImage], input: input, masks: mask.map { [$0] })
+        guard let first = results.first else { throw ReportError.invalidOption(name: "input", reason: "no example") }
+        return first
+    }
+
+    /// Explains a batch `[N, C, H, W]` at once: one recorded forward pass for the batch, one backward
+    /// per method (rules work per example, so the maps equal those of single-image runs). Times are
+    /// per image (the batch's time divided by N).
+    public func explain(names: [String], displayImages: [RGBImage], input: Tensor, masks: [[Bool]]? = nil) throws -> [ExplainedImage] {
+        let count = input.shape.first ?? 0
+        guard names.count == count, displayImages.count == count, masks.map({ $0.count == count }) ?? true else {
+            throw ReportError.invalidOption(name: "input", reason: "\(count) examples but \(names.count) names, \(displayImages.count) images")
+        }
         let clock = ContinuousClock()
-        var session: AttributionSession?
-        let forward = try clock.measure { session = try AttributionSession(network: network, input: input) }
-        guard let session else { throw ReportError.invalidOption(name: "input", reason: "no session") }
-        let predicted = session.targets[0]
+        var created: AttributionSession?
+        let forward = try clock.measure { created = try AttributionSession(network: network, input: input) }
+        guard let session = created else { throw ReportError.invalidOption(name: "input", reason: "no session") }
         let probabilities = try SoftmaxCrossEntropy.softmax(session.logits)
-        var maps: [MethodMap] = []
+        var mapsPerMethod: [(MethodName, Tensor, Double)] = []
         for method in methods {
             var result: AttributionResult?
             let elapsed = try clock.measure { result = try session.attribute(method.method(parameters)) }
-            if let result { maps.append(MethodMap(method: method, map: result.map, seconds: elapsed.seconds)) }
+            if let result { mapsPerMethod.append((method, result.map, elapsed.seconds / Double(max(count, 1)))) }
         }
-        return ExplainedImage(
-            name: name, image: displayImage, predictedClass: predicted,
-            className: predicted < classNames.count ? classNames[predicted] : "class \(predicted)",
-            confidence: probabilities[flat: predicted], maps: maps, mask: mask, forwardSeconds: forward.seconds
-        )
+        let classes = session.logits.shape[1]
+        return (0..<count).map { index in
+            let predicted = session.targets[index]
+            return ExplainedImage(
+                name: names[index], image: displayImages[index], predictedClass: predicted,
+                className: predicted < classNames.count ? classNames[predicted] : "class \(predicted)",
+                confidence: probabilities[flat: index * classes + predicted],
+                maps: mapsPerMethod.map { MethodMap(method: $0.0, map: $0.1.example(index).reshapedToBatchOfOne(), seconds: $0.2) },
+                mask: masks?[index], forwardSeconds: forward.seconds / Double(max(count, 1))
+            )
+        }
+    }
+}
+
+extension Tensor {
+    /// `[C, H, W]` → `[1, C, H, W]`.
+    func reshapedToBatchOfOne() -> Tensor {
+        (try? reshaped([1] + shape)) ?? self
     }
 }
 

@@ -90,9 +90,10 @@ extension ActivationBackwardInput {
     }
 
     /// Applies `gate(z, a, R)` element-wise and returns the gradient for `z`.
-    /// `z`, `a` and `R` must share a shape (see ``validateShapes(rule:)``).
+    /// - Throws: ``RuleError/invalidParameter(rule:reason:)`` unless `z`, `a` and `R` share a shape.
     @inlinable
-    public func elementwise(_ gate: (Float, Float, Float) -> Float) -> Tensor {
+    public func elementwise(_ gate: (Float, Float, Float) -> Float) throws(RuleError) -> Tensor {
+        try validateShapes(rule: "\(site.kind) #\(site.ordinal)")
         var result = [Float](repeating: 0, count: preActivation.count)
         preActivation.withUnsafeBufferPointer { z in
             output.withUnsafeBufferPointer { a in

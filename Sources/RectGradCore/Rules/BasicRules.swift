@@ -5,7 +5,7 @@ public struct GradientRule: ActivationRule {
     public func backward(_ input: ActivationBackwardInput) throws -> Tensor {
         try input.validateShapes(rule: description)
         let kind = input.site.kind
-        return input.elementwise { z, _, r in r * kind.derivative(z) }
+        return try input.elementwise { z, _, r in r * kind.derivative(z) }
     }
     public var description: String { "gradient" }
 }
@@ -16,7 +16,7 @@ public struct GuidedBackpropRule: ActivationRule {
     public init() {}
     public func backward(_ input: ActivationBackwardInput) throws -> Tensor {
         try input.validateShapes(rule: description)
-        return input.elementwise { z, _, r in (z > 0 && r > 0) ? r : 0 }
+        return try input.elementwise { z, _, r in (z > 0 && r > 0) ? r : 0 }
     }
     public var description: String { "guided-backprop" }
 }
@@ -27,7 +27,7 @@ public struct DeconvNetRule: ActivationRule {
     public init() {}
     public func backward(_ input: ActivationBackwardInput) throws -> Tensor {
         try input.validateShapes(rule: description)
-        return input.elementwise { _, _, r in r > 0 ? r : 0 }
+        return try input.elementwise { _, _, r in r > 0 ? r : 0 }
     }
     public var description: String { "deconvnet" }
 }
@@ -49,7 +49,7 @@ public struct EpsilonLRPRule: ActivationRule {
     public func backward(_ input: ActivationBackwardInput) throws -> Tensor {
         try input.validateShapes(rule: description)
         let eps = epsilon
-        return input.elementwise { z, a, r in
+        return try input.elementwise { z, a, r in
             let denominator = z + eps * (z >= 0 ? 1 : -1)
             // `a / denominator` first: with ε = 0 at a ReLU it is exactly 1 where z > 0, so the rule
             // equals the plain gradient bit for bit (`(r·a)/z` rounds twice and is off by an ulp).

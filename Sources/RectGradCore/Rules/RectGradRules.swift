@@ -97,7 +97,7 @@ public struct RectGradConstantRule: ActivationRule {
     public func backward(_ input: ActivationBackwardInput) throws -> Tensor {
         try input.validateShapes(rule: description)
         let t = tau, useAbsolute = importance == .absolute
-        return input.elementwise { _, a, r in
+        return try input.elementwise { _, a, r in
             let score = a * r
             return (useAbsolute ? abs(score) : score) > t ? r : 0
         }
