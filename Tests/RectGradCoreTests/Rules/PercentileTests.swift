@@ -76,13 +76,22 @@ struct PercentileTests {
     }
 
     @Test("select returns every order statistic of an array with ties", arguments: [1, 7, 16, 17, 64, 300])
-    func selectMatchesSort(_ n: Int) {
+    func selectMatchesSort(_ n: Int) throws {
         let values = Self.tiedValues(count: n, seed: UInt64(n))
         let sorted = values.sorted()
         for rank in 0..<n {
             var scratch = values
             #expect(try Percentile.select(&scratch, rank: rank) == sorted[rank], "rank \(rank)")
         }
+    }
+
+    @Test("select refuses a rank outside the array")
+    func selectRejectsRankOutOfRange() {
+        var values: [Float] = [3, 1, 2]
+        #expect(throws: TensorError.self) { try Percentile.select(&values, rank: 3) }
+        #expect(throws: TensorError.self) { try Percentile.select(&values, rank: -1) }
+        var empty: [Float] = []
+        #expect(throws: TensorError.self) { try Percentile.select(&empty, rank: 0) }
     }
 
     @Test("linear interpolation on a hand case, and the empty array")
@@ -109,7 +118,7 @@ struct PercentileTests {
     }
 
     @Test("selection with infinities matches a sort; with NaNs it terminates and returns an element")
-    func nonFiniteScores() {
+    func nonFiniteScores() throws {
         var generator = SeededGenerator(seed: 99)
         for n in [5, 16, 40, 333] {
             var values = Self.tiedValues(count: n, seed: UInt64(n))
