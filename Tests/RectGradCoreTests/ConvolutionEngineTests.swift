@@ -54,6 +54,7 @@ import RectGradCore
         Case("im2col bands batch 2, 16→12 3×3 stride 2 93×90", batch: 2, channels: (16, 12), size: (93, 90), stride: 2, padding: 1),
         Case("pointwise 1×1", batch: 2, channels: (12, 20), size: (7, 9), kernel: (1, 1)),
         Case("pointwise 1×1 groups 4", channels: (8, 12), size: (5, 6), kernel: (1, 1), groups: 4),
+        Case("pointwise 1×1 96→80 on 3×3 (products split by rows)", channels: (96, 80), size: (3, 3), kernel: (1, 1)),
         Case("1×1 stride 2", channels: (12, 10), size: (9, 8), kernel: (1, 1), stride: 2),
         Case("1×1 pad 1", channels: (4, 6), size: (5, 5), kernel: (1, 1), padding: 1),
         Case("channel multiplier 2", channels: (4, 8), size: (9, 9), stride: 1, padding: 1, groups: 4),

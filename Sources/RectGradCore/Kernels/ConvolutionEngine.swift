@@ -7,8 +7,13 @@
 /// - everything else, and every gradient to the weights: im2col + SGEMM
 ///   (``ColumnConvolution``), cut into bands of output rows that stay in cache.
 enum ConvolutionEngine {
+    /// Overwrites every element of `y`.
     static func forward(_ s: ConvolutionShape, x: UnsafeBufferPointer<Float>, w: UnsafeBufferPointer<Float>, y: UnsafeMutableBufferPointer<Float>) {
-        guard let x = x.baseAddress, let w = w.baseAddress, let y = y.baseAddress else { return }
+        guard let x = x.baseAddress, let w = w.baseAddress, let y = y.baseAddress else {
+            // No input channels or no kernel taps: every output is an empty sum.
+            if y.count > 0 { y.update(repeating: 0) }
+            return
+        }
         if DepthwiseConvolution.isApplicable(s) {
             DepthwiseConvolution.forward(s, x: x, w: w, y: y)
         } else if WinogradConvolution.isApplicable(s) {
@@ -18,9 +23,12 @@ enum ConvolutionEngine {
         }
     }
 
-    /// Expects `dx` to be zero on entry.
+    /// Overwrites every element of `dx`.
     static func backwardInput(_ s: ConvolutionShape, dy: UnsafeBufferPointer<Float>, w: UnsafeBufferPointer<Float>, dx: UnsafeMutableBufferPointer<Float>) {
-        guard let dy = dy.baseAddress, let w = w.baseAddress, let dx = dx.baseAddress else { return }
+        guard let dy = dy.baseAddress, let w = w.baseAddress, let dx = dx.baseAddress else {
+            if dx.count > 0 { dx.update(repeating: 0) }
+            return
+        }
         if DepthwiseConvolution.isApplicable(s) {
             DepthwiseConvolution.backwardInput(s, dy: dy, w: w, dx: dx)
         } else if WinogradConvolution.isApplicable(s) {
@@ -45,14 +53,24 @@ enum ConvolutionEngine {
 ///
 /// When an image has enough output rows, each worker unfolds a band of rows into its own column
 /// buffer (sized to stay in its core's cache) and multiplies it on its own thread. Small images
-/// are unfolded whole, in parallel by channel, and multiplied by the threaded SGEMM.
+/// are unfolded whole, in parallel by channel, and multiplied with the product split across the
+/// workers (``ParallelGEMM``).
 enum ColumnConvolution {
     /// Floats of column buffer per worker and band.
     static let bandBudget = 1 << 18
 
-    /// Output rows per band for a column matrix of `columnRows` rows.
-    static func rowsPerBand(_ s: ConvolutionShape, columnRows: Int) -> Int {
-        max(1, min(s.outputHeight, bandBudget / max(columnRows * s.outputWidth, 1)))
+    /// Output rows per band for a column matrix of `columnRows` rows: within the cache budget,
+    /// few enough that an image makes at least `minimumBands` bands (to balance the workers), and
+    /// at least `minimumRows`.
+    static func rowsPerBand(_ s: ConvolutionShape, columnRows: Int, minimumBands: Int = 1, minimumRows: Int = 1) -> Int {
+        let budgetRows = bandBudget / max(columnRows * s.outputWidth, 1)
+        let balancedRows = (s.outputHeight + minimumBands - 1) / max(minimumBands, 1)
+        return max(1, minimumRows, min(s.outputHeight, budgetRows, balancedRows))
+    }
+
+    /// Bands per image that give every worker a few bands to take.
+    static func balancingBands(images: Int, workers: Int) -> Int {
+        (4 * workers + images - 1) / max(images, 1)
     }
 
     /// Pointers into example `n`, group `g`.
@@ -71,14 +89,14 @@ enum ColumnConvolution {
         if s.isPointwise {
             for image in 0..<images {
                 let at = GroupPointers(s, example: image / s.groups, group: image % s.groups)
-                BLAS.sgemm(transposeA: false, transposeB: false, m: s.outputChannelsPerGroup, n: plane, k: k,
-                           a: w + at.weight, lda: k, b: x + at.input, ldb: plane, c: y + at.output, ldc: plane)
+                ParallelGEMM.sgemm(transposeA: false, transposeB: false, m: s.outputChannelsPerGroup, n: plane, k: k,
+                                   a: w + at.weight, lda: k, b: x + at.input, ldb: plane, c: y + at.output, ldc: plane)
             }
             return
         }
-        let rows = rowsPerBand(s, columnRows: k)
-        let bands = (s.outputHeight + rows - 1) / rows
         let workers = Parallel.workerCount
+        let rows = rowsPerBand(s, columnRows: k, minimumBands: balancingBands(images: images, workers: workers))
+        let bands = (s.outputHeight + rows - 1) / rows
         if images * bands >= 2 * workers {
             let scratch = ScratchBuffer(workers: workers, sliceCount: k * rows * outW)
             SingleThreadedBLAS.run {
@@ -99,8 +117,8 @@ enum ColumnConvolution {
             for image in 0..<images {
                 let at = GroupPointers(s, example: image / s.groups, group: image % s.groups)
                 unfoldInParallel(s, image: x + at.input, into: columns)
-                BLAS.sgemm(transposeA: false, transposeB: false, m: s.outputChannelsPerGroup, n: plane, k: k,
-                           a: w + at.weight, lda: k, b: columns, ldb: plane, c: y + at.output, ldc: plane)
+                ParallelGEMM.sgemm(transposeA: false, transposeB: false, m: s.outputChannelsPerGroup, n: plane, k: k,
+                                   a: w + at.weight, lda: k, b: columns, ldb: plane, c: y + at.output, ldc: plane)
             }
         }
     }
@@ -118,21 +136,66 @@ enum ColumnConvolution {
         }
     }
 
-    /// Accumulates into `dx`: each worker owns a range of input channels, multiplies the
-    /// transposed kernel rows of those channels with the output gradient band by band, and
-    /// folds the columns back into its own channels.
+    /// Overwrites `dx`. Large images go band by band: a band's columns are the transposed kernel
+    /// times the band of the output gradient, folded back into the input rows the band reads.
+    /// Neighbouring bands share input rows, so the even bands run first and the odd bands after;
+    /// a band at least as tall as the kernel's extent never reaches the next band of its parity.
+    /// Small images split the input channels across the workers instead.
     static func backwardInput(_ s: ConvolutionShape, dy: UnsafePointer<Float>, w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>) {
         let k = s.columnRows, plane = s.outputPlane, outW = s.outputWidth
         let images = s.batch * s.groups
         if s.isPointwise {
             for image in 0..<images {
                 let at = GroupPointers(s, example: image / s.groups, group: image % s.groups)
-                BLAS.sgemm(transposeA: true, transposeB: false, m: k, n: plane, k: s.outputChannelsPerGroup,
-                           a: w + at.weight, lda: k, b: dy + at.output, ldb: plane, beta: 1, c: dx + at.input, ldc: plane)
+                ParallelGEMM.sgemm(transposeA: true, transposeB: false, m: k, n: plane, k: s.outputChannelsPerGroup,
+                                   a: w + at.weight, lda: k, b: dy + at.output, ldb: plane, c: dx + at.input, ldc: plane)
             }
             return
         }
         let workers = Parallel.workerCount
+        let extent = s.geometry.dilation.height * (s.kernelHeight - 1) + 1
+        let rows = rowsPerBand(s, columnRows: k, minimumBands: 2 * balancingBands(images: images, workers: workers), minimumRows: extent)
+        let bands = (s.outputHeight + rows - 1) / rows
+        if images * bands >= 2 * workers {
+            backwardInputByBands(s, rows: rows, bands: bands, workers: workers, dy: dy, w: w, dx: dx)
+        } else {
+            backwardInputByChannels(s, workers: workers, dy: dy, w: w, dx: dx)
+        }
+    }
+
+    private static func backwardInputByBands(_ s: ConvolutionShape, rows: Int, bands: Int, workers: Int, dy: UnsafePointer<Float>, w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>) {
+        let k = s.columnRows, plane = s.outputPlane, outW = s.outputWidth
+        let images = s.batch * s.groups
+        let total = s.batch * s.inputChannels * s.inputPlane
+        let zeroParts = 4 * workers
+        let target = UncheckedSendable(dx)
+        Parallel.forEach(items: zeroParts, workers: workers) { _, part in
+            let range = Parallel.range(part, of: zeroParts, count: total)
+            (target.value + range.lowerBound).update(repeating: 0, count: range.count)
+        }
+        let scratch = ScratchBuffer(workers: workers, sliceCount: k * rows * outW)
+        SingleThreadedBLAS.run {
+            for parity in 0..<2 {
+                let perImage = (bands - parity + 1) / 2
+                Parallel.forEach(items: images * perImage, workers: workers) { worker, item in
+                    let image = item / perImage, band = parity + 2 * (item % perImage)
+                    let at = GroupPointers(s, example: image / s.groups, group: image % s.groups)
+                    let range = (band * rows)..<min((band + 1) * rows, s.outputHeight)
+                    let columns = scratch.slice(worker)
+                    BLAS.sgemm(transposeA: true, transposeB: false, m: k, n: range.count * outW, k: s.outputChannelsPerGroup,
+                               a: w + at.weight, lda: k, b: dy + at.output + range.lowerBound * outW, ldb: plane,
+                               c: columns, ldc: range.count * outW)
+                    ConvolutionColumns.fold(s, columns: columns, channels: 0..<s.inputChannelsPerGroup, rows: range, into: target.value + at.input)
+                }
+            }
+        }
+    }
+
+    /// Each worker owns a range of input channels, multiplies the transposed kernel rows of those
+    /// channels with the whole output gradient and folds the columns into its own channels.
+    private static func backwardInputByChannels(_ s: ConvolutionShape, workers: Int, dy: UnsafePointer<Float>, w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>) {
+        let k = s.columnRows, plane = s.outputPlane, outW = s.outputWidth
+        let images = s.batch * s.groups
         let taps = s.kernelHeight * s.kernelWidth
         let channels = s.inputChannelsPerGroup
         let parts = min(channels, 2 * workers)
@@ -146,6 +209,7 @@ enum ColumnConvolution {
                 let at = GroupPointers(s, example: image / s.groups, group: image % s.groups)
                 let channelRange = Parallel.range(item % parts, of: parts, count: channels)
                 let columns = scratch.slice(worker)
+                (dx + at.input + channelRange.lowerBound * s.inputPlane).update(repeating: 0, count: channelRange.count * s.inputPlane)
                 for band in 0..<bands {
                     let range = (band * rows)..<min((band + 1) * rows, s.outputHeight)
                     BLAS.sgemm(transposeA: true, transposeB: false,
@@ -167,14 +231,14 @@ enum ColumnConvolution {
         if s.isPointwise {
             for image in 0..<images {
                 let at = GroupPointers(s, example: image / s.groups, group: image % s.groups)
-                BLAS.sgemm(transposeA: false, transposeB: true, m: s.outputChannelsPerGroup, n: k, k: plane,
-                           a: dy + at.output, lda: plane, b: x + at.input, ldb: plane, beta: 1, c: dw + at.weight, ldc: k)
+                ParallelGEMM.sgemm(transposeA: false, transposeB: true, m: s.outputChannelsPerGroup, n: k, k: plane,
+                                   a: dy + at.output, lda: plane, b: x + at.input, ldb: plane, beta: 1, c: dw + at.weight, ldc: k)
             }
             return
         }
-        let rows = rowsPerBand(s, columnRows: k)
-        let bands = (s.outputHeight + rows - 1) / rows
         let workers = Parallel.workerCount
+        let rows = rowsPerBand(s, columnRows: k, minimumBands: balancingBands(images: images, workers: workers))
+        let bands = (s.outputHeight + rows - 1) / rows
         let items = images * bands
         guard items >= 2 * workers else {
             let scratch = ScratchBuffer(workers: 1, sliceCount: k * plane)
@@ -182,8 +246,8 @@ enum ColumnConvolution {
             for image in 0..<images {
                 let at = GroupPointers(s, example: image / s.groups, group: image % s.groups)
                 unfoldInParallel(s, image: x + at.input, into: columns)
-                BLAS.sgemm(transposeA: false, transposeB: true, m: s.outputChannelsPerGroup, n: k, k: plane,
-                           a: dy + at.output, lda: plane, b: columns, ldb: plane, beta: 1, c: dw + at.weight, ldc: k)
+                ParallelGEMM.sgemm(transposeA: false, transposeB: true, m: s.outputChannelsPerGroup, n: k, k: plane,
+                                   a: dy + at.output, lda: plane, b: columns, ldb: plane, beta: 1, c: dw + at.weight, ldc: k)
             }
             return
         }

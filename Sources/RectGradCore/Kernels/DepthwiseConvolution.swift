@@ -63,9 +63,10 @@ enum DepthwiseConvolution {
         }
     }
 
-    /// Accumulates into `inputGradient`.
+    /// Overwrites `inputGradient`.
     private static func backwardInputChannel(_ s: ConvolutionShape, outputGradient: UnsafePointer<Float>, kernel: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>) {
         let g = s.geometry, sw = g.stride.width
+        inputGradient.update(repeating: 0, count: s.inputPlane)
         for oy in 0..<s.outputHeight {
             let upstream = outputGradient + oy * s.outputWidth
             for ki in 0..<s.kernelHeight {

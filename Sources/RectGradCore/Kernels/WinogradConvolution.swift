@@ -62,11 +62,9 @@ enum WinogradConvolution {
         let scratch = ScratchBuffer(workers: workers, sliceCount: positions * maximumTiles * (p.inputChannels + p.outputChannels))
         let kernel = ScratchBuffer(workers: 1, sliceCount: kernelCount)
         let u = kernel.slice(0)
-        let transform = p.kernelTransform
-        // One product for the whole kernel, on every thread OpenBLAS has.
-        let layout = transform.withUnsafeBufferPointer { transform in
-            p.transformWeights(weights, outputChannels: 0..<p.outputChannels, kernelTransform: transform.baseAddress!, scratch: nil, into: u)
-        }
+        let transform = ScratchBuffer(workers: 1, sliceCount: 16 * 9)
+        p.writeKernelTransform(into: transform.slice(0))
+        let layout = p.transformWeights(weights, outputChannels: 0..<p.outputChannels, kernelTransform: transform.slice(0), scratch: nil, splitAcrossWorkers: true, into: u)
         let bandsPerExample = (p.tilesY + rowsPerBand - 1) / rowsPerBand
         SingleThreadedBLAS.run {
             Parallel.forEach(items: p.batch * bandsPerExample, workers: workers) { worker, item in
@@ -97,11 +95,14 @@ enum WinogradConvolution {
         let maximumTiles = examplesPerChunk * p.tilesPerImage
         let transformedInput = ScratchBuffer(workers: 1, sliceCount: positions * p.inputChannels * maximumTiles)
         let v = transformedInput.slice(0)
-        // Blocks of output channels: at least two per worker, at most 64 channels each.
-        let blocks = max((p.outputChannels + 63) / 64, min(2 * workers, p.outputChannels / 8))
+        // Each block re-reads the transformed input, so blocks grow with the tile count (about
+        // two thirds of it, 16 to 128 channels), and every worker gets at least two.
+        let blockTarget = min(128, max(16, (2 * maximumTiles / 3 + 15) / 16 * 16))
+        let blocks = max((p.outputChannels + blockTarget - 1) / blockTarget, min(2 * workers, p.outputChannels / 8))
         let blockSize = (p.outputChannels + blocks - 1) / blocks
         let scratch = ScratchBuffer(workers: workers, sliceCount: positions * blockSize * (p.inputChannels + maximumTiles) + 9 * blockSize * p.inputChannels)
-        let transform = p.kernelTransform
+        let transform = ScratchBuffer(workers: 1, sliceCount: 16 * 9)
+        p.writeKernelTransform(into: transform.slice(0))
         SingleThreadedBLAS.run {
             for firstExample in stride(from: 0, to: p.batch, by: examplesPerChunk) {
                 let tiles = WinogradTiles(examples: firstExample..<min(firstExample + examplesPerChunk, p.batch),
@@ -114,9 +115,7 @@ enum WinogradConvolution {
                     let channels = Parallel.range(block, of: blocks, count: p.outputChannels)
                     let u = scratch.slice(worker), m = u + positions * blockSize * p.inputChannels
                     let gathered = m + positions * blockSize * maximumTiles
-                    let layout = transform.withUnsafeBufferPointer { transform in
-                        p.transformWeights(weights, outputChannels: channels, kernelTransform: transform.baseAddress!, scratch: gathered, into: u)
-                    }
+                    let layout = p.transformWeights(weights, outputChannels: channels, kernelTransform: transform.slice(0), scratch: gathered, splitAcrossWorkers: false, into: u)
                     for xi in 0..<positions {
                         BLAS.sgemm(transposeA: layout.transposed, transposeB: false, m: channels.count, n: tiles.count, k: p.inputChannels,
                                    a: u + xi * channels.count * p.inputChannels, lda: layout.leadingDimension,
@@ -145,13 +144,16 @@ struct WinogradProblem: Sendable {
 
     /// Tile rows per band when bands of one image are worth running independently, else nil.
     func rowsPerBand(workers: Int) -> Int? {
-        // A band's transformed tiles and products within about 4 MiB.
-        let budget = 1 << 20
+        // A band's transformed tiles and products within about 2 MiB, a core's L2 cache.
+        let budget = 1 << 19
         let tilesPerBand = max(budget / (WinogradConvolution.positions * (inputChannels + outputChannels)), 1)
-        let rows = max(tilesPerBand / tilesX, 1)
-        let bands = batch * ((tilesY + rows - 1) / rows)
+        var rows = max(tilesPerBand / tilesX, 1)
+        var bandsPerExample = (tilesY + rows - 1) / rows
         // Every worker needs a few bands, and the products need enough tiles to be efficient.
-        guard bands >= 2 * workers, rows * tilesX >= 96 else { return nil }
+        guard batch * bandsPerExample >= 2 * workers, rows * tilesX >= 96 else { return nil }
+        // Deal the same number of bands to every worker where the rows allow.
+        while (batch * bandsPerExample) % workers != 0 && bandsPerExample < tilesY { bandsPerExample += 1 }
+        rows = (tilesY + bandsPerExample - 1) / bandsPerExample
         return rows
     }
 }

@@ -8,11 +8,11 @@
 /// Transformed data is position-major: element ξ (row-major in the 4×4 tile) of every channel
 /// pair, or of every channel and tile, is one contiguous matrix, ready for the products.
 extension WinogradProblem {
-    /// `G ⊗ G` as a 16 × 9 matrix: `U[ξ = 4a + b] = Σ_t kron[ξ][t] · g[t]` for the taps `t = 3i + j`
-    /// of a kernel `g`, or of its 180° rotation when `flipped` (tap `t` then reads `g[8 − t]`).
-    var kernelTransform: [Float] {
+    /// Writes `G ⊗ G` as a 16 × 9 matrix: `U[ξ = 4a + b] = Σ_t kron[ξ][t] · g[t]` for the taps
+    /// `t = 3i + j` of a kernel `g`, or of its 180° rotation when `flipped` (tap `t` then reads
+    /// `g[8 − t]`).
+    func writeKernelTransform(into matrix: UnsafeMutablePointer<Float>) {
         let g: [[Float]] = [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]]
-        var matrix = [Float](repeating: 0, count: 16 * 9)
         for a in 0..<4 {
             for b in 0..<4 {
                 for i in 0..<3 {
@@ -23,7 +23,6 @@ extension WinogradProblem {
                 }
             }
         }
-        return matrix
     }
 
     /// Transforms the kernels of the output channels `range` into `u`, one `[16, pairs]` matrix
@@ -32,23 +31,35 @@ extension WinogradProblem {
     /// Forward, `u` holds `U[ξ][o − lower][c]` (row `o`, leading dimension `inputChannels`).
     /// Flipped, the layer's kernel is `[inputChannels, outputChannels, 3, 3]` in this pass's
     /// terms, so `u` holds `U[ξ][c][o − lower]` (row `c`, leading dimension `range.count`): the
-    /// products read it transposed. `scratch` must hold `range.count · inputChannels · 9` floats
-    /// when `flipped` and `range` is not every output channel.
+    /// products read it transposed. `scratch`, when given, holds `range.count · inputChannels · 9`
+    /// floats for gathering a flipped kernel's slice. A worker already inside a parallel region
+    /// passes `splitAcrossWorkers: false`.
     /// - Returns: whether `U[ξ]` is stored transposed, and its leading dimension.
-    func transformWeights(_ w: UnsafePointer<Float>, outputChannels range: Range<Int>, kernelTransform: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>?, into u: UnsafeMutablePointer<Float>) -> (transposed: Bool, leadingDimension: Int) {
+    func transformWeights(_ w: UnsafePointer<Float>, outputChannels range: Range<Int>, kernelTransform: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>?, splitAcrossWorkers: Bool, into u: UnsafeMutablePointer<Float>) -> (transposed: Bool, leadingDimension: Int) {
         let pairs = range.count * inputChannels
-        var source = w + range.lowerBound * inputChannels * 9
-        if flipped && range.count != outputChannels, let scratch {
-            // Gather the kernels of the range: for each c, a contiguous run.
-            for c in 0..<inputChannels {
-                (scratch + c * range.count * 9).update(from: w + (c * outputChannels + range.lowerBound) * 9, count: range.count * 9)
-            }
-            source = UnsafePointer(scratch)
-        } else if flipped {
+        var gathered: UnsafeMutablePointer<Float>?
+        defer { if scratch == nil { gathered?.deallocate() } }
+        let source: UnsafePointer<Float>
+        if !flipped {
+            source = w + range.lowerBound * inputChannels * 9
+        } else if range.count == outputChannels {
             source = w
+        } else {
+            // Gather the kernels of the range: for each c, a contiguous run.
+            let target = scratch ?? .allocate(capacity: pairs * 9)
+            gathered = target
+            for c in 0..<inputChannels {
+                (target + c * range.count * 9).update(from: w + (c * outputChannels + range.lowerBound) * 9, count: range.count * 9)
+            }
+            source = UnsafePointer(target)
         }
-        BLAS.sgemm(transposeA: false, transposeB: true, m: WinogradConvolution.positions, n: pairs, k: 9,
-                   a: kernelTransform, lda: 9, b: source, ldb: 9, c: u, ldc: pairs)
+        if splitAcrossWorkers {
+            ParallelGEMM.sgemm(transposeA: false, transposeB: true, m: WinogradConvolution.positions, n: pairs, k: 9,
+                               a: kernelTransform, lda: 9, b: source, ldb: 9, c: u, ldc: pairs)
+        } else {
+            BLAS.sgemm(transposeA: false, transposeB: true, m: WinogradConvolution.positions, n: pairs, k: 9,
+                       a: kernelTransform, lda: 9, b: source, ldb: 9, c: u, ldc: pairs)
+        }
         return flipped ? (true, range.count) : (false, inputChannels)
     }
 
