@@ -10,7 +10,10 @@ struct RectGrad: ParsableCommand {
         commandName: "rectgrad",
         abstract: "Explain convolutional networks with Rectified Gradient and other attribution methods.",
         subcommands: [
+            ModelsCommand.self,
+            PredictCommand.self,
             AttributeCommand.self,
+            ConvertPthCommand.self,
         ]
     )
 }

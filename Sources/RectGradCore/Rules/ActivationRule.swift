@@ -80,7 +80,17 @@ public enum RuleError: Error, Equatable, Sendable, CustomStringConvertible {
 }
 
 extension ActivationBackwardInput {
+    /// Checks that `z`, `a` and `R` share a shape, as every rule reads them with the same index.
+    /// The tape always passes consistent tensors; rules called directly should check first.
+    /// - Throws: ``RuleError/invalidParameter(rule:reason:)`` naming `rule` and the three shapes.
+    public func validateShapes(rule: String) throws(RuleError) {
+        guard output.shape == preActivation.shape, upstream.shape == preActivation.shape else {
+            throw .invalidParameter(rule: rule, reason: "z, a and R must share a shape; got z \(preActivation.shape), a \(output.shape), R \(upstream.shape)")
+        }
+    }
+
     /// Applies `gate(z, a, R)` element-wise and returns the gradient for `z`.
+    /// `z`, `a` and `R` must share a shape (see ``validateShapes(rule:)``).
     @inlinable
     public func elementwise(_ gate: (Float, Float, Float) -> Float) -> Tensor {
         var result = [Float](repeating: 0, count: preActivation.count)

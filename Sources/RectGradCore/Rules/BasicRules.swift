@@ -3,6 +3,7 @@ public struct GradientRule: ActivationRule {
     /// Creates the rule.
     public init() {}
     public func backward(_ input: ActivationBackwardInput) throws -> Tensor {
+        try input.validateShapes(rule: description)
         let kind = input.site.kind
         return input.elementwise { z, _, r in r * kind.derivative(z) }
     }
@@ -14,7 +15,8 @@ public struct GuidedBackpropRule: ActivationRule {
     /// Creates the rule.
     public init() {}
     public func backward(_ input: ActivationBackwardInput) throws -> Tensor {
-        input.elementwise { z, _, r in (z > 0 && r > 0) ? r : 0 }
+        try input.validateShapes(rule: description)
+        return input.elementwise { z, _, r in (z > 0 && r > 0) ? r : 0 }
     }
     public var description: String { "guided-backprop" }
 }
@@ -24,7 +26,8 @@ public struct DeconvNetRule: ActivationRule {
     /// Creates the rule.
     public init() {}
     public func backward(_ input: ActivationBackwardInput) throws -> Tensor {
-        input.elementwise { _, _, r in r > 0 ? r : 0 }
+        try input.validateShapes(rule: description)
+        return input.elementwise { _, _, r in r > 0 ? r : 0 }
     }
     public var description: String { "deconvnet" }
 }
@@ -44,6 +47,7 @@ public struct EpsilonLRPRule: ActivationRule {
     }
 
     public func backward(_ input: ActivationBackwardInput) throws -> Tensor {
+        try input.validateShapes(rule: description)
         let eps = epsilon
         return input.elementwise { z, a, r in
             let denominator = z + eps * (z >= 0 ? 1 : -1)

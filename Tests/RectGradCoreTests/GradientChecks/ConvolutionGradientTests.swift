@@ -60,6 +60,9 @@ struct ConvolutionGradientTests {
         let y = try Convolution2D.forward(input: x, weight: w, bias: b, geometry: c.geometry)
         expectClose(y, NaiveKernels.conv2d(x, w, b, c.geometry), "forward")
         #expect(try Convolution2D.outputShape(input: c.input, weight: c.weight, geometry: c.geometry) == y.shape)
+        // Direct algorithm: N·O·outH·outW output elements, each C/groups·kH·kW taps.
+        let macs = y.count * c.weight[1] * c.weight[2] * c.weight[3]
+        #expect(try Convolution2D.multiplyAccumulates(input: c.input, weight: c.weight, geometry: c.geometry) == macs)
 
         let dy = Tensor.randomNormal(y.shape, seed: 24)
         expectClose(try Convolution2D.backwardInput(outputGradient: dy, weight: w, inputShape: c.input, geometry: c.geometry),

@@ -108,6 +108,26 @@ struct PercentileTests {
         }
     }
 
+    @Test("selection with infinities matches a sort; with NaNs it terminates and returns an element")
+    func nonFiniteScores() {
+        var generator = SeededGenerator(seed: 99)
+        for n in [5, 16, 40, 333] {
+            var values = Self.tiedValues(count: n, seed: UInt64(n))
+            for i in stride(from: 0, to: n, by: 5) { values[i] = generator.next() % 2 == 0 ? .infinity : -.infinity }
+            for q in Self.percentiles {
+                var scratch = values
+                #expect(Percentile.value(of: &scratch, percentile: q, interpolation: .nearestFloat32) == SortedPercentile.nearest(values, percentile: q))
+            }
+            var withNaN = values
+            for i in stride(from: 2, to: n, by: 3) { withNaN[i] = .nan }
+            for rank in [0, n / 2, n - 1] {
+                var scratch = withNaN
+                let picked = Percentile.select(&scratch, rank: rank)
+                #expect(picked.isNaN || withNaN.contains(picked))
+            }
+        }
+    }
+
     /// Values from a small set (halves between −3 and 3, zero most common): many ties.
     static func tiedValues(count: Int, seed: UInt64) -> [Float] {
         var generator = SeededGenerator(seed: seed)
