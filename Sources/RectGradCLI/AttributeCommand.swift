@@ -94,12 +94,8 @@ struct AttributeCommand: ParsableCommand {
         let methods = try names.map { $0.method(try parameters()) }
         let entry: ZooEntry
         do { entry = try Zoo.entry(named: model) } catch { throw AttributeCommandError(option: "--model", message: "\(error)") }
-        var network = try entry.network(seed: weightSeed)
-        if let weights {
-            network = try network.loadingWeights(from: URL(fileURLWithPath: weights), allowExtraNames: allowExtraWeights)
-        } else {
-            FileHandle.standardError.write(Data("note: no --weights given: \(entry.name) has random He-initialised weights (seed \(weightSeed))\n".utf8))
-        }
+        let network = try CLIInputs.network(for: entry, weights: weights, seed: weightSeed, allowExtraNames: allowExtraWeights)
+        if weights == nil { CLIInputs.note("no --weights given: \(entry.name) has random He-initialised weights (seed \(weightSeed))") }
         let batch = try readInput(entry: entry, network: network)
 
         let session: AttributionSession
@@ -119,7 +115,7 @@ struct AttributeCommand: ParsableCommand {
         for (method, url) in zip(methods, outputs) {
             let result: AttributionResult
             do { result = try session.attribute(method) } catch let error as AttributionError { throw AttributeCommandError(error) }
-            try NumPyFile.write(result.map, to: url)
+            try CLIInputs.writeArray(result.map, to: url.path)
             var line = "\(method.name): wrote \(url.path) \(result.map.shape), targets \(result.targets.map(String.init).joined(separator: ","))"
             if let completeness = result.completeness {
                 line += ", completeness gap " + completeness.gaps.map { String(format: "%.3g", $0) }.joined(separator: ",")
@@ -202,14 +198,7 @@ struct AttributeCommand: ParsableCommand {
             batch = try NumPyFile.read(contentsOf: URL(fileURLWithPath: input))
             source = "--input \(input)"
         } else {
-            let size = entry.preprocessing.inputSize
-            let scaling = entry.preprocessing.isSymmetric
-                ? PixelScaling.minusOneToOne
-                : try PixelScaling.standardized(mean: entry.preprocessing.mean, standardDeviation: entry.preprocessing.standardDeviation)
-            let decoded = try images.map { path in
-                try ImageDecoding.decode(contentsOf: URL(fileURLWithPath: path)).resized(width: size.width, height: size.height)
-            }
-            batch = try RGBImage.batchTensor(decoded, scaling: scaling)
+            batch = try CLIInputs.readImages(images, preprocessing: entry.preprocessing)
             source = "the images"
         }
         do { try network.validateInputShape(batch.shape) } catch {

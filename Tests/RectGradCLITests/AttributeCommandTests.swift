@@ -89,6 +89,21 @@ import RectifiedGradient
         }
     }
 
+    @Test func imageFilesAreResizedAndScaled() throws {
+        let (folder, _, x) = try scratch()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        // A 64×48 picture of the first input example, resized by the command to 32×32.
+        let image = try RGBImage(tensor: try x.example(0).reshaped([1, 3, 32, 32])).resized(width: 64, height: 48)
+        let path = folder.appendingPathComponent("picture.png")
+        try image.writePNG(to: path)
+        let output = folder.appendingPathComponent("map.npy")
+        let run = try attribute(["--model", "cifar-cnn", "--method", "guided-backprop", "--output", output.path, path.path])
+        #expect(run.status == 0, "stderr: \(run.error)")
+        let expectedInput = try RGBImage.batchTensor([try image.resized(width: 32, height: 32)], scaling: .minusOneToOne)
+        let expected = try Zoo.network(named: "cifar-cnn", seed: 0).attribute(expectedInput, method: .guidedBackprop).map
+        #expect(try NumPyFile.read(contentsOf: output) == expected)
+    }
+
     @Test func allMethodsIntoAFolder() throws {
         let (folder, input, _) = try scratch()
         defer { try? FileManager.default.removeItem(at: folder) }
