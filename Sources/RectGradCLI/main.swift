@@ -12,6 +12,7 @@ struct RectGrad: ParsableCommand {
         subcommands: [
             ModelsCommand.self,
             PredictCommand.self,
+            AttributeCommand.self,
             ConvertPthCommand.self,
             ExplainCommand.self,
         ]
