@@ -2,10 +2,21 @@ import ArgumentParser
 import RectifiedGradient
 
 /// The `rectgrad` command-line tool.
-@main
+///
+/// `main.swift` is top-level code, so the entry point is the explicit call at the end of this file
+/// (an `@main` attribute is not allowed in a module with a `main.swift` and other source files).
 struct RectGrad: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rectgrad",
-        abstract: "Explain convolutional networks with Rectified Gradient and other attribution methods."
+        abstract: "Explain convolutional networks with Rectified Gradient and other attribution methods.",
+        subcommands: [
+            ModelsCommand.self,
+            PredictCommand.self,
+            AttributeCommand.self,
+            ConvertPthCommand.self,
+            ExplainCommand.self,
+        ]
     )
 }
+
+RectGrad.main()

@@ -51,6 +51,22 @@ public enum KinkFreeData {
         return (try? Tensor(shape: shape, scalars: values)) ?? Tensor.zeros(shape)
     }
 
+    /// Values in `[-1, -margin] ∪ [margin, 6 - margin] ∪ [6 + margin, 7]`: away from both kinks of ReLU6.
+    public static func awayFromReLU6Kinks(_ shape: [Int], margin: Float = 0.1, seed: UInt64) -> Tensor {
+        var generator = SeededGenerator(seed: seed)
+        let count = shape.reduce(1, *)
+        var values = [Float](repeating: 0, count: count)
+        for i in 0..<count {
+            let u = generator.nextUnitFloat()
+            switch generator.next() % 3 {
+            case 0: values[i] = -margin - (1 - margin) * u
+            case 1: values[i] = margin + (6 - 2 * margin) * u
+            default: values[i] = 6 + margin + (1 - margin) * u
+            }
+        }
+        return (try? Tensor(shape: shape, scalars: values)) ?? Tensor.zeros(shape)
+    }
+
     /// A permutation of evenly spaced distinct values (spacing `spacing`), so that no two elements tie.
     public static func distinct(_ shape: [Int], spacing: Float = 0.05, seed: UInt64) -> Tensor {
         var generator = SeededGenerator(seed: seed)

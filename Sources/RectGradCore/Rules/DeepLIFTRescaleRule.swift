@@ -24,8 +24,13 @@ public struct DeepLIFTRescaleRule: ActivationRule {
     public init(reference: ReferenceActivations) { self.reference = reference }
 
     public func backward(_ input: ActivationBackwardInput) throws -> Tensor {
+        try input.validateShapes(rule: description)
         guard let (z0, a0) = reference.values[input.site.ordinal] else {
             throw RuleError.missingReference(site: input.site.description)
+        }
+        // z0 and a0 are read with the same index below: they must agree with each other.
+        guard a0.shape == z0.shape else {
+            throw RuleError.referenceShapeMismatch(site: input.site.description, expected: z0.shape, actual: a0.shape)
         }
         let units = input.unitsPerExample
         let broadcast: Bool
@@ -46,7 +51,8 @@ public struct DeepLIFTRescaleRule: ActivationRule {
                                 let j = broadcast ? i % units : i
                                 let dz = z[i] - zr[j]
                                 if abs(dz) > 1e-5 {
-                                    result[i] = r[i] * (a[i] - ar[j]) / dz
+                                    // The multiplier first: it is exactly 1 where both passes are active (Δa == Δz).
+                                    result[i] = r[i] * ((a[i] - ar[j]) / dz)
                                 } else {
                                     result[i] = (z[i] + zr[j]) / 2 > 0 ? r[i] : 0
                                 }

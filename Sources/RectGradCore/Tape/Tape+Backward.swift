@@ -47,6 +47,9 @@ extension Tape {
             if requested.contains(id) { results[Variable(id: id)] = gradient }
             let node = nodes[id]
             if case .leaf = node.operation { continue }
+            // A requested intermediate value none of whose inputs leads to a requested variable:
+            // its backward would only produce gradients that are thrown away.
+            guard node.inputs.contains(where: { needed[$0] }) else { continue }
             report.nodesVisited += 1
             let inputGradients = try backwardStep(node: node, id: id, gradient: gradient, needed: needed, rules: rules, report: &report)
             for (input, inputGradient) in inputGradients where needed[input] {

@@ -50,6 +50,14 @@ public final class Tape {
         try node(variable).name
     }
 
+    /// Every parameter recorded on the tape with its name, in recording order.
+    public var parameterVariables: [(name: String, variable: Variable)] {
+        nodes.enumerated().compactMap { id, node in
+            guard case .leaf(.parameter) = node.operation else { return nil }
+            return (node.name, Variable(id: id))
+        }
+    }
+
     /// Every activation's sites in recording order.
     public var activationSites: [ActivationSite] {
         nodes.enumerated().compactMap { id, node in

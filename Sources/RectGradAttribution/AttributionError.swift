@@ -1,0 +1,39 @@
+/// Errors raised by attribution methods: invalid parameters, targets or inputs.
+///
+/// Parameter names are the command-line option names without dashes (`steps`, `percentile`,
+/// `noise-level`, …) so that a front end can name the offending option directly.
+public enum AttributionError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// A method parameter is outside its valid range.
+    case invalidParameter(name: String, reason: String)
+    /// An explicit target class is not a class of the network.
+    case targetOutOfRange(example: Int, target: Int, classCount: Int)
+    /// A per-example target list does not have one class per example.
+    case targetCountMismatch(examples: Int, targets: Int)
+    /// The input does not fit the network (the message names the expected shape).
+    case inputShapeMismatch(String)
+    /// A baseline tensor's shape fits neither one example nor the whole batch.
+    case baselineShapeMismatch(expected: [Int], actual: [Int])
+    /// The method combines an estimator and rules in a way that is not defined.
+    case unsupportedCombination(String)
+    /// A map given to a post-processing or evaluation function has an unusable shape.
+    case invalidMap(String)
+
+    public var description: String {
+        switch self {
+        case .invalidParameter(let name, let reason):
+            return "invalid value for '\(name)': \(reason)"
+        case .targetOutOfRange(let example, let target, let classCount):
+            return "target class \(target) for example \(example) is outside the class range 0..<\(classCount)"
+        case .targetCountMismatch(let examples, let targets):
+            return "\(targets) targets given for \(examples) examples; give one target for all or one per example"
+        case .inputShapeMismatch(let message):
+            return "input does not fit the model: \(message)"
+        case .baselineShapeMismatch(let expected, let actual):
+            return "baseline has shape \(actual), expected \(Array(expected.dropFirst())), [1, \(expected.dropFirst().map(String.init).joined(separator: ", "))] or \(expected)"
+        case .unsupportedCombination(let message):
+            return "unsupported method: \(message)"
+        case .invalidMap(let message):
+            return "invalid map: \(message)"
+        }
+    }
+}

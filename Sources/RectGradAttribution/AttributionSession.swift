@@ -1,0 +1,120 @@
+import RectGradCore
+import RectGradLayers
+
+/// One input, many methods: the forward pass of the input is recorded once and every rule-based
+/// single-pass method (saliency, gradient × input, guided backprop, DeconvNet, the RectGrad family,
+/// ε-LRP, DeepLIFT) replays the backward of that recording under its own rules. DeepLIFT adds one
+/// forward pass of its reference input, cached per baseline. Path and noise estimators (integrated
+/// gradients, SmoothGrad) and occlusion run their own forward passes in chunks of `chunkSize` rows.
+///
+/// ```swift
+/// let session = try AttributionSession(network: network, input: images)
+/// let maps = try session.attribute([.saliency, .guidedBackprop, .rectGrad()])
+/// ```
+///
+/// A session holds a ``RectGradCore/Tape``; use it from one task at a time.
+public final class AttributionSession {
+    /// The network.
+    public let network: Network
+    /// The input batch `[N, C, H, W]`.
+    public let input: Tensor
+    /// The logits at the input, `[N, classes]`.
+    public let logits: Tensor
+    /// The explained class of each example.
+    public let targets: [Int]
+    /// The largest number of rows (examples × path points or noise samples, or occluded copies) put
+    /// through the network at once by the multi-pass estimators; bounds their memory.
+    public let chunkSize: Int
+
+    let tape: Tape
+    let inputVariable: Variable
+    let logitsVariable: Variable
+    /// Forward passes of baselines: reference activations for DeepLIFT and logits for completeness.
+    var baselinePasses: [(baseline: Baseline, rows: BroadcastRows, activations: ReferenceActivations, logits: Tensor)] = []
+
+    /// Records the forward pass of `input` and resolves the targets.
+    ///
+    /// - Parameters:
+    ///   - network: the classifier.
+    ///   - input: the batch, `[N, C, H, W]`.
+    ///   - targets: the predicted class (default), one class for all, or one class per example.
+    ///   - chunkSize: rows per forward pass for integrated gradients, SmoothGrad and occlusion (default 16).
+    /// - Throws: ``AttributionError`` for an input that does not fit, a target outside the class
+    ///   range or a chunk size below 1.
+    public init(network: Network, input: Tensor, targets: TargetSelection = .predicted, chunkSize: Int = 16) throws {
+        guard chunkSize >= 1 else { throw AttributionError.invalidParameter(name: "chunk-size", reason: "must be ≥ 1, got \(chunkSize)") }
+        do { try network.validateInputShape(input.shape) } catch { throw AttributionError.inputShapeMismatch(error.description) }
+        guard input.isFinite else { throw AttributionError.inputShapeMismatch("the input contains NaN or infinity") }
+        self.network = network
+        self.input = input
+        self.chunkSize = chunkSize
+        let tape = Tape()
+        let x = tape.input(input)
+        let y = try network.logits(x, on: tape)
+        self.tape = tape
+        self.inputVariable = x
+        self.logitsVariable = y
+        self.logits = try tape.value(y)
+        self.targets = try targets.resolve(logits: logits)
+    }
+
+    /// The number of examples.
+    public var exampleCount: Int { input.shape[0] }
+
+    /// Runs one method on the session's input.
+    /// - Throws: ``AttributionError`` for invalid parameters, or the tape's errors.
+    public func attribute(_ method: AttributionMethod) throws -> AttributionResult {
+        try method.validate()
+        var counter = PassCounter()
+        let rows = Array(0..<exampleCount)
+        let estimate = try map(method.estimator, rules: method.rules, at: input, rowExamples: rows, recorded: true, counter: &counter)
+        var completeness: Completeness?
+        if let baseline = method.estimator.completenessBaseline {
+            let pass = try baselinePass(baseline, counter: &counter)
+            let classes = logits.shape[1]
+            let perExample = input.count / exampleCount
+            var sums: [Double] = [], differences: [Double] = []
+            estimate.map.withUnsafeBufferPointer { a in
+                for example in 0..<exampleCount {
+                    var total = 0.0
+                    for i in (example * perExample)..<((example + 1) * perExample) { total += Double(a[i]) }
+                    sums.append(total)
+                    let row = pass.rows.isBroadcast ? 0 : example
+                    let target = targets[example]
+                    differences.append(Double(logits[flat: example * classes + target]) - Double(pass.logits[flat: row * classes + target]))
+                }
+            }
+            completeness = Completeness(attributionSums: sums, outputDifferences: differences)
+        }
+        return AttributionResult(
+            methodName: method.name, map: estimate.map, logits: logits, targets: targets, completeness: completeness,
+            report: estimate.report, backwardPasses: counter.backward, forwardPasses: counter.forward
+        )
+    }
+
+    /// Runs several methods on the session's input, sharing its recorded forward pass.
+    public func attribute(_ methods: [AttributionMethod]) throws -> [AttributionResult] {
+        try methods.map { try attribute($0) }
+    }
+}
+
+/// Counts the passes a method runs.
+struct PassCounter {
+    var forward = 0
+    var backward = 0
+}
+
+extension Network {
+    /// Attributes the network's decision on `input` with `method`: the library's one verb.
+    ///
+    /// - Parameters:
+    ///   - input: the batch `[N, C, H, W]`.
+    ///   - method: any ``AttributionMethod`` (e.g. `.rectGrad()`, `.integratedGradients()`).
+    ///   - targets: the predicted class (default), one class for all, or one class per example.
+    ///   - chunkSize: rows per forward pass for the multi-pass estimators.
+    /// - Throws: ``AttributionError`` for invalid parameters, targets or inputs.
+    public func attribute(_ input: Tensor, method: AttributionMethod, targets: TargetSelection = .predicted, chunkSize: Int = 16) throws -> AttributionResult {
+        try method.validate()
+        return try AttributionSession(network: self, input: input, targets: targets, chunkSize: chunkSize).attribute(method)
+    }
+}

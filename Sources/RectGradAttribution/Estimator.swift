@@ -1,0 +1,92 @@
+import RectGradCore
+
+/// What a gradient is multiplied by, element-wise, to give the attribution.
+public enum InputMultiplier: Sendable, Equatable, CustomStringConvertible {
+    /// Nothing: the attribution is the (rule-modified) gradient `dS/dx`.
+    case none
+    /// The input: `x · dS/dx`.
+    case input
+    /// The difference from a baseline: `(x − b) · dS/dx` (DeepLIFT).
+    case differenceFromBaseline(Baseline)
+
+    public var description: String {
+        switch self {
+        case .none: return "gradient"
+        case .input: return "× input"
+        case .differenceFromBaseline(let baseline): return "× (input − \(baseline) baseline)"
+        }
+    }
+}
+
+/// How the gradients of a backward rule set are turned into an attribution: one of the estimators
+/// of the spec. Any estimator but occlusion runs over any ``AttributionRules``.
+public indirect enum Estimator: Sendable, Equatable, CustomStringConvertible {
+    /// One backward pass at the input, times a multiplier.
+    case gradient(InputMultiplier)
+    /// Integrated gradients (Sundararajan et al., 2017), right Riemann sum:
+    /// `(x − b) · (1/m) · Σ_{k=1…m} dS/dx at b + (k/m)(x − b)`, the target fixed at `x`'s.
+    case integratedGradients(steps: Int, baseline: Baseline)
+    /// SmoothGrad (Smilkov et al., 2017): `(1/n) Σ_i E(x + e_i)`, `e_i ~ N(0, s²)`,
+    /// `s = noiseLevel · (max x − min x)` per example, where `E` is the inner estimator evaluated at
+    /// the noisy input (for the spec's SmoothGrad, the plain gradient). Seeded; the noise does not
+    /// depend on the chunk size.
+    case smoothGrad(samples: Int, noiseLevel: Float, seed: UInt64, of: Estimator)
+    /// Occlusion (Zeiler & Fergus, 2014) in Captum's convention: windows of shape `window`
+    /// (`[C, H, W]`) slid with `stride` and replaced by `value`; each element gets the mean, over
+    /// the windows covering it, of `S(x) − S(x occluded)`. No backward pass.
+    case occlusion(window: [Int], stride: [Int], value: Float)
+
+    /// Whether the estimator runs backward passes (everything but occlusion).
+    public var usesGradients: Bool {
+        switch self {
+        case .occlusion: return false
+        case .smoothGrad(_, _, _, let inner): return inner.usesGradients
+        case .gradient, .integratedGradients: return true
+        }
+    }
+
+    /// The baseline against which completeness (`Σ attribution` vs `S(x) − S(b)`) is defined.
+    public var completenessBaseline: Baseline? {
+        switch self {
+        case .gradient(.differenceFromBaseline(let baseline)): return baseline
+        case .integratedGradients(_, let baseline): return baseline
+        default: return nil
+        }
+    }
+
+    /// Checks the parameters.
+    /// - Throws: ``AttributionError/invalidParameter(name:reason:)`` naming the parameter.
+    public func validate() throws(AttributionError) {
+        switch self {
+        case .gradient:
+            break
+        case .integratedGradients(let steps, _):
+            guard steps >= 1 else { throw .invalidParameter(name: "steps", reason: "must be ≥ 1, got \(steps)") }
+        case .smoothGrad(let samples, let noiseLevel, _, let inner):
+            try inner.validate()
+            guard samples >= 1 else { throw .invalidParameter(name: "samples", reason: "must be ≥ 1, got \(samples)") }
+            guard noiseLevel.isFinite, noiseLevel >= 0 else {
+                throw .invalidParameter(name: "noise-level", reason: "must be finite and ≥ 0, got \(noiseLevel)")
+            }
+        case .occlusion(let window, let stride, let value):
+            guard !window.isEmpty, window.allSatisfy({ $0 >= 1 }) else {
+                throw .invalidParameter(name: "window", reason: "every extent must be ≥ 1, got \(window)")
+            }
+            guard stride.count == window.count, stride.allSatisfy({ $0 >= 1 }) else {
+                throw .invalidParameter(name: "stride", reason: "needs \(window.count) extents ≥ 1 (one per window dimension), got \(stride)")
+            }
+            guard value.isFinite else { throw .invalidParameter(name: "value", reason: "must be finite") }
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .gradient(let multiplier): return multiplier.description
+        case .integratedGradients(let steps, let baseline): return "integrated gradients (\(steps) steps, \(baseline) baseline)"
+        case .smoothGrad(let samples, let noiseLevel, let seed, let inner):
+            return "SmoothGrad (\(samples) samples, noise \(noiseLevel), seed \(seed)) of \(inner)"
+        case .occlusion(let window, let stride, let value):
+            return "occlusion (window \(window), stride \(stride), value \(value))"
+        }
+    }
+}

@@ -1,0 +1,103 @@
+import RectGradCore
+
+/// The methods of the paper by their command-line names.
+public enum MethodName: String, Sendable, CaseIterable, CustomStringConvertible {
+    /// ``AttributionMethod/saliency``.
+    case saliency
+    /// ``AttributionMethod/gradientTimesInput``.
+    case gradientTimesInput = "gradient-x-input"
+    /// ``AttributionMethod/integratedGradients(steps:baseline:)``.
+    case integratedGradients = "integrated-gradients"
+    /// ``AttributionMethod/smoothGrad(samples:noiseLevel:seed:)``.
+    case smoothGrad = "smoothgrad"
+    /// ``AttributionMethod/deconvNet``.
+    case deconvNet = "deconvnet"
+    /// ``AttributionMethod/guidedBackprop``.
+    case guidedBackprop = "guided-backprop"
+    /// ``AttributionMethod/rectGrad(percentile:importance:interpolation:masksConvolutionBorder:)``.
+    case rectGrad = "rectgrad"
+    /// ``AttributionMethod/rectGradConstant(tau:importance:masksConvolutionBorder:)``.
+    case rectGradConstant = "rectgrad-const"
+    /// ``AttributionMethod/rectGradPRR(percentile:importance:interpolation:masksConvolutionBorder:)``.
+    case rectGradPRR = "rectgrad-prr"
+    /// ``AttributionMethod/epsilonLRP(epsilon:)``.
+    case epsilonLRP = "epsilon-lrp"
+    /// ``AttributionMethod/deepLIFT(baseline:)``.
+    case deepLIFT = "deeplift"
+    /// ``AttributionMethod/occlusion(window:stride:value:)``.
+    case occlusion
+
+    /// Parses a name. - Throws: ``AttributionError/invalidParameter(name:reason:)`` for `method`,
+    /// listing the valid names.
+    public init(parsing text: String) throws(AttributionError) {
+        guard let name = MethodName(rawValue: text.lowercased()) else {
+            throw .invalidParameter(name: "method", reason: "unknown method '\(text)'; valid methods: \(MethodName.allCases.map(\.rawValue).joined(separator: ", ")) (or 'all')")
+        }
+        self = name
+    }
+
+    /// Whether the method belongs to the RectGrad family (padding rule on by default).
+    public var isRectGradFamily: Bool {
+        self == .rectGrad || self == .rectGradConstant || self == .rectGradPRR
+    }
+
+    /// The method with `parameters` (each parameter is used by the methods it applies to).
+    public func method(_ parameters: MethodParameters = MethodParameters()) -> AttributionMethod {
+        let border = parameters.masksConvolutionBorder ?? isRectGradFamily
+        let method: AttributionMethod
+        switch self {
+        case .saliency: method = .saliency
+        case .gradientTimesInput: method = .gradientTimesInput
+        case .integratedGradients: method = .integratedGradients(steps: parameters.steps, baseline: parameters.baseline)
+        case .smoothGrad: method = .smoothGrad(samples: parameters.samples, noiseLevel: parameters.noiseLevel, seed: parameters.seed)
+        case .deconvNet: method = .deconvNet
+        case .guidedBackprop: method = .guidedBackprop
+        case .rectGrad:
+            method = .rectGrad(percentile: parameters.percentile, importance: parameters.importance, interpolation: parameters.interpolation)
+        case .rectGradConstant: method = .rectGradConstant(tau: parameters.tau, importance: parameters.importance)
+        case .rectGradPRR:
+            method = .rectGradPRR(percentile: parameters.percentile, importance: parameters.importance, interpolation: parameters.interpolation)
+        case .epsilonLRP: method = .epsilonLRP(epsilon: parameters.epsilon)
+        case .deepLIFT: method = .deepLIFT(baseline: parameters.baseline)
+        case .occlusion: return .occlusion(window: parameters.window, stride: parameters.stride, value: parameters.occlusionValue)
+        }
+        return method.maskingConvolutionBorder(border)
+    }
+
+    public var description: String { rawValue }
+}
+
+/// Every parameter of the spec with its default, for building methods by name.
+public struct MethodParameters: Sendable {
+    /// RectGrad's percentile q (default 98).
+    public var percentile: Double = 98
+    /// RectGrad-const's threshold τ (default 0).
+    public var tau: Float = 0
+    /// RectGrad's importance score (default signed).
+    public var importance: ImportanceScore = .signed
+    /// How RectGrad reads the percentile (default: the published float32 nearest rule).
+    public var interpolation: PercentileInterpolation = .nearestFloat32
+    /// The padding rule; `nil` means the method's default (on for the RectGrad family, off otherwise).
+    public var masksConvolutionBorder: Bool?
+    /// Integrated gradients' step count m (default 50).
+    public var steps = 50
+    /// SmoothGrad's sample count n (default 50).
+    public var samples = 50
+    /// SmoothGrad's noise level (default 0.1 of the input's range).
+    public var noiseLevel: Float = 0.1
+    /// SmoothGrad's seed (default 0).
+    public var seed: UInt64 = 0
+    /// ε-LRP's ε (default 1e-4).
+    public var epsilon: Float = 1e-4
+    /// The baseline of integrated gradients and DeepLIFT (default zero).
+    public var baseline: Baseline = .zero
+    /// Occlusion's `[C, H, W]` window (default one element).
+    public var window: [Int] = [1, 1, 1]
+    /// Occlusion's stride (default `nil`: 1 in every dimension).
+    public var stride: [Int]?
+    /// Occlusion's replacement value (default 0).
+    public var occlusionValue: Float = 0
+
+    /// The defaults of the spec.
+    public init() {}
+}

@@ -1,0 +1,36 @@
+import ArgumentParser
+import Foundation
+import RectifiedGradient
+
+/// `rectgrad convert-pth`: PyTorch state dict → safetensors, without PyTorch.
+struct ConvertPthCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "convert-pth",
+        abstract: "Convert a PyTorch state dict (.pth) to safetensors without PyTorch.",
+        discussion: """
+        Reads both torch.save formats (zip and legacy) with a restricted unpickler that refuses \
+        every Python global a state dict does not use, so untrusted files cannot run code. Tensors \
+        are written as F32; integer num_batches_tracked counters are dropped. With --model the \
+        names and shapes are checked against a zoo architecture before anything is written.
+        """
+    )
+
+    @Argument(help: ArgumentHelp("The PyTorch state dict.", valueName: "in.pth"))
+    var inputPath: String
+
+    @Argument(help: ArgumentHelp("The safetensors file to write.", valueName: "out.safetensors"))
+    var outputPath: String
+
+    @Option(name: .long, help: ArgumentHelp("Check names and shapes against this zoo model first.", valueName: "name"))
+    var model: String?
+
+    func run() throws {
+        let file = try PyTorchCheckpoint.read(contentsOf: URL(fileURLWithPath: inputPath))
+        if let model {
+            _ = try Zoo.network(named: model).loadingWeights(file, source: inputPath)
+        }
+        try file.write(to: URL(fileURLWithPath: outputPath))
+        let skipped = file.skippedNames.isEmpty ? "" : " (skipped \(file.skippedNames.count) num_batches_tracked counters)"
+        print("wrote \(file.tensors.count) tensors to \(outputPath)\(skipped)")
+    }
+}

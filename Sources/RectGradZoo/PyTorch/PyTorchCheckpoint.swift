@@ -1,0 +1,205 @@
+import Foundation
+import RectGradCore
+import RectGradLayers
+
+/// Reads PyTorch state dicts (`torch.save(model.state_dict(), path)`) without PyTorch, for
+/// conversion to safetensors.
+///
+/// Both container formats are supported: the zip archive of PyTorch ≥ 1.6 (`…/data.pkl` plus raw
+/// storages `…/data/0`, `…/data/1`, …, stored uncompressed) and the legacy format (a magic-number
+/// pickle, a protocol pickle, a system-info pickle, the state-dict pickle, the list of storage
+/// keys, then each storage as an 8-byte element count and its raw bytes).
+///
+/// The pickle is run by a restricted machine that accepts only `collections.OrderedDict`,
+/// `torch._utils._rebuild_tensor_v2`, `torch._utils._rebuild_parameter` and the `torch.*Storage`
+/// types, and never calls anything: any other global (`os.system`, `builtins.eval`, …) is refused
+/// with ``CheckpointError/Reason/forbiddenGlobal(_:)``.
+///
+/// Float, double, half and bfloat16 tensors become Float32; integer tensors named
+/// `…num_batches_tracked` are skipped; other integer tensors are refused.
+public enum PyTorchCheckpoint {
+    /// Reads the state dict in `url`.
+    /// - Throws: ``CheckpointError`` naming the file and what is wrong.
+    public static func read(contentsOf url: URL) throws(CheckpointError) -> SafetensorsFile {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw CheckpointError(file: url.path, reason: .unreadable(error.localizedDescription))
+        }
+        return try decode(data, source: url.path)
+    }
+
+    /// Decodes the bytes of a `.pth` file; `source` names it in errors.
+    /// - Throws: ``CheckpointError``.
+    public static func decode(_ data: Data, source: String = "<data>") throws(CheckpointError) -> SafetensorsFile {
+        let bytes = [UInt8](data)
+        do throws(CheckpointError.Reason) {
+            if StoredZipArchive.looksLikeZip(bytes) { return try decodeZip(bytes) }
+            if bytes.first == 0x80 { return try decodeLegacy(bytes) }
+            throw CheckpointError.Reason.notACheckpoint
+        } catch {
+            throw CheckpointError(file: source, reason: error)
+        }
+    }
+
+    /// Converts `input` (a `.pth` state dict) to a safetensors file at `output` (F32).
+    /// - Returns: the converted tensors.
+    /// - Throws: ``CheckpointError`` or ``WeightsError``.
+    @discardableResult
+    public static func convert(_ input: URL, to output: URL) throws -> SafetensorsFile {
+        let file = try read(contentsOf: input)
+        try file.write(to: output)
+        return file
+    }
+
+    // MARK: Zip format
+
+    private static func decodeZip(_ bytes: [UInt8]) throws(CheckpointError.Reason) -> SafetensorsFile {
+        let archive = try StoredZipArchive(bytes: bytes)
+        let pickles = archive.entries.keys.filter { $0 == "data.pkl" || $0.hasSuffix("/data.pkl") }
+        guard pickles.count == 1, let pickleName = pickles.first, let pickle = archive.data(pickleName) else {
+            throw .invalidArchive("expected exactly one data.pkl entry, found \(pickles.count)")
+        }
+        let prefix = String(pickleName.dropLast("data.pkl".count))
+        if let order = archive.data(prefix + "byteorder"), String(decoding: order, as: UTF8.self) != "little" { throw .bigEndian }
+        var unpickler = RestrictedUnpickler(bytes: pickle) { (id) throws(CheckpointError.Reason) in
+            // ('storage', storage_type, key, location, numel)
+            guard case .tuple(let parts) = id, parts.count == 5, case .string("storage") = parts[0],
+                  case .global(.storage(let type)) = parts[1], case .string(let key) = parts[2], case .integer(let count) = parts[4], count >= 0 else {
+                throw .malformedPickle("unexpected persistent id")
+            }
+            return .storage(StorageReference(type: type, key: key, elementCount: count))
+        }
+        let root = try unpickler.load()
+        return try stateDict(root) { (reference) throws(CheckpointError.Reason) in
+            guard let data = archive.data(prefix + "data/" + reference.key) else { throw .missingStorage(reference.key) }
+            return data
+        }
+    }
+
+    // MARK: Legacy format
+
+    /// The magic number `0x1950a86a20f9469cfc6c` of legacy checkpoints, little endian.
+    private static let legacyMagic: [UInt8] = [0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19]
+
+    private static func decodeLegacy(_ bytes: [UInt8]) throws(CheckpointError.Reason) -> SafetensorsFile {
+        let all = bytes[...]
+        func noPersistentIDs(_ id: PickleValue) throws(CheckpointError.Reason) -> PickleValue { throw .malformedPickle("unexpected persistent id") }
+        var magicReader = RestrictedUnpickler(bytes: all, persistentLoad: noPersistentIDs)
+        guard case .bigInteger(let magic) = try magicReader.load(), magic == legacyMagic else { throw .notACheckpoint }
+        var versionReader = RestrictedUnpickler(bytes: all[magicReader.position...], persistentLoad: noPersistentIDs)
+        guard case .integer(let version) = try versionReader.load(), version == 1001 else { throw .malformedPickle("unsupported legacy protocol version") }
+        var infoReader = RestrictedUnpickler(bytes: all[versionReader.position...], persistentLoad: noPersistentIDs)
+        guard case .dictionary(let info) = try infoReader.load() else { throw .malformedPickle("missing system information") }
+        for (key, value) in info.items {
+            if case .string("little_endian") = key, case .bool(false) = value { throw .bigEndian }
+        }
+        var mainReader = RestrictedUnpickler(bytes: all[infoReader.position...]) { (id) throws(CheckpointError.Reason) in
+            // ('storage', storage_type, key, location, numel, view_metadata)
+            guard case .tuple(let parts) = id, parts.count == 6, case .string("storage") = parts[0],
+                  case .global(.storage(let type)) = parts[1], case .string(let key) = parts[2], case .integer(let count) = parts[4], count >= 0 else {
+                throw .malformedPickle("unexpected persistent id")
+            }
+            guard case .none = parts[5] else { throw .malformedPickle("storage views are not supported") }
+            return .storage(StorageReference(type: type, key: key, elementCount: count))
+        }
+        let root = try mainReader.load()
+        var keysReader = RestrictedUnpickler(bytes: all[mainReader.position...], persistentLoad: noPersistentIDs)
+        guard case .list(let keyList) = try keysReader.load() else { throw .malformedPickle("missing the list of storage keys") }
+        // Each storage: an 8-byte little-endian element count, then its bytes, in the listed order.
+        var storages: [String: ArraySlice<UInt8>] = [:]
+        var types: [String: StorageType] = [:]
+        collectStorageTypes(root, into: &types)
+        var cursor = keysReader.position
+        for item in keyList.items {
+            guard case .string(let key) = item, let type = types[key] else { throw .malformedPickle("a storage key the state dict does not use") }
+            guard cursor + 8 <= bytes.count else { throw .missingStorage(key) }
+            let count = (0..<8).reduce(UInt64(0)) { $0 | UInt64(bytes[cursor + $1]) << (8 * UInt64($1)) }
+            cursor += 8
+            let (size, overflow) = Int(clamping: count).multipliedReportingOverflow(by: type.elementSize)
+            guard !overflow, size <= bytes.count - cursor else { throw .missingStorage(key) }
+            storages[key] = all[cursor..<(cursor + size)]
+            cursor += size
+        }
+        return try stateDict(root) { (reference) throws(CheckpointError.Reason) in
+            guard let data = storages[reference.key] else { throw .missingStorage(reference.key) }
+            return data
+        }
+    }
+
+    private static func collectStorageTypes(_ value: PickleValue, into types: inout [String: StorageType]) {
+        guard case .dictionary(let dictionary) = value else { return }
+        for (_, item) in dictionary.items {
+            if case .tensor(let tensor) = item { types[tensor.storage.key] = tensor.storage.type }
+        }
+    }
+
+    // MARK: Tensors
+
+    private static func stateDict(
+        _ root: PickleValue, storage: (StorageReference) throws(CheckpointError.Reason) -> ArraySlice<UInt8>
+    ) throws(CheckpointError.Reason) -> SafetensorsFile {
+        guard case .dictionary(let dictionary) = root else { throw .notAStateDict("the pickled object is a \(root.kind), not a dict") }
+        var file = SafetensorsFile(tensors: [])
+        var seen = Set<String>()
+        for (key, value) in dictionary.items {
+            guard case .string(let name) = key else { throw .notAStateDict("a key is a \(key.kind), not a string") }
+            guard case .tensor(let reference) = value else { throw .notAStateDict("'\(name)' is a \(value.kind), not a tensor") }
+            guard seen.insert(name).inserted else { throw .notAStateDict("duplicate name '\(name)'") }
+            let type = reference.storage.type
+            guard [.float, .double, .half, .bfloat16].contains(type) else {
+                guard name.hasSuffix("num_batches_tracked") else { throw .unsupportedTensorType(tensor: name, storage: type.rawValue) }
+                file.skippedNames.append(name)
+                continue
+            }
+            let data = try storage(reference.storage)
+            let available = min(reference.storage.elementCount, data.count / type.elementSize)
+            guard data.count >= reference.storage.elementCount * type.elementSize else { throw .missingStorage(reference.storage.key) }
+            let scalars = try gather(reference, available: available, name: name, data: data)
+            do {
+                file.tensors.append(NamedParameter(name: name, value: try Tensor(shape: reference.shape, scalars: scalars)))
+            } catch {
+                throw .notAStateDict("'\(name)': \(error)")
+            }
+        }
+        return file
+    }
+
+    /// Reads a strided view of a storage in row-major order, checking every index.
+    private static func gather(_ reference: TensorReference, available: Int, name: String, data: ArraySlice<UInt8>) throws(CheckpointError.Reason) -> [Float] {
+        let shape = reference.shape, strides = reference.strides
+        guard shape.allSatisfy({ $0 >= 0 }), strides.allSatisfy({ $0 >= 0 }), reference.offset >= 0 else { throw .tensorOutOfBounds(tensor: name) }
+        var count = 1
+        for extent in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: extent)
+            guard !overflow else { throw .tensorOutOfBounds(tensor: name) }
+            count = product
+        }
+        if count == 0 { return [] }
+        // The largest index touched: offset + Σ (extent − 1) · stride.
+        var last = reference.offset
+        for (extent, stride) in zip(shape, strides) {
+            let (step, overflow) = (extent - 1).multipliedReportingOverflow(by: stride)
+            guard !overflow else { throw .tensorOutOfBounds(tensor: name) }
+            last += step
+        }
+        guard last < available else { throw .tensorOutOfBounds(tensor: name) }
+        let type = reference.storage.type
+        var result = [Float](repeating: 0, count: count)
+        Array(data).withUnsafeBytes { raw in
+            var index = [Int](repeating: 0, count: shape.count)
+            for flat in 0..<count {
+                var element = reference.offset
+                for axis in 0..<shape.count { element += index[axis] * strides[axis] }
+                result[flat] = type.float(raw, at: element) ?? 0
+                var axis = shape.count - 1
+                while axis >= 0 {
+                    index[axis] += 1
+                    if index[axis] < shape[axis] { break }
+                    index[axis] = 0
+                    axis -= 1
+                }
+            }
+        }
+        return result
+    }
+}

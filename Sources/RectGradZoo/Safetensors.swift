@@ -1,0 +1,288 @@
+import Foundation
+import RectGradCore
+import RectGradLayers
+
+/// The tensors of a safetensors file (8-byte little-endian header length, a JSON header of
+/// `name → {dtype, shape, data_offsets}`, then the raw little-endian data).
+///
+/// Reading is strict: the header length, the JSON, every dtype, every shape against its byte
+/// range, and the byte ranges themselves (in range, not overlapping, covering the data without
+/// gaps) are validated before any tensor is built. F32, F16, BF16 and F64 are loaded (converted to
+/// Float32); integer tensors named `…num_batches_tracked` are skipped (PyTorch's batch-norm
+/// counters), any other dtype is refused.
+public struct SafetensorsFile: Sendable, Equatable {
+    /// The tensors, in data order.
+    public var tensors: [NamedParameter]
+    /// The free-form `__metadata__` string map.
+    public var metadata: [String: String]
+    /// Names skipped while reading (`num_batches_tracked` counters).
+    public var skippedNames: [String]
+
+    /// Creates a file from named tensors.
+    public init(tensors: [NamedParameter], metadata: [String: String] = [:]) {
+        self.tensors = tensors
+        self.metadata = metadata
+        self.skippedNames = []
+    }
+
+    /// The tensors by name.
+    public var dictionary: [String: Tensor] {
+        Dictionary(tensors.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The tensor called `name`, if any.
+    public subscript(name: String) -> Tensor? { tensors.first { $0.name == name }?.value }
+
+    /// Reads and validates the file at `url` (memory-mapped).
+    /// - Throws: ``WeightsError`` naming the file and tensor.
+    public static func read(contentsOf url: URL) throws(WeightsError) -> SafetensorsFile {
+        let data: Data
+        do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
+            throw WeightsError(file: url.path, reason: .unreadable(error.localizedDescription))
+        }
+        return try decode(data, source: url.path)
+    }
+
+    /// Decodes and validates safetensors bytes; `source` names them in errors.
+    /// - Throws: ``WeightsError``.
+    public static func decode(_ data: Data, source: String = "<data>") throws(WeightsError) -> SafetensorsFile {
+        let result = data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> Result<SafetensorsFile, WeightsError.Reason> in
+            do throws(WeightsError.Reason) { return .success(try decode(raw)) } catch { return .failure(error) }
+        }
+        switch result {
+        case .success(let file): return file
+        case .failure(let reason): throw WeightsError(file: source, reason: reason)
+        }
+    }
+
+    /// Writes the tensors as F32 (the header padded with spaces to a multiple of 8 bytes).
+    public func encoded() -> Data {
+        var header = "{"
+        var entries: [String] = []
+        if !metadata.isEmpty {
+            let pairs = metadata.keys.sorted().map { "\(jsonString($0)):\(jsonString(metadata[$0] ?? ""))" }
+            entries.append("\"__metadata__\":{\(pairs.joined(separator: ","))}")
+        }
+        var offset = 0
+        for tensor in tensors {
+            let size = tensor.value.count * 4
+            let shape = tensor.value.shape.map(String.init).joined(separator: ",")
+            entries.append("\(jsonString(tensor.name)):{\"dtype\":\"F32\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(offset + size)]}")
+            offset += size
+        }
+        header += entries.joined(separator: ",") + "}"
+        let headerBytes = Array(header.utf8)
+        let padded = headerBytes + [UInt8](repeating: 0x20, count: (8 - headerBytes.count % 8) % 8)
+        var data = Data(capacity: 8 + padded.count + offset)
+        let length = UInt64(padded.count)
+        data.append(contentsOf: (0..<8).map { UInt8(truncatingIfNeeded: length >> (8 * UInt64($0))) })
+        data.append(contentsOf: padded)
+        for tensor in tensors {
+            tensor.value.withUnsafeBufferPointer { values in
+                var bytes = [UInt8](repeating: 0, count: values.count * 4)
+                for (i, value) in values.enumerated() {
+                    let bits = value.bitPattern
+                    bytes[4 * i] = UInt8(truncatingIfNeeded: bits)
+                    bytes[4 * i + 1] = UInt8(truncatingIfNeeded: bits >> 8)
+                    bytes[4 * i + 2] = UInt8(truncatingIfNeeded: bits >> 16)
+                    bytes[4 * i + 3] = UInt8(truncatingIfNeeded: bits >> 24)
+                }
+                data.append(contentsOf: bytes)
+            }
+        }
+        return data
+    }
+
+    /// Writes the tensors to `url` as F32.
+    /// - Throws: ``WeightsError`` with reason ``WeightsError/Reason/unwritable(_:)``.
+    public func write(to url: URL) throws(WeightsError) {
+        do { try encoded().write(to: url, options: .atomic) } catch {
+            throw WeightsError(file: url.path, reason: .unwritable(error.localizedDescription))
+        }
+    }
+
+    // MARK: Decoding
+
+    /// The format's limit on the header size.
+    static let maximumHeaderLength: UInt64 = 100_000_000
+
+    private static func decode(_ raw: UnsafeRawBufferPointer) throws(WeightsError.Reason) -> SafetensorsFile {
+        guard raw.count >= 8 else { throw .truncatedHeaderLength(fileSize: raw.count) }
+        let declared = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
+        guard declared <= UInt64(raw.count - 8), declared <= maximumHeaderLength else {
+            throw .headerLengthOutOfRange(declared: declared, available: raw.count - 8)
+        }
+        let headerLength = Int(declared)
+        let header = try SafetensorsHeader.parse(Data(raw[8..<(8 + headerLength)]))
+        let dataStart = 8 + headerLength
+        let dataSize = raw.count - dataStart
+
+        // Validate every entry before touching the data.
+        struct Planned { var name: String; var dtype: SafetensorsDType; var shape: [Int]; var begin: Int; var end: Int }
+        var planned: [Planned] = []
+        for entry in header.entries {
+            guard let dtype = SafetensorsDType(rawValue: entry.dtype) else { throw .unsupportedDType(tensor: entry.name, dtype: entry.dtype) }
+            guard entry.shape.allSatisfy({ $0 >= 0 }) else { throw .invalidEntry(tensor: entry.name, reason: "negative extent in shape \(entry.shape)") }
+            guard entry.offsets.count == 2 else { throw .invalidEntry(tensor: entry.name, reason: "data_offsets must hold two numbers") }
+            let begin = entry.offsets[0], end = entry.offsets[1]
+            guard begin >= 0, end >= begin else { throw .invalidEntry(tensor: entry.name, reason: "data_offsets [\(begin), \(end)] are not an ascending pair") }
+            var expected = dtype.byteCount
+            for extent in entry.shape {
+                let (product, overflow) = expected.multipliedReportingOverflow(by: extent)
+                guard !overflow else { throw .invalidEntry(tensor: entry.name, reason: "shape \(entry.shape) is too large") }
+                expected = product
+            }
+            guard expected == end - begin else { throw .byteCountMismatch(tensor: entry.name, expected: expected, actual: end - begin) }
+            guard end <= dataSize else { throw .offsetsOutOfRange(tensor: entry.name, end: end, dataSize: dataSize) }
+            planned.append(Planned(name: entry.name, dtype: dtype, shape: entry.shape, begin: begin, end: end))
+        }
+        planned.sort { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }
+        var covered = 0
+        var previous: String?
+        for entry in planned {
+            if entry.begin < covered, let previous { throw .overlappingTensors(previous, entry.name) }
+            if entry.begin > covered { throw .unreferencedBytes(offset: covered, count: entry.begin - covered) }
+            if entry.end > entry.begin || previous == nil { previous = entry.name }
+            covered = max(covered, entry.end)
+        }
+        if covered < dataSize { throw .unreferencedBytes(offset: covered, count: dataSize - covered) }
+
+        var file = SafetensorsFile(tensors: [], metadata: header.metadata)
+        for entry in planned {
+            guard entry.dtype.isFloatingPoint else {
+                guard entry.name.hasSuffix("num_batches_tracked") else { throw .unsupportedDType(tensor: entry.name, dtype: entry.dtype.rawValue) }
+                file.skippedNames.append(entry.name)
+                continue
+            }
+            let bytes = UnsafeRawBufferPointer(rebasing: raw[(dataStart + entry.begin)..<(dataStart + entry.end)])
+            let scalars = entry.dtype.floats(from: bytes)
+            do {
+                file.tensors.append(NamedParameter(name: entry.name, value: try Tensor(shape: entry.shape, scalars: scalars)))
+            } catch {
+                throw .invalidEntry(tensor: entry.name, reason: "\(error)")
+            }
+        }
+        return file
+    }
+}
+
+/// The dtypes of the safetensors format.
+enum SafetensorsDType: String {
+    case f64 = "F64", f32 = "F32", f16 = "F16", bf16 = "BF16"
+    case i64 = "I64", i32 = "I32", i16 = "I16", i8 = "I8"
+    case u64 = "U64", u32 = "U32", u16 = "U16", u8 = "U8"
+    case bool = "BOOL", f8e4m3 = "F8_E4M3", f8e5m2 = "F8_E5M2"
+
+    var byteCount: Int {
+        switch self {
+        case .f64, .i64, .u64: return 8
+        case .f32, .i32, .u32: return 4
+        case .f16, .bf16, .i16, .u16: return 2
+        case .i8, .u8, .bool, .f8e4m3, .f8e5m2: return 1
+        }
+    }
+
+    var isFloatingPoint: Bool { self == .f64 || self == .f32 || self == .f16 || self == .bf16 }
+
+    /// Converts little-endian elements to Float32 (only for floating-point dtypes).
+    func floats(from bytes: UnsafeRawBufferPointer) -> [Float] {
+        let count = bytes.count / byteCount
+        var result = [Float](repeating: 0, count: count)
+        switch self {
+        case .f32:
+            for i in 0..<count { result[i] = Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
+        case .f64:
+            for i in 0..<count { result[i] = Float(Double(bitPattern: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)))) }
+        case .f16:
+            for i in 0..<count { result[i] = HalfPrecision.float(fromHalf: UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
+        case .bf16:
+            for i in 0..<count { result[i] = Float(bitPattern: UInt32(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16) }
+        default:
+            break
+        }
+        return result
+    }
+}
+
+/// IEEE 754 binary16 conversion without relying on the platform's `Float16`.
+enum HalfPrecision {
+    /// The Float32 value of a binary16 bit pattern (exact: every half is a float).
+    static func float(fromHalf bits: UInt16) -> Float {
+        let sign: Float = bits & 0x8000 != 0 ? -1 : 1
+        let exponent = Int((bits >> 10) & 0x1F)
+        let mantissa = UInt32(bits & 0x3FF)
+        switch exponent {
+        case 0:
+            return sign * Float(mantissa) * 0x1p-24
+        case 31:
+            return mantissa == 0 ? sign * .infinity : .nan
+        default:
+            let pattern = (bits & 0x8000 != 0 ? UInt32(0x8000_0000) : 0) | UInt32(exponent + 112) << 23 | mantissa << 13
+            return Float(bitPattern: pattern)
+        }
+    }
+}
+
+/// The parsed JSON header.
+struct SafetensorsHeader {
+    struct Entry { var name: String; var dtype: String; var shape: [Int]; var offsets: [Int] }
+    var entries: [Entry] = []
+    var metadata: [String: String] = [:]
+
+    static func parse(_ bytes: Data) throws(WeightsError.Reason) -> SafetensorsHeader {
+        guard String(data: bytes, encoding: .utf8) != nil else { throw .invalidHeader("the header is not UTF-8") }
+        let root: JSONValue
+        do { root = try JSONValue.parse([UInt8](bytes)) } catch { throw .invalidHeader("not valid JSON: \(error.reason)") }
+        guard case .object(let members) = root else { throw .invalidHeader("the header is not a JSON object") }
+        var header = SafetensorsHeader()
+        for (name, value) in members {
+            if name == "__metadata__" {
+                guard case .object(let map) = value else { throw .invalidHeader("__metadata__ is not an object") }
+                for (key, item) in map {
+                    guard case .string(let text) = item else { throw .invalidHeader("__metadata__ value for '\(key)' is not a string") }
+                    header.metadata[key] = text
+                }
+                continue
+            }
+            guard case .object(let fields) = value else { throw .invalidEntry(tensor: name, reason: "the entry is not an object") }
+            func field(_ key: String) -> JSONValue? { fields.first { $0.key == key }?.value }
+            guard case .string(let dtype)? = field("dtype") else { throw .invalidEntry(tensor: name, reason: "missing string 'dtype'") }
+            guard let shape = integers(field("shape")) else { throw .invalidEntry(tensor: name, reason: "'shape' is not an array of integers") }
+            guard let offsets = integers(field("data_offsets")) else { throw .invalidEntry(tensor: name, reason: "'data_offsets' is not an array of integers") }
+            header.entries.append(Entry(name: name, dtype: dtype, shape: shape, offsets: offsets))
+        }
+        return header
+    }
+
+    /// An array of JSON integers, or `nil`.
+    private static func integers(_ value: JSONValue?) -> [Int]? {
+        guard case .array(let items)? = value else { return nil }
+        var result: [Int] = []
+        for item in items {
+            guard case .integer(let integer) = item else { return nil }
+            result.append(integer)
+        }
+        return result
+    }
+}
+
+/// A JSON string literal.
+func jsonString(_ text: String) -> String {
+    var result = "\""
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\"": result += "\\\""
+        case "\\": result += "\\\\"
+        case "\n": result += "\\n"
+        case "\r": result += "\\r"
+        case "\t": result += "\\t"
+        default:
+            if scalar.value < 0x20 {
+                result += String(format: "\\u%04x", scalar.value)
+            } else {
+                result.unicodeScalars.append(scalar)
+            }
+        }
+    }
+    return result + "\""
+}

@@ -1,0 +1,38 @@
+import Foundation
+import RectGradCore
+import RectGradLayers
+
+extension Network {
+    /// A copy with the weights of a safetensors file, checked strictly against the architecture:
+    /// a missing tensor, an unexpected tensor (unless `allowExtraNames`) or a wrong shape is an
+    /// error naming the tensor. `num_batches_tracked` counters are ignored.
+    /// - Throws: ``WeightsError`` naming the file and tensor.
+    public func loadingWeights(from url: URL, allowExtraNames: Bool = false) throws(WeightsError) -> Network {
+        try loadingWeights(SafetensorsFile.read(contentsOf: url), source: url.path, allowExtraNames: allowExtraNames)
+    }
+
+    /// A copy with the tensors of `file`; `source` names the file in errors.
+    /// - Throws: ``WeightsError``.
+    public func loadingWeights(_ file: SafetensorsFile, source: String, allowExtraNames: Bool = false) throws(WeightsError) -> Network {
+        var values: [String: Tensor] = [:]
+        for tensor in file.tensors where !tensor.name.hasSuffix("num_batches_tracked") { values[tensor.name] = tensor.value }
+        do {
+            return try loadingParameters(values, allowExtraNames: allowExtraNames)
+        } catch let error as LayerError {
+            throw WeightsError(file: source, layerError: error)
+        } catch {
+            throw WeightsError(file: source, reason: .invalidHeader("\(error)"))
+        }
+    }
+
+    /// The network's parameters as a safetensors file (F32), e.g. to save a trained model.
+    public var safetensors: SafetensorsFile { SafetensorsFile(tensors: parameters) }
+}
+
+extension Zoo {
+    /// The network called `name` with the weights of a safetensors file.
+    /// - Throws: ``ZooError`` for an unknown name, ``WeightsError`` for a bad or mismatched file.
+    public static func network(named name: String, weights url: URL, allowExtraNames: Bool = false) throws -> Network {
+        try network(named: name, seed: 0).loadingWeights(from: url, allowExtraNames: allowExtraNames)
+    }
+}

@@ -1,0 +1,119 @@
+import RectGradCore
+import RectGradLayers
+
+/// One model of the zoo: its name, what it expects and how to build it.
+public struct ZooEntry: Sendable {
+    /// The zoo name, e.g. `resnet50`.
+    public let name: String
+    /// A one-line description.
+    public let summary: String
+    /// The number of classes.
+    public let classCount: Int
+    /// The class names in logit order (ImageNet-1k or CIFAR-10).
+    public let classNames: [String]
+    /// How images become inputs (size and scaling).
+    public let preprocessing: Preprocessing
+    /// Learnable parameters (weights and biases; batch-norm running statistics excluded).
+    public let parameterCount: Int
+    private let build: @Sendable (inout SeededGenerator) throws(ZooError) -> Network
+
+    /// Creates an entry.
+    public init(
+        name: String, summary: String, classNames: [String], preprocessing: Preprocessing, parameterCount: Int,
+        build: @escaping @Sendable (inout SeededGenerator) throws(ZooError) -> Network
+    ) {
+        self.name = name
+        self.summary = summary
+        self.classCount = classNames.count
+        self.classNames = classNames
+        self.preprocessing = preprocessing
+        self.parameterCount = parameterCount
+        self.build = build
+    }
+
+    /// The input size, `[3, H, W]`.
+    public var inputShape: [Int] { [3, preprocessing.inputSize.height, preprocessing.inputSize.width] }
+
+    /// Builds the network with He-normal weights (zero biases, identity batch norms) from `seed`.
+    public func network(seed: UInt64 = 0) throws(ZooError) -> Network {
+        var generator = SeededGenerator(seed: seed)
+        return try build(&generator)
+    }
+}
+
+/// The model zoo: `cifar-cnn`, `vgg11`…`vgg19` (and `-bn`), `resnet18/34/50`, `efficientnet-lite0`.
+///
+/// ```swift
+/// let net = try Zoo.network(named: "resnet18", seed: 1)            // random (He) weights
+/// let trained = try Zoo.network(named: "resnet18", weights: url)   // safetensors weights
+/// ```
+public enum Zoo {
+    /// Every entry, in listing order.
+    public static let entries: [ZooEntry] = {
+        var list: [ZooEntry] = [cifarEntry]
+        list += VGG.Variant.allCases.map(vggEntry)
+        list += ResNet.Variant.allCases.map(resnetEntry)
+        list.append(efficientNetEntry)
+        return list
+    }()
+
+    /// Every model name, in listing order.
+    public static var names: [String] { entries.map(\.name) }
+
+    /// The entry called `name`.
+    /// - Throws: ``ZooError/unknownModel(_:available:)``.
+    public static func entry(named name: String) throws(ZooError) -> ZooEntry {
+        guard let entry = entries.first(where: { $0.name == name }) else { throw .unknownModel(name, available: names) }
+        return entry
+    }
+
+    /// The network called `name` with He-normal weights drawn from `seed`.
+    /// - Throws: ``ZooError/unknownModel(_:available:)``.
+    public static func network(named name: String, seed: UInt64 = 0) throws(ZooError) -> Network {
+        try entry(named: name).network(seed: seed)
+    }
+
+    private static let cifarEntry = ZooEntry(
+        name: "cifar-cnn", summary: "The paper's CIFAR-10 network (4 conv, 2 dense)",
+        classNames: CIFAR10Classes.names, preprocessing: .symmetric(inputSize: 32),
+        parameterCount: CifarCNN.Configuration.standard.parameterCount
+    ) { (generator: inout SeededGenerator) throws(ZooError) in
+        try CifarCNN.network(.standard, name: "cifar-cnn", generator: &generator)
+    }
+
+    private static func vggEntry(_ variant: VGG.Variant) -> ZooEntry {
+        let configuration = variant.configuration
+        return ZooEntry(
+            name: variant.rawValue, summary: "VGG-\(variant.depth)\(variant.batchNorm ? " with batch norm" : "") (torchvision)",
+            classNames: ImageNetClasses.names, preprocessing: .imageNetStatistics(inputSize: 224),
+            parameterCount: configuration.parameterCount
+        ) { (generator: inout SeededGenerator) throws(ZooError) in
+            try VGG.network(configuration, name: variant.rawValue, generator: &generator)
+        }
+    }
+
+    private static func resnetEntry(_ variant: ResNet.Variant) -> ZooEntry {
+        let configuration = variant.configuration
+        return ZooEntry(
+            name: variant.rawValue, summary: "ResNet-\(variant.depth) (torchvision)",
+            classNames: ImageNetClasses.names, preprocessing: .imageNetStatistics(inputSize: 224),
+            parameterCount: configuration.parameterCount
+        ) { (generator: inout SeededGenerator) throws(ZooError) in
+            try ResNet.network(configuration, name: variant.rawValue, generator: &generator)
+        }
+    }
+
+    private static let efficientNetEntry = ZooEntry(
+        name: "efficientnet-lite0", summary: "EfficientNet-Lite0 (ReLU6, no squeeze-excitation; pretrained weights via Scripts/fetch-efficientnet-lite0.sh)",
+        classNames: ImageNetClasses.names, preprocessing: .symmetric(inputSize: 224),
+        parameterCount: EfficientNetLite.Configuration.lite0.parameterCount
+    ) { (generator: inout SeededGenerator) throws(ZooError) in
+        try EfficientNetLite.network(.lite0, name: "efficientnet-lite0", generator: &generator)
+    }
+}
+
+/// The CIFAR-10 class names in label order.
+public enum CIFAR10Classes {
+    /// `airplane`, `automobile`, `bird`, `cat`, `deer`, `dog`, `frog`, `horse`, `ship`, `truck`.
+    public static let names = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+}

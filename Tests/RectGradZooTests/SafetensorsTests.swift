@@ -1,0 +1,173 @@
+import Foundation
+import Testing
+import RectGradCore
+import RectGradLayers
+import RectGradZoo
+
+/// Safetensors bytes from a header JSON text and raw data (the length prefix computed here).
+func safetensorsBytes(header: String, data: [UInt8], declaredLength: UInt64? = nil) -> Data {
+    let text = Array(header.utf8)
+    let length = declaredLength ?? UInt64(text.count)
+    return Data((0..<8).map { UInt8(truncatingIfNeeded: length >> (8 * UInt64($0))) } + text + data)
+}
+
+/// The reason a decode fails with (or `nil` when it succeeds).
+func failure(_ data: Data) -> WeightsError.Reason? {
+    do { _ = try SafetensorsFile.decode(data, source: "w.safetensors"); return nil } catch { return error.reason }
+}
+
+private let twoTensors = #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1,1],"data_offsets":[8,12]}}"#
+private let twoTensorData = littleEndian([1, 2, 3] as [Float])
+
+@Test func roundTripsTensorsAndMetadata() throws {
+    let file = SafetensorsFile(
+        tensors: [
+            NamedParameter(name: "conv.weight", value: Tensor.randomNormal([4, 3, 3, 3], seed: 1)),
+            NamedParameter(name: "conv.bias", value: Tensor.randomNormal([4], seed: 2)),
+            NamedParameter(name: "scalar \"quoted\"", value: Tensor(scalar: 5)),
+            NamedParameter(name: "empty", value: Tensor.zeros([0, 3])),
+        ],
+        metadata: ["format": "pt"]
+    )
+    let data = file.encoded()
+    // The header length is a multiple of 8, as the format recommends.
+    let headerLength = data.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+    #expect(headerLength % 8 == 0)
+    let decoded = try SafetensorsFile.decode(data)
+    #expect(decoded.metadata == ["format": "pt"])
+    #expect(decoded.dictionary == file.dictionary)
+    #expect(decoded["conv.bias"] == file["conv.bias"])
+}
+
+@Test func convertsHalfBFloatAndDoubleToFloat() throws {
+    // F16: 1, −2, 0.5, 65504, the smallest subnormal 2⁻²⁴, −0; BF16: 1, −3.5; F64: 0.1.
+    let halves: [UInt16] = [0x3C00, 0xC000, 0x3800, 0x7BFF, 0x0001, 0x8000]
+    let bfloats: [UInt16] = [0x3F80, 0xC060]
+    let bytes = (halves + bfloats).flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] } + littleEndian([0.1] as [Double])
+    let header = #"{"h":{"dtype":"F16","shape":[2,3],"data_offsets":[0,12]},"b":{"dtype":"BF16","shape":[2],"data_offsets":[12,16]},"d":{"dtype":"F64","shape":[1],"data_offsets":[16,24]}}"#
+    let file = try SafetensorsFile.decode(safetensorsBytes(header: header, data: bytes))
+    #expect(file["h"] == (try Tensor(shape: [2, 3], scalars: [1, -2, 0.5, 65504, 0x1p-24, -0.0])))
+    #expect(file["b"] == (try Tensor(shape: [2], scalars: [1, -3.5])))
+    #expect(file["d"] == (try Tensor(shape: [1], scalars: [Float(0.1)])))
+}
+
+@Test func skipsBatchNormCountersButRefusesOtherIntegerTensors() throws {
+    let counter = #"{"bn.num_batches_tracked":{"dtype":"I64","shape":[],"data_offsets":[0,8]},"bn.weight":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}}"#
+    let file = try SafetensorsFile.decode(safetensorsBytes(header: counter, data: Array(repeating: 0, count: 8) + littleEndian([1] as [Float])))
+    #expect(file.skippedNames == ["bn.num_batches_tracked"])
+    #expect(file.tensors.map(\.name) == ["bn.weight"])
+    let integer = #"{"fc.weight":{"dtype":"I32","shape":[2],"data_offsets":[0,8]}}"#
+    #expect(failure(safetensorsBytes(header: integer, data: Array(repeating: 0, count: 8))) == .unsupportedDType(tensor: "fc.weight", dtype: "I32"))
+    let unknown = #"{"fc.weight":{"dtype":"F99","shape":[2],"data_offsets":[0,8]}}"#
+    #expect(failure(safetensorsBytes(header: unknown, data: Array(repeating: 0, count: 8))) == .unsupportedDType(tensor: "fc.weight", dtype: "F99"))
+}
+
+@Test func refusesTruncatedFiles() {
+    #expect(failure(Data()) == .truncatedHeaderLength(fileSize: 0))
+    #expect(failure(Data([1, 0, 0])) == .truncatedHeaderLength(fileSize: 3))
+    let whole = safetensorsBytes(header: twoTensors, data: twoTensorData)
+    #expect(failure(whole) == nil)
+    // Cut inside the data: the last tensor's range leaves the file.
+    #expect(failure(whole.dropLast(2)) == .offsetsOutOfRange(tensor: "b", end: 12, dataSize: 10))
+    // Cut inside the header.
+    let cut = whole.prefix(20)
+    #expect(failure(Data(cut)) == .headerLengthOutOfRange(declared: UInt64(twoTensors.utf8.count), available: 12))
+}
+
+@Test func refusesHeaderLengthsPastTheFile() {
+    #expect(failure(safetensorsBytes(header: twoTensors, data: twoTensorData, declaredLength: 1 << 40))
+        == .headerLengthOutOfRange(declared: 1 << 40, available: twoTensors.utf8.count + 12))
+    #expect(failure(safetensorsBytes(header: twoTensors, data: twoTensorData, declaredLength: .max))
+        == .headerLengthOutOfRange(declared: .max, available: twoTensors.utf8.count + 12))
+}
+
+@Test func refusesInvalidJSON() {
+    let duplicate = #"{"a":{"dtype":"F32","shape":[0],"data_offsets":[0,0]},"a":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}}"#
+    let cases = [#"{"a":{"dtype":"F32","#, "[1, 2]", "not json", "", duplicate, #"{"a":{}} x"#, #"{"a":"\q"}"#, String(repeating: "[", count: 100)]
+    for header in cases {
+        guard case .invalidHeader = failure(safetensorsBytes(header: header, data: [])) else {
+            Issue.record("expected invalidHeader for \(header)")
+            continue
+        }
+    }
+    #expect(failure(safetensorsBytes(header: #"{"a":[1]}"#, data: [])) == .invalidEntry(tensor: "a", reason: "the entry is not an object"))
+    #expect(failure(safetensorsBytes(header: #"{"a":{"dtype":"F32","shape":[2.5],"data_offsets":[0,8]}}"#, data: Array(repeating: 0, count: 8)))
+        == .invalidEntry(tensor: "a", reason: "'shape' is not an array of integers"))
+    #expect(failure(safetensorsBytes(header: #"{"a":{"dtype":"F32","shape":[2]}}"#, data: []))
+        == .invalidEntry(tensor: "a", reason: "'data_offsets' is not an array of integers"))
+    #expect(failure(safetensorsBytes(header: #"{"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}}"#, data: Array(repeating: 0, count: 8)))
+        == .invalidEntry(tensor: "a", reason: "negative extent in shape [-2]"))
+    #expect(failure(safetensorsBytes(header: #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[8,0]}}"#, data: Array(repeating: 0, count: 8)))
+        == .invalidEntry(tensor: "a", reason: "data_offsets [8, 0] are not an ascending pair"))
+    #expect(failure(safetensorsBytes(header: #"{"__metadata__":{"k":1}}"#, data: [])) == .invalidHeader("__metadata__ value for 'k' is not a string"))
+    // Invalid UTF-8 in the header.
+    #expect(failure(Data([2, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFE])) == .invalidHeader("the header is not UTF-8"))
+}
+
+@Test func refusesShapesThatDisagreeWithTheByteRange() {
+    let header = #"{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#
+    #expect(failure(safetensorsBytes(header: header, data: Array(repeating: 0, count: 8))) == .byteCountMismatch(tensor: "a", expected: 12, actual: 8))
+    let huge = #"{"a":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,8]}}"#
+    #expect(failure(safetensorsBytes(header: huge, data: Array(repeating: 0, count: 8))) == .invalidEntry(tensor: "a", reason: "shape [4294967296, 4294967296] is too large"))
+}
+
+@Test func refusesOverlappingAndUnreferencedBytes() {
+    let overlapping = #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#
+    #expect(failure(safetensorsBytes(header: overlapping, data: Array(repeating: 0, count: 12))) == .overlappingTensors("a", "b"))
+    let same = #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#
+    #expect(failure(safetensorsBytes(header: same, data: Array(repeating: 0, count: 8))) == .overlappingTensors("a", "b"))
+    let gap = #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}}"#
+    #expect(failure(safetensorsBytes(header: gap, data: Array(repeating: 0, count: 12))) == .unreferencedBytes(offset: 4, count: 4))
+    #expect(failure(safetensorsBytes(header: twoTensors, data: twoTensorData + [0, 0])) == .unreferencedBytes(offset: 12, count: 2))
+}
+
+/// A tiny cifar-style network: conv1…conv4 of width 2, hidden 4, 3 classes, 4×4 input.
+private func tinyNetwork() throws -> Network {
+    var generator = SeededGenerator(seed: 5)
+    return try CifarCNN.network(.init(convolutionWidths: [2, 2, 2, 2], hiddenWidth: 4, classCount: 3, inputSize: 4), name: "tiny", generator: &generator)
+}
+
+@Test func loadsWeightsStrictlyIntoAnArchitecture() throws {
+    let network = try tinyNetwork()
+    let other = try network.loadingParameters(Dictionary(uniqueKeysWithValues: network.parameters.map { ($0.name, $0.value.scaled(by: 2)) }))
+    let file = other.safetensors
+    let loaded = try network.loadingWeights(SafetensorsFile.decode(file.encoded()), source: "w.safetensors")
+    #expect(loaded.parameters == other.parameters)
+
+    func reason(_ tensors: [NamedParameter], allowExtra: Bool = false) -> WeightsError.Reason? {
+        do {
+            _ = try network.loadingWeights(SafetensorsFile(tensors: tensors), source: "w.safetensors", allowExtraNames: allowExtra)
+            return nil
+        } catch { return error.reason }
+    }
+    let all = other.parameters
+    #expect(reason(all.filter { $0.name != "conv3.bias" }) == .missingTensor("conv3.bias"))
+    let extra = all + [NamedParameter(name: "conv9.weight", value: .zeros([1]))]
+    #expect(reason(extra) == .unexpectedTensors(["conv9.weight"]))
+    #expect(reason(extra, allowExtra: true) == nil)
+    #expect(reason(all + [NamedParameter(name: "bn.num_batches_tracked", value: .zeros([]))]) == nil)
+    var reshaped = all
+    reshaped[0].value = .zeros([2, 3, 1, 9])
+    #expect(reason(reshaped) == .shapeMismatch(tensor: "conv1.weight", expected: [2, 3, 3, 3], actual: [2, 3, 1, 9]))
+    var infinite = all
+    infinite[1].value[flat: 0] = .infinity
+    #expect(reason(infinite) == .nonFiniteTensor("conv1.bias"))
+}
+
+@Test func readsAndWritesFilesNamingThemInErrors() throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rectgrad-st-\(UInt64.random(in: 0...UInt64.max))")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let url = directory.appendingPathComponent("tiny.safetensors")
+    let network = try tinyNetwork()
+    try network.safetensors.write(to: url)
+    #expect(try network.loadingWeights(from: url).parameters == network.parameters)
+
+    let broken = directory.appendingPathComponent("broken.safetensors")
+    try Data([1, 2, 3]).write(to: broken)
+    #expect(throws: WeightsError(file: broken.path, reason: .truncatedHeaderLength(fileSize: 3))) {
+        try network.loadingWeights(from: broken)
+    }
+    let error = WeightsError(file: broken.path, reason: .unsupportedDType(tensor: "fc.weight", dtype: "I32"))
+    #expect(error.description.contains(broken.path) && error.description.contains("fc.weight"))
+}
