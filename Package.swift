@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "RectGradAttribution", targets: ["RectGradAttribution"]),
         .library(name: "RectGradImage", targets: ["RectGradImage"]),
         .library(name: "RectGradData", targets: ["RectGradData"]),
+        .library(name: "RectGradReport", targets: ["RectGradReport"]),
         .library(name: "RectifiedGradient", targets: ["RectifiedGradient"]),
         .executable(name: "rectgrad", targets: ["RectGradCLI"]),
     ],
@@ -45,10 +46,16 @@ let package = Package(
         .target(name: "RectGradImage", dependencies: ["RectGradCore", "CImageCodecs"], swiftSettings: strictSwift),
         // The built-in procedural dataset with object masks, and training.
         .target(name: "RectGradData", dependencies: ["RectGradCore", "RectGradLayers"], swiftSettings: strictSwift),
+        // Explanation reports: heatmap figures, self-contained HTML, the demo.
+        .target(
+            name: "RectGradReport",
+            dependencies: ["RectGradCore", "RectGradLayers", "RectGradZoo", "RectGradAttribution", "RectGradImage", "RectGradData"],
+            swiftSettings: strictSwift
+        ),
         // Umbrella module re-exporting the public modules.
         .target(
             name: "RectifiedGradient",
-            dependencies: ["RectGradCore", "RectGradLayers", "RectGradZoo", "RectGradAttribution", "RectGradImage", "RectGradData"],
+            dependencies: ["RectGradCore", "RectGradLayers", "RectGradZoo", "RectGradAttribution", "RectGradImage", "RectGradData", "RectGradReport"],
             swiftSettings: strictSwift
         ),
         // The `rectgrad` command-line tool.
@@ -83,6 +90,7 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         .testTarget(name: "RectGradDataTests", dependencies: ["RectGradData", "RectGradZoo", "_RectGradTestSupport"], swiftSettings: strictSwift),
+        .testTarget(name: "RectGradReportTests", dependencies: ["RectGradReport", "_RectGradTestSupport"], swiftSettings: strictSwift),
         .testTarget(name: "RectGradCLITests", dependencies: ["RectGradCLI", "RectifiedGradient", "_RectGradTestSupport"], swiftSettings: strictSwift),
     ]
 )

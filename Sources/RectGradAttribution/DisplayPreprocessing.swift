@@ -15,11 +15,13 @@ public enum DisplayPreprocessing {
     ///   - upperPercentile: q2 in [0, 100].
     ///   - absolute: take `abs` before the channel sum (default off).
     /// - Returns: the `[H, W]` map.
-    /// - Throws: ``AttributionError`` for another shape or a percentile outside [0, 100].
+    /// - Throws: ``AttributionError`` for another shape, non-finite values, or percentiles outside
+    ///   `0 ≤ lower ≤ upper ≤ 100`.
     public static func preprocess(_ attribution: Tensor, lowerPercentile: Double, upperPercentile: Double, absolute: Bool = false) throws -> Tensor {
-        for (name, q) in [("lower percentile", lowerPercentile), ("upper percentile", upperPercentile)] {
-            guard q.isFinite, q >= 0, q <= 100 else { throw AttributionError.invalidParameter(name: name, reason: "must be in [0, 100], got \(q)") }
+        guard lowerPercentile.isFinite, upperPercentile.isFinite, 0 <= lowerPercentile, lowerPercentile <= upperPercentile, upperPercentile <= 100 else {
+            throw AttributionError.invalidParameter(name: "percentiles", reason: "must satisfy 0 ≤ lower ≤ upper ≤ 100, got \(lowerPercentile) and \(upperPercentile)")
         }
+        guard attribution.isFinite else { throw AttributionError.invalidMap("the attribution contains NaN or infinity") }
         let summed = try channelSum(attribution, absolute: absolute)
         var scratch = summed.scalars
         let low = Percentile.value(of: &scratch, percentile: lowerPercentile, interpolation: .linear)

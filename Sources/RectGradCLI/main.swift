@@ -12,7 +12,9 @@ struct RectGrad: ParsableCommand {
         subcommands: [
             ModelsCommand.self,
             PredictCommand.self,
+            AttributeCommand.self,
             ConvertPthCommand.self,
+            ExplainCommand.self,
         ]
     )
 }

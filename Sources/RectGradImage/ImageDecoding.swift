@@ -56,6 +56,9 @@ public enum ImageDecoding {
     public struct Options: Sendable, Hashable {
         /// The largest `width × height` accepted; larger images fail with
         /// ``ImageError/Reason/tooLarge(width:height:limit:)``. Default 100 megapixels.
+        ///
+        /// Decoding allocates 3 bytes per pixel (4 while compositing alpha), so the limit is what
+        /// stands between a forged header and an allocation the process cannot satisfy.
         public var maximumPixelCount: Int
         /// What to do with transparency. Default ``AlphaHandling/compositeOnWhite``.
         public var alpha: AlphaHandling

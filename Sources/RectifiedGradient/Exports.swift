@@ -5,3 +5,4 @@
 @_exported import RectGradImage
 @_exported import RectGradLayers
 @_exported import RectGradZoo
+@_exported import RectGradReport

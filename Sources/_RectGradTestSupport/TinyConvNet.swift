@@ -48,7 +48,8 @@ public struct TinyConvNet: Sendable {
     /// The input shape for a batch of `batch` examples.
     public static func inputShape(batch: Int) -> [Int] { [batch, 2, 8, 8] }
 
-    /// He-scaled normal weights and small normal biases from `seed`.
+    /// He-scaled normal weights and small normal biases from `seed`. `activationKinds` gives the
+    /// kinds of the three activations in order; a list of another length means three ReLUs.
     public init(seed: UInt64, activationKinds: [ActivationKind] = [.relu, .relu, .relu]) {
         var generator = SeededGenerator(seed: seed)
         func normal(_ shape: [Int], _ deviation: Float) -> Tensor {

@@ -7,7 +7,7 @@ private struct ActiveAboveRule: ActivationRule {
 
     func backward(_ input: ActivationBackwardInput) throws -> Tensor {
         let level = self.level
-        return input.elementwise { z, a, r in (z > 0 && a > level) ? r : 0 }
+        return try input.elementwise { z, a, r in (z > 0 && a > level) ? r : 0 }
     }
 
     var description: String { "active-above(\(level))" }

@@ -22,8 +22,18 @@
 extern "C" {
 #endif
 
+/* Lets Swift import the enums below as closed Swift enums (clang only). */
+#if defined(__has_attribute)
+#if __has_attribute(enum_extensibility)
+#define RG_CLOSED_ENUM __attribute__((enum_extensibility(closed)))
+#endif
+#endif
+#ifndef RG_CLOSED_ENUM
+#define RG_CLOSED_ENUM
+#endif
+
 /* The outcome of a codec call. */
-typedef enum __attribute__((enum_extensibility(closed))) rg_codec_status {
+typedef enum RG_CLOSED_ENUM rg_codec_status {
     /* Success. */
     RG_CODEC_STATUS_OK = 0,
     /* The data ended before the image was complete. */
@@ -39,7 +49,7 @@ typedef enum __attribute__((enum_extensibility(closed))) rg_codec_status {
 } rg_codec_status;
 
 /* What to do with an alpha channel (PNG alpha or tRNS transparency). */
-typedef enum __attribute__((enum_extensibility(closed))) rg_alpha_mode {
+typedef enum RG_CLOSED_ENUM rg_alpha_mode {
     /* Composite onto opaque white: out = (c * a + 255 * (255 - a)) / 255, rounded to nearest,
      * on the stored (gamma-encoded) sample values. */
     RG_ALPHA_MODE_COMPOSITE_ON_WHITE = 0,
@@ -48,7 +58,7 @@ typedef enum __attribute__((enum_extensibility(closed))) rg_alpha_mode {
 } rg_alpha_mode;
 
 /* How to treat data that libjpeg reports as a warning (corrupt entropy data, premature end). */
-typedef enum __attribute__((enum_extensibility(closed))) rg_jpeg_warning_policy {
+typedef enum RG_CLOSED_ENUM rg_jpeg_warning_policy {
     /* Fail on every warning except the harmless "unknown JFIF revision" and "bad ICC marker". */
     RG_JPEG_WARNING_POLICY_REJECT = 0,
     /* Keep whatever libjpeg reconstructs (a truncated image is padded with grey). */

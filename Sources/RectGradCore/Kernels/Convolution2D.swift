@@ -107,13 +107,15 @@ public enum Convolution2D {
         if let bias, bias.shape != [s.outputChannels] {
             throw .shapeMismatch(operation: "conv2d bias", expected: [s.outputChannels], actual: bias.shape)
         }
-        var output = [Float](repeating: 0, count: s.outputShape.reduce(1, *))
-        input.withUnsafeBufferPointer { x in
-            weight.withUnsafeBufferPointer { w in
-                output.withUnsafeMutableBufferPointer { y in
+        // The engine writes every element, so the storage starts uninitialised.
+        let count = s.outputShape.reduce(1, *)
+        var output = [Float](unsafeUninitializedCapacity: count) { y, initialized in
+            input.withUnsafeBufferPointer { x in
+                weight.withUnsafeBufferPointer { w in
                     ConvolutionEngine.forward(s, x: x, w: w, y: y)
                 }
             }
+            initialized = count
         }
         if let bias {
             addChannelBias(bias.scalars, to: &output, channels: s.outputChannels, plane: s.outputPlane)
@@ -127,13 +129,15 @@ public enum Convolution2D {
         guard outputGradient.shape == s.outputShape else {
             throw .shapeMismatch(operation: "conv2d backward", expected: s.outputShape, actual: outputGradient.shape)
         }
-        var inputGradient = [Float](repeating: 0, count: inputShape.reduce(1, *))
-        outputGradient.withUnsafeBufferPointer { dy in
-            weight.withUnsafeBufferPointer { w in
-                inputGradient.withUnsafeMutableBufferPointer { dx in
+        // The engine writes every element, so the storage starts uninitialised.
+        let count = inputShape.reduce(1, *)
+        let inputGradient = [Float](unsafeUninitializedCapacity: count) { dx, initialized in
+            outputGradient.withUnsafeBufferPointer { dy in
+                weight.withUnsafeBufferPointer { w in
                     ConvolutionEngine.backwardInput(s, dy: dy, w: w, dx: dx)
                 }
             }
+            initialized = count
         }
         return Tensor(uncheckedShape: inputShape, scalars: inputGradient)
     }

@@ -1,242 +1,277 @@
-/// im2col + SGEMM implementation of the convolution paths, with a direct kernel for depthwise
-/// convolutions (one input channel per group), where a matrix product would be degenerate.
+/// Chooses the algorithm for each convolution pass:
+///
+/// - one input and one output channel per group: direct depthwise loops
+///   (``DepthwiseConvolution``);
+/// - 3×3, stride 1, no dilation or groups: Winograd F(2×2, 3×3) for the forward pass and the
+///   gradient to the input (``WinogradConvolution``);
+/// - everything else, and every gradient to the weights: im2col + SGEMM
+///   (``ColumnConvolution``), cut into bands of output rows that stay in cache.
 enum ConvolutionEngine {
+    /// Overwrites every element of `y`.
     static func forward(_ s: ConvolutionShape, x: UnsafeBufferPointer<Float>, w: UnsafeBufferPointer<Float>, y: UnsafeMutableBufferPointer<Float>) {
-        guard let x = x.baseAddress, let w = w.baseAddress, let y = y.baseAddress else { return }
-        if s.inputChannelsPerGroup == 1 && s.outputChannelsPerGroup == 1 {
+        guard let x = x.baseAddress, let w = w.baseAddress, let y = y.baseAddress else {
+            // No input channels or no kernel taps: every output is an empty sum.
+            if y.count > 0 { y.update(repeating: 0) }
+            return
+        }
+        if DepthwiseConvolution.isApplicable(s) {
             DepthwiseConvolution.forward(s, x: x, w: w, y: y)
-            return
-        }
-        let k = s.columnRows, plane = s.outputPlane
-        let columns = UnsafeMutablePointer<Float>.allocate(capacity: s.isPointwise ? 0 : k * plane)
-        defer { columns.deallocate() }
-        for n in 0..<s.batch {
-            for g in 0..<s.groups {
-                let xg = x + (n * s.inputChannels + g * s.inputChannelsPerGroup) * s.inputPlane
-                let yg = y + (n * s.outputChannels + g * s.outputChannelsPerGroup) * plane
-                let wg = w + g * s.outputChannelsPerGroup * k
-                let source: UnsafePointer<Float>
-                if s.isPointwise {
-                    source = UnsafePointer(xg)
-                } else {
-                    imageToColumns(s, image: xg, columns: columns)
-                    source = UnsafePointer(columns)
-                }
-                BLAS.sgemm(transposeA: false, transposeB: false, m: s.outputChannelsPerGroup, n: plane, k: k,
-                           a: wg, lda: k, b: source, ldb: plane, c: yg, ldc: plane)
-            }
+        } else if WinogradConvolution.isApplicable(s) {
+            WinogradConvolution.forward(s, x: x, w: w, y: y)
+        } else {
+            ColumnConvolution.forward(s, x: x, w: w, y: y)
         }
     }
 
+    /// Overwrites every element of `dx`.
     static func backwardInput(_ s: ConvolutionShape, dy: UnsafeBufferPointer<Float>, w: UnsafeBufferPointer<Float>, dx: UnsafeMutableBufferPointer<Float>) {
-        guard let dy = dy.baseAddress, let w = w.baseAddress, let dx = dx.baseAddress else { return }
-        if s.inputChannelsPerGroup == 1 && s.outputChannelsPerGroup == 1 {
-            DepthwiseConvolution.backwardInput(s, dy: dy, w: w, dx: dx)
+        guard let dy = dy.baseAddress, let w = w.baseAddress, let dx = dx.baseAddress else {
+            if dx.count > 0 { dx.update(repeating: 0) }
             return
         }
-        let k = s.columnRows, plane = s.outputPlane
-        let columns = UnsafeMutablePointer<Float>.allocate(capacity: k * plane)
-        defer { columns.deallocate() }
-        for n in 0..<s.batch {
-            for g in 0..<s.groups {
-                let dxg = dx + (n * s.inputChannels + g * s.inputChannelsPerGroup) * s.inputPlane
-                let dyg = dy + (n * s.outputChannels + g * s.outputChannelsPerGroup) * plane
-                let wg = w + g * s.outputChannelsPerGroup * k
-                if s.isPointwise {
-                    BLAS.sgemm(transposeA: true, transposeB: false, m: k, n: plane, k: s.outputChannelsPerGroup,
-                               a: wg, lda: k, b: dyg, ldb: plane, c: dxg, ldc: plane)
-                } else {
-                    BLAS.sgemm(transposeA: true, transposeB: false, m: k, n: plane, k: s.outputChannelsPerGroup,
-                               a: wg, lda: k, b: dyg, ldb: plane, c: columns, ldc: plane)
-                    columnsToImage(s, columns: columns, image: dxg)
-                }
-            }
+        if DepthwiseConvolution.isApplicable(s) {
+            DepthwiseConvolution.backwardInput(s, dy: dy, w: w, dx: dx)
+        } else if WinogradConvolution.isApplicable(s) {
+            WinogradConvolution.backwardInput(s, dy: dy, w: w, dx: dx)
+        } else {
+            ColumnConvolution.backwardInput(s, dy: dy, w: w, dx: dx)
         }
     }
 
+    /// Accumulates into `dw`.
     static func backwardWeight(_ s: ConvolutionShape, dy: UnsafeBufferPointer<Float>, x: UnsafeBufferPointer<Float>, dw: UnsafeMutableBufferPointer<Float>) {
         guard let dy = dy.baseAddress, let x = x.baseAddress, let dw = dw.baseAddress else { return }
-        if s.inputChannelsPerGroup == 1 && s.outputChannelsPerGroup == 1 {
+        if DepthwiseConvolution.isApplicable(s) {
             DepthwiseConvolution.backwardWeight(s, dy: dy, x: x, dw: dw)
-            return
-        }
-        let k = s.columnRows, plane = s.outputPlane
-        let columns = UnsafeMutablePointer<Float>.allocate(capacity: s.isPointwise ? 0 : k * plane)
-        defer { columns.deallocate() }
-        for n in 0..<s.batch {
-            for g in 0..<s.groups {
-                let xg = x + (n * s.inputChannels + g * s.inputChannelsPerGroup) * s.inputPlane
-                let dyg = dy + (n * s.outputChannels + g * s.outputChannelsPerGroup) * plane
-                let dwg = dw + g * s.outputChannelsPerGroup * k
-                let source: UnsafePointer<Float>
-                if s.isPointwise {
-                    source = xg
-                } else {
-                    imageToColumns(s, image: xg, columns: columns)
-                    source = UnsafePointer(columns)
-                }
-                BLAS.sgemm(transposeA: false, transposeB: true, m: s.outputChannelsPerGroup, n: k, k: plane,
-                           a: dyg, lda: plane, b: source, ldb: plane, beta: 1, c: dwg, ldc: k)
-            }
-        }
-    }
-
-    /// Unfolds one group of one example into a `[C·kH·kW, outH·outW]` matrix (zeros where padded).
-    static func imageToColumns(_ s: ConvolutionShape, image: UnsafePointer<Float>, columns: UnsafeMutablePointer<Float>) {
-        let g = s.geometry
-        let outH = s.outputHeight, outW = s.outputWidth, inH = s.inputHeight, inW = s.inputWidth
-        var row = 0
-        for c in 0..<s.inputChannelsPerGroup {
-            let channel = image + c * s.inputPlane
-            for ki in 0..<s.kernelHeight {
-                for kj in 0..<s.kernelWidth {
-                    let destination = columns + row * outH * outW
-                    let rowOffset = ki * g.dilation.height - g.padding.height
-                    let columnOffset = kj * g.dilation.width - g.padding.width
-                    for oy in 0..<outH {
-                        let iy = oy * g.stride.height + rowOffset
-                        let line = destination + oy * outW
-                        if iy < 0 || iy >= inH {
-                            line.update(repeating: 0, count: outW)
-                            continue
-                        }
-                        let source = channel + iy * inW
-                        if g.stride.width == 1 {
-                            // Contiguous run: zeros on the left and right, a copy in between.
-                            let first = max(0, -columnOffset)
-                            let last = min(outW, inW - columnOffset)
-                            if first > 0 { line.update(repeating: 0, count: min(first, outW)) }
-                            if last > first { (line + first).update(from: source + first + columnOffset, count: last - first) }
-                            if last < outW { (line + max(last, 0)).update(repeating: 0, count: outW - max(last, 0)) }
-                        } else {
-                            for ox in 0..<outW {
-                                let ix = ox * g.stride.width + columnOffset
-                                line[ox] = (ix >= 0 && ix < inW) ? source[ix] : 0
-                            }
-                        }
-                    }
-                    row += 1
-                }
-            }
-        }
-    }
-
-    /// The adjoint of ``imageToColumns``: accumulates a column matrix back into an image.
-    static func columnsToImage(_ s: ConvolutionShape, columns: UnsafePointer<Float>, image: UnsafeMutablePointer<Float>) {
-        let g = s.geometry
-        let outH = s.outputHeight, outW = s.outputWidth, inH = s.inputHeight, inW = s.inputWidth
-        var row = 0
-        for c in 0..<s.inputChannelsPerGroup {
-            let channel = image + c * s.inputPlane
-            for ki in 0..<s.kernelHeight {
-                for kj in 0..<s.kernelWidth {
-                    let source = columns + row * outH * outW
-                    let rowOffset = ki * g.dilation.height - g.padding.height
-                    let columnOffset = kj * g.dilation.width - g.padding.width
-                    for oy in 0..<outH {
-                        let iy = oy * g.stride.height + rowOffset
-                        if iy < 0 || iy >= inH { continue }
-                        let line = source + oy * outW
-                        let destination = channel + iy * inW
-                        if g.stride.width == 1 {
-                            let first = max(0, -columnOffset)
-                            let last = min(outW, inW - columnOffset)
-                            if last > first {
-                                for ox in first..<last { destination[ox + columnOffset] += line[ox] }
-                            }
-                        } else {
-                            for ox in 0..<outW {
-                                let ix = ox * g.stride.width + columnOffset
-                                if ix >= 0 && ix < inW { destination[ix] += line[ox] }
-                            }
-                        }
-                    }
-                    row += 1
-                }
-            }
+        } else {
+            ColumnConvolution.backwardWeight(s, dy: dy, x: x, dw: dw)
         }
     }
 }
 
-/// Direct loops for convolutions with one input and one output channel per group.
-enum DepthwiseConvolution {
+/// im2col + SGEMM convolutions.
+///
+/// When an image has enough output rows, each worker unfolds a band of rows into its own column
+/// buffer (sized to stay in its core's cache) and multiplies it on its own thread. Small images
+/// are unfolded whole, in parallel by channel, and multiplied with the product split across the
+/// workers (``ParallelGEMM``).
+enum ColumnConvolution {
+    /// Floats of column buffer per worker and band.
+    static let bandBudget = 1 << 18
+
+    /// Output rows per band for a column matrix of `columnRows` rows: within the cache budget,
+    /// few enough that an image makes at least `minimumBands` bands (to balance the workers), and
+    /// at least `minimumRows`.
+    static func rowsPerBand(_ s: ConvolutionShape, columnRows: Int, minimumBands: Int = 1, minimumRows: Int = 1) -> Int {
+        let budgetRows = bandBudget / max(columnRows * s.outputWidth, 1)
+        let balancedRows = (s.outputHeight + minimumBands - 1) / max(minimumBands, 1)
+        return max(1, minimumRows, min(s.outputHeight, budgetRows, balancedRows))
+    }
+
+    /// Bands per image that give every worker a few bands to take.
+    static func balancingBands(images: Int, workers: Int) -> Int {
+        (4 * workers + images - 1) / max(images, 1)
+    }
+
+    /// Pointers into example `n`, group `g`.
+    private struct GroupPointers {
+        let input: Int, output: Int, weight: Int
+        init(_ s: ConvolutionShape, example n: Int, group g: Int) {
+            input = (n * s.inputChannels + g * s.inputChannelsPerGroup) * s.inputPlane
+            output = (n * s.outputChannels + g * s.outputChannelsPerGroup) * s.outputPlane
+            weight = g * s.outputChannelsPerGroup * s.columnRows
+        }
+    }
+
     static func forward(_ s: ConvolutionShape, x: UnsafePointer<Float>, w: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
-        let g = s.geometry
-        let taps = s.kernelHeight * s.kernelWidth
-        for n in 0..<s.batch {
-            for c in 0..<s.outputChannels {
-                let input = x + (n * s.inputChannels + c) * s.inputPlane
-                let output = y + (n * s.outputChannels + c) * s.outputPlane
-                let kernel = w + c * taps
-                for oy in 0..<s.outputHeight {
-                    for ox in 0..<s.outputWidth {
-                        var total: Float = 0
-                        for ki in 0..<s.kernelHeight {
-                            let iy = oy * g.stride.height - g.padding.height + ki * g.dilation.height
-                            if iy < 0 || iy >= s.inputHeight { continue }
-                            for kj in 0..<s.kernelWidth {
-                                let ix = ox * g.stride.width - g.padding.width + kj * g.dilation.width
-                                if ix < 0 || ix >= s.inputWidth { continue }
-                                total += kernel[ki * s.kernelWidth + kj] * input[iy * s.inputWidth + ix]
-                            }
-                        }
-                        output[oy * s.outputWidth + ox] = total
-                    }
+        let k = s.columnRows, plane = s.outputPlane, outW = s.outputWidth
+        let images = s.batch * s.groups
+        if s.isPointwise {
+            for image in 0..<images {
+                let at = GroupPointers(s, example: image / s.groups, group: image % s.groups)
+                ParallelGEMM.sgemm(transposeA: false, transposeB: false, m: s.outputChannelsPerGroup, n: plane, k: k,
+                                   a: w + at.weight, lda: k, b: x + at.input, ldb: plane, c: y + at.output, ldc: plane)
+            }
+            return
+        }
+        let workers = Parallel.workerCount
+        let rows = rowsPerBand(s, columnRows: k, minimumBands: balancingBands(images: images, workers: workers))
+        let bands = (s.outputHeight + rows - 1) / rows
+        if images * bands >= 2 * workers {
+            let scratch = ScratchBuffer(workers: workers, sliceCount: k * rows * outW)
+            SingleThreadedBLAS.run {
+                Parallel.forEach(items: images * bands, workers: workers) { worker, item in
+                    let image = item / bands, band = item % bands
+                    let at = GroupPointers(s, example: image / s.groups, group: image % s.groups)
+                    let range = (band * rows)..<min((band + 1) * rows, s.outputHeight)
+                    let columns = scratch.slice(worker)
+                    ConvolutionColumns.unfold(s, image: x + at.input, channels: 0..<s.inputChannelsPerGroup, rows: range, into: columns)
+                    BLAS.sgemm(transposeA: false, transposeB: false, m: s.outputChannelsPerGroup, n: range.count * outW, k: k,
+                               a: w + at.weight, lda: k, b: columns, ldb: range.count * outW,
+                               c: y + at.output + range.lowerBound * outW, ldc: plane)
                 }
+            }
+        } else {
+            let scratch = ScratchBuffer(workers: 1, sliceCount: k * plane)
+            let columns = scratch.slice(0)
+            for image in 0..<images {
+                let at = GroupPointers(s, example: image / s.groups, group: image % s.groups)
+                unfoldInParallel(s, image: x + at.input, into: columns)
+                ParallelGEMM.sgemm(transposeA: false, transposeB: false, m: s.outputChannelsPerGroup, n: plane, k: k,
+                                   a: w + at.weight, lda: k, b: columns, ldb: plane, c: y + at.output, ldc: plane)
             }
         }
     }
 
+    /// Unfolds a whole group image, its channels split across the workers.
+    private static func unfoldInParallel(_ s: ConvolutionShape, image: UnsafePointer<Float>, into columns: UnsafeMutablePointer<Float>) {
+        let channels = s.inputChannelsPerGroup, taps = s.kernelHeight * s.kernelWidth
+        let parts = min(channels, Parallel.workerCount * 4)
+        let pointers = UncheckedSendable((image, columns))
+        Parallel.forEach(items: parts) { _, part in
+            let (image, columns) = pointers.value
+            let range = Parallel.range(part, of: parts, count: channels)
+            ConvolutionColumns.unfold(s, image: image, channels: range, rows: 0..<s.outputHeight,
+                                      into: columns + range.lowerBound * taps * s.outputPlane)
+        }
+    }
+
+    /// Overwrites `dx`. Large images go band by band: a band's columns are the transposed kernel
+    /// times the band of the output gradient, folded back into the input rows the band reads.
+    /// Neighbouring bands share input rows, so the even bands run first and the odd bands after;
+    /// a band at least as tall as the kernel's extent never reaches the next band of its parity.
+    /// Small images split the input channels across the workers instead.
     static func backwardInput(_ s: ConvolutionShape, dy: UnsafePointer<Float>, w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>) {
-        let g = s.geometry
-        let taps = s.kernelHeight * s.kernelWidth
-        for n in 0..<s.batch {
-            for c in 0..<s.outputChannels {
-                let inputGradient = dx + (n * s.inputChannels + c) * s.inputPlane
-                let outputGradient = dy + (n * s.outputChannels + c) * s.outputPlane
-                let kernel = w + c * taps
-                for oy in 0..<s.outputHeight {
-                    for ox in 0..<s.outputWidth {
-                        let upstream = outputGradient[oy * s.outputWidth + ox]
-                        if upstream == 0 { continue }
-                        for ki in 0..<s.kernelHeight {
-                            let iy = oy * g.stride.height - g.padding.height + ki * g.dilation.height
-                            if iy < 0 || iy >= s.inputHeight { continue }
-                            for kj in 0..<s.kernelWidth {
-                                let ix = ox * g.stride.width - g.padding.width + kj * g.dilation.width
-                                if ix < 0 || ix >= s.inputWidth { continue }
-                                inputGradient[iy * s.inputWidth + ix] += kernel[ki * s.kernelWidth + kj] * upstream
-                            }
-                        }
-                    }
+        let k = s.columnRows, plane = s.outputPlane, outW = s.outputWidth
+        let images = s.batch * s.groups
+        if s.isPointwise {
+            for image in 0..<images {
+                let at = GroupPointers(s, example: image / s.groups, group: image % s.groups)
+                ParallelGEMM.sgemm(transposeA: true, transposeB: false, m: k, n: plane, k: s.outputChannelsPerGroup,
+                                   a: w + at.weight, lda: k, b: dy + at.output, ldb: plane, c: dx + at.input, ldc: plane)
+            }
+            return
+        }
+        let workers = Parallel.workerCount
+        let extent = s.geometry.dilation.height * (s.kernelHeight - 1) + 1
+        let rows = rowsPerBand(s, columnRows: k, minimumBands: 2 * balancingBands(images: images, workers: workers), minimumRows: extent)
+        let bands = (s.outputHeight + rows - 1) / rows
+        if images * bands >= 2 * workers {
+            backwardInputByBands(s, rows: rows, bands: bands, workers: workers, dy: dy, w: w, dx: dx)
+        } else {
+            backwardInputByChannels(s, workers: workers, dy: dy, w: w, dx: dx)
+        }
+    }
+
+    private static func backwardInputByBands(_ s: ConvolutionShape, rows: Int, bands: Int, workers: Int, dy: UnsafePointer<Float>, w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>) {
+        let k = s.columnRows, plane = s.outputPlane, outW = s.outputWidth
+        let images = s.batch * s.groups
+        let total = s.batch * s.inputChannels * s.inputPlane
+        let zeroParts = 4 * workers
+        let target = UncheckedSendable(dx)
+        Parallel.forEach(items: zeroParts, workers: workers) { _, part in
+            let range = Parallel.range(part, of: zeroParts, count: total)
+            (target.value + range.lowerBound).update(repeating: 0, count: range.count)
+        }
+        let scratch = ScratchBuffer(workers: workers, sliceCount: k * rows * outW)
+        SingleThreadedBLAS.run {
+            for parity in 0..<2 {
+                let perImage = (bands - parity + 1) / 2
+                Parallel.forEach(items: images * perImage, workers: workers) { worker, item in
+                    let image = item / perImage, band = parity + 2 * (item % perImage)
+                    let at = GroupPointers(s, example: image / s.groups, group: image % s.groups)
+                    let range = (band * rows)..<min((band + 1) * rows, s.outputHeight)
+                    let columns = scratch.slice(worker)
+                    BLAS.sgemm(transposeA: true, transposeB: false, m: k, n: range.count * outW, k: s.outputChannelsPerGroup,
+                               a: w + at.weight, lda: k, b: dy + at.output + range.lowerBound * outW, ldb: plane,
+                               c: columns, ldc: range.count * outW)
+                    ConvolutionColumns.fold(s, columns: columns, channels: 0..<s.inputChannelsPerGroup, rows: range, into: target.value + at.input)
                 }
             }
         }
     }
 
-    static func backwardWeight(_ s: ConvolutionShape, dy: UnsafePointer<Float>, x: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>) {
-        let g = s.geometry
+    /// Each worker owns a range of input channels, multiplies the transposed kernel rows of those
+    /// channels with the whole output gradient and folds the columns into its own channels.
+    private static func backwardInputByChannels(_ s: ConvolutionShape, workers: Int, dy: UnsafePointer<Float>, w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>) {
+        let k = s.columnRows, plane = s.outputPlane, outW = s.outputWidth
+        let images = s.batch * s.groups
         let taps = s.kernelHeight * s.kernelWidth
-        for n in 0..<s.batch {
-            for c in 0..<s.outputChannels {
-                let input = x + (n * s.inputChannels + c) * s.inputPlane
-                let outputGradient = dy + (n * s.outputChannels + c) * s.outputPlane
-                let kernelGradient = dw + c * taps
-                for oy in 0..<s.outputHeight {
-                    for ox in 0..<s.outputWidth {
-                        let upstream = outputGradient[oy * s.outputWidth + ox]
-                        for ki in 0..<s.kernelHeight {
-                            let iy = oy * g.stride.height - g.padding.height + ki * g.dilation.height
-                            if iy < 0 || iy >= s.inputHeight { continue }
-                            for kj in 0..<s.kernelWidth {
-                                let ix = ox * g.stride.width - g.padding.width + kj * g.dilation.width
-                                if ix < 0 || ix >= s.inputWidth { continue }
-                                kernelGradient[ki * s.kernelWidth + kj] += input[iy * s.inputWidth + ix] * upstream
-                            }
-                        }
-                    }
+        let channels = s.inputChannelsPerGroup
+        let parts = min(channels, 2 * workers)
+        let largestPart = (channels + parts - 1) / parts
+        let rows = rowsPerBand(s, columnRows: largestPart * taps)
+        let bands = (s.outputHeight + rows - 1) / rows
+        let scratch = ScratchBuffer(workers: workers, sliceCount: largestPart * taps * rows * outW)
+        SingleThreadedBLAS.run {
+            Parallel.forEach(items: images * parts, workers: workers) { worker, item in
+                let image = item / parts
+                let at = GroupPointers(s, example: image / s.groups, group: image % s.groups)
+                let channelRange = Parallel.range(item % parts, of: parts, count: channels)
+                let columns = scratch.slice(worker)
+                (dx + at.input + channelRange.lowerBound * s.inputPlane).update(repeating: 0, count: channelRange.count * s.inputPlane)
+                for band in 0..<bands {
+                    let range = (band * rows)..<min((band + 1) * rows, s.outputHeight)
+                    BLAS.sgemm(transposeA: true, transposeB: false,
+                               m: channelRange.count * taps, n: range.count * outW, k: s.outputChannelsPerGroup,
+                               a: w + at.weight + channelRange.lowerBound * taps, lda: k,
+                               b: dy + at.output + range.lowerBound * outW, ldb: plane,
+                               c: columns, ldc: range.count * outW)
+                    ConvolutionColumns.fold(s, columns: columns, channels: channelRange, rows: range, into: dx + at.input)
                 }
             }
+        }
+    }
+
+    /// Accumulates into `dw`. Bands are dealt to a fixed number of partial sums in a fixed order,
+    /// so the result does not depend on thread timing.
+    static func backwardWeight(_ s: ConvolutionShape, dy: UnsafePointer<Float>, x: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>) {
+        let k = s.columnRows, plane = s.outputPlane, outW = s.outputWidth
+        let images = s.batch * s.groups
+        if s.isPointwise {
+            for image in 0..<images {
+                let at = GroupPointers(s, example: image / s.groups, group: image % s.groups)
+                ParallelGEMM.sgemm(transposeA: false, transposeB: true, m: s.outputChannelsPerGroup, n: k, k: plane,
+                                   a: dy + at.output, lda: plane, b: x + at.input, ldb: plane, beta: 1, c: dw + at.weight, ldc: k)
+            }
+            return
+        }
+        let workers = Parallel.workerCount
+        let rows = rowsPerBand(s, columnRows: k, minimumBands: balancingBands(images: images, workers: workers))
+        let bands = (s.outputHeight + rows - 1) / rows
+        let items = images * bands
+        guard items >= 2 * workers else {
+            let scratch = ScratchBuffer(workers: 1, sliceCount: k * plane)
+            let columns = scratch.slice(0)
+            for image in 0..<images {
+                let at = GroupPointers(s, example: image / s.groups, group: image % s.groups)
+                unfoldInParallel(s, image: x + at.input, into: columns)
+                ParallelGEMM.sgemm(transposeA: false, transposeB: true, m: s.outputChannelsPerGroup, n: k, k: plane,
+                                   a: dy + at.output, lda: plane, b: columns, ldb: plane, beta: 1, c: dw + at.weight, ldc: k)
+            }
+            return
+        }
+        let weightCount = s.outputChannels * k
+        let columnCount = k * rows * outW
+        let scratch = ScratchBuffer(workers: workers, sliceCount: columnCount + weightCount)
+        SingleThreadedBLAS.run {
+            Parallel.forEach(items: workers, workers: workers) { _, part in
+                let columns = scratch.slice(part), partial = columns + columnCount
+                partial.update(repeating: 0, count: weightCount)
+                for item in stride(from: part, to: items, by: workers) {
+                    let image = item / bands, band = item % bands
+                    let at = GroupPointers(s, example: image / s.groups, group: image % s.groups)
+                    let range = (band * rows)..<min((band + 1) * rows, s.outputHeight)
+                    ConvolutionColumns.unfold(s, image: x + at.input, channels: 0..<s.inputChannelsPerGroup, rows: range, into: columns)
+                    BLAS.sgemm(transposeA: false, transposeB: true, m: s.outputChannelsPerGroup, n: k, k: range.count * outW,
+                               a: dy + at.output + range.lowerBound * outW, lda: plane, b: columns, ldb: range.count * outW,
+                               beta: 1, c: partial + at.weight, ldc: k)
+                }
+            }
+        }
+        for part in 0..<workers {
+            let partial = scratch.slice(part) + columnCount
+            for i in 0..<weightCount { dw[i] += partial[i] }
         }
     }
 }

@@ -43,6 +43,7 @@ public struct MaxPoolResult: Sendable {
 public enum Pooling2D {
     private static func planeShape(_ shape: [Int], _ operation: String) throws(TensorError) -> (n: Int, c: Int, h: Int, w: Int) {
         guard shape.count == 4 else { throw .shapeMismatch(operation: operation, expected: [-1, -1, -1, -1], actual: shape) }
+        guard shape.allSatisfy({ $0 >= 0 }) else { throw .invalidShape(shape) }
         return (shape[0], shape[1], shape[2], shape[3])
     }
 
@@ -87,11 +88,17 @@ public enum Pooling2D {
     }
 
     /// Routes each output gradient to the input recorded in `argmax` (overlapping windows add up).
+    /// - Throws: when the gradient is not `[N, C, outH, outW]` for the input's N and C, when `argmax`
+    ///   has a different element count, or when an index lies outside the input plane.
     public static func maxPoolBackward(outputGradient: Tensor, argmax: [Int32], inputShape: [Int]) throws(TensorError) -> Tensor {
         let (n, c, h, w) = try planeShape(inputShape, "maxPool2d backward")
-        let outPlane = outputGradient.count / max(n * c, 1)
-        guard argmax.count == outputGradient.count, outputGradient.shape.first == n else {
+        guard outputGradient.rank == 4, outputGradient.shape[0] == n, outputGradient.shape[1] == c, argmax.count == outputGradient.count else {
             throw .shapeMismatch(operation: "maxPool2d backward", expected: [n, c, -1, -1], actual: outputGradient.shape)
+        }
+        let outPlane = outputGradient.shape[2] * outputGradient.shape[3]
+        // The indices are written through an unchecked pointer: each must lie in the h × w plane.
+        if let bad = argmax.first(where: { $0 < 0 || Int($0) >= h * w }) {
+            throw .invalidArgument(operation: "maxPool2d backward", reason: "argmax index \(bad) outside the \(h)×\(w) input plane")
         }
         var result = [Float](repeating: 0, count: n * c * h * w)
         outputGradient.withUnsafeBufferPointer { dy in

@@ -17,15 +17,21 @@ public enum SoftmaxCrossEntropy {
         return try Tensor(shape: logits.shape, scalars: result)
     }
 
-    /// `mean_n −log softmax(logits[n])[labels[n]]`.
-    /// - Throws: when the label count differs from the batch or a label is out of range.
+    /// `mean_n −log softmax(logits[n])[labels[n]]`, evaluated as `logsumexp(logits[n]) − logits[n][label]`
+    /// in Double so that it stays exact when the label's probability underflows float32.
+    /// - Throws: for logits that are not `[N, K]`, when the label count differs from the batch or a
+    ///   label is out of range.
     public static func loss(logits: Tensor, labels: [Int]) throws(TensorError) -> Float {
-        let probabilities = try softmax(logits)
+        guard logits.rank == 2 else { throw .shapeMismatch(operation: "softmaxCrossEntropy", expected: [-1, -1], actual: logits.shape) }
         try validate(labels: labels, logits: logits)
         let k = logits.shape[1]
         var total = 0.0
         for (row, label) in labels.enumerated() {
-            total -= log(max(Double(probabilities.scalars[row * k + label]), 1e-30))
+            let slice = logits.scalars[(row * k)..<((row + 1) * k)]
+            let peak = Double(slice.max() ?? 0)
+            var sum = 0.0
+            for value in slice { sum += exp(Double(value) - peak) }
+            total += peak + log(sum) - Double(logits.scalars[row * k + label])
         }
         return Float(total / Double(max(labels.count, 1)))
     }

@@ -80,9 +80,20 @@ public enum RuleError: Error, Equatable, Sendable, CustomStringConvertible {
 }
 
 extension ActivationBackwardInput {
+    /// Checks that `z`, `a` and `R` share a shape, as every rule reads them with the same index.
+    /// The tape always passes consistent tensors; rules called directly should check first.
+    /// - Throws: ``RuleError/invalidParameter(rule:reason:)`` naming `rule` and the three shapes.
+    public func validateShapes(rule: String) throws(RuleError) {
+        guard output.shape == preActivation.shape, upstream.shape == preActivation.shape else {
+            throw .invalidParameter(rule: rule, reason: "z, a and R must share a shape; got z \(preActivation.shape), a \(output.shape), R \(upstream.shape)")
+        }
+    }
+
     /// Applies `gate(z, a, R)` element-wise and returns the gradient for `z`.
+    /// - Throws: ``RuleError/invalidParameter(rule:reason:)`` unless `z`, `a` and `R` share a shape.
     @inlinable
-    public func elementwise(_ gate: (Float, Float, Float) -> Float) -> Tensor {
+    public func elementwise(_ gate: (Float, Float, Float) -> Float) throws(RuleError) -> Tensor {
+        try validateShapes(rule: "\(site.kind) #\(site.ordinal)")
         var result = [Float](repeating: 0, count: preActivation.count)
         preActivation.withUnsafeBufferPointer { z in
             output.withUnsafeBufferPointer { a in

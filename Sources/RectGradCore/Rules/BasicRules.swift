@@ -3,8 +3,9 @@ public struct GradientRule: ActivationRule {
     /// Creates the rule.
     public init() {}
     public func backward(_ input: ActivationBackwardInput) throws -> Tensor {
+        try input.validateShapes(rule: description)
         let kind = input.site.kind
-        return input.elementwise { z, _, r in r * kind.derivative(z) }
+        return try input.elementwise { z, _, r in r * kind.derivative(z) }
     }
     public var description: String { "gradient" }
 }
@@ -14,7 +15,8 @@ public struct GuidedBackpropRule: ActivationRule {
     /// Creates the rule.
     public init() {}
     public func backward(_ input: ActivationBackwardInput) throws -> Tensor {
-        input.elementwise { z, _, r in (z > 0 && r > 0) ? r : 0 }
+        try input.validateShapes(rule: description)
+        return try input.elementwise { z, _, r in (z > 0 && r > 0) ? r : 0 }
     }
     public var description: String { "guided-backprop" }
 }
@@ -24,7 +26,8 @@ public struct DeconvNetRule: ActivationRule {
     /// Creates the rule.
     public init() {}
     public func backward(_ input: ActivationBackwardInput) throws -> Tensor {
-        input.elementwise { _, _, r in r > 0 ? r : 0 }
+        try input.validateShapes(rule: description)
+        return try input.elementwise { _, _, r in r > 0 ? r : 0 }
     }
     public var description: String { "deconvnet" }
 }
@@ -44,8 +47,9 @@ public struct EpsilonLRPRule: ActivationRule {
     }
 
     public func backward(_ input: ActivationBackwardInput) throws -> Tensor {
+        try input.validateShapes(rule: description)
         let eps = epsilon
-        return input.elementwise { z, a, r in
+        return try input.elementwise { z, a, r in
             let denominator = z + eps * (z >= 0 ? 1 : -1)
             // `a / denominator` first: with ε = 0 at a ReLU it is exactly 1 where z > 0, so the rule
             // equals the plain gradient bit for bit (`(r·a)/z` rounds twice and is off by an ulp).

@@ -24,6 +24,7 @@ public struct DeepLIFTRescaleRule: ActivationRule {
     public init(reference: ReferenceActivations) { self.reference = reference }
 
     public func backward(_ input: ActivationBackwardInput) throws -> Tensor {
+        try input.validateShapes(rule: description)
         guard let (z0, a0) = reference.values[input.site.ordinal] else {
             throw RuleError.missingReference(site: input.site.description)
         }

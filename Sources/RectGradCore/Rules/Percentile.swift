@@ -29,12 +29,12 @@ public enum Percentile {
         switch interpolation {
         case .nearestFloat32:
             let descendingIndex = nearestDescendingIndex(count: n, percentile: q)
-            return select(&values, rank: n - 1 - descendingIndex)
+            return selectUnchecked(&values, rank: n - 1 - descendingIndex)
         case .linear:
             let position = Swift.min(Swift.max(q / 100, 0), 1) * Double(n - 1)
             let lower = Int(position.rounded(.down))
             let fraction = position - Double(lower)
-            let low = select(&values, rank: lower)
+            let low = selectUnchecked(&values, rank: lower)
             guard fraction > 0, lower + 1 < n else { return low }
             // After selection every element above `lower` is ≥ low; the next order statistic is their minimum.
             var high = Float.infinity
@@ -45,9 +45,17 @@ public enum Percentile {
     }
 
     /// The element of ascending rank `rank` (0 = smallest); partitions `values` around it.
-    public static func select(_ values: inout [Float], rank: Int) -> Float {
-        precondition(rank >= 0 && rank < values.count, "rank \(rank) outside 0..<\(values.count)")
-        return values.withUnsafeMutableBufferPointer { buffer in
+    /// - Throws: ``TensorError/invalidArgument(operation:reason:)`` for a rank outside `0..<values.count`.
+    public static func select(_ values: inout [Float], rank: Int) throws(TensorError) -> Float {
+        guard rank >= 0 && rank < values.count else {
+            throw .invalidArgument(operation: "Percentile.select", reason: "rank \(rank) outside 0..<\(values.count)")
+        }
+        return selectUnchecked(&values, rank: rank)
+    }
+
+    /// ``select(_:rank:)`` for a rank already known to be in range.
+    static func selectUnchecked(_ values: inout [Float], rank: Int) -> Float {
+        values.withUnsafeMutableBufferPointer { buffer in
             guard let base = buffer.baseAddress else { return .nan }
             return quickselect(base, count: buffer.count, rank: rank)
         }

@@ -28,8 +28,10 @@ public struct RectGradRule: ActivationRule {
         self.interpolation = interpolation
     }
 
-    /// The per-example thresholds this rule uses for the given input.
+    /// The per-example thresholds this rule uses for the given input (empty when `z`, `a` and `R`
+    /// do not share a shape; ``backward(_:)`` throws then).
     public func thresholds(_ input: ActivationBackwardInput) -> [Float] {
+        guard (try? input.validateShapes(rule: description)) != nil else { return [] }
         let n = input.exampleCount, units = input.unitsPerExample
         var scores = [Float](repeating: 0, count: units)
         var result = [Float]()
@@ -50,6 +52,7 @@ public struct RectGradRule: ActivationRule {
     }
 
     public func backward(_ input: ActivationBackwardInput) throws -> Tensor {
+        try input.validateShapes(rule: description)
         let thresholds = thresholds(input)
         let units = input.unitsPerExample
         let useAbsolute = importance == .absolute
@@ -92,8 +95,9 @@ public struct RectGradConstantRule: ActivationRule {
     }
 
     public func backward(_ input: ActivationBackwardInput) throws -> Tensor {
+        try input.validateShapes(rule: description)
         let t = tau, useAbsolute = importance == .absolute
-        return input.elementwise { _, a, r in
+        return try input.elementwise { _, a, r in
             let score = a * r
             return (useAbsolute ? abs(score) : score) > t ? r : 0
         }

@@ -64,9 +64,10 @@ extension Tensor {
     /// `true` when every element is finite.
     public var isFinite: Bool { scalars.allSatisfy { $0.isFinite } }
 
-    /// The index of the largest element in each row of a `[N, K]` tensor (first one on ties).
+    /// The index of the largest element in each row of a `[N, K]` tensor (first one on ties); empty
+    /// unless the tensor has rank 2 and at least one column.
     public func argmaxPerRow() -> [Int] {
-        guard rank == 2 else { return [] }
+        guard rank == 2, shape[1] > 0 else { return [] }
         let columns = shape[1]
         return (0..<shape[0]).map { row in
             var best = 0

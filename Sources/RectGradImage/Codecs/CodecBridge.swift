@@ -47,7 +47,11 @@ enum CodecBridge {
         let width = header.header.width
         let height = header.header.height
         let format = header.header.format
-        let capacity = width * height * header.workingChannels
+        let (pixelCount, overflowA) = width.multipliedReportingOverflow(by: height)
+        let (capacity, overflowB) = pixelCount.multipliedReportingOverflow(by: header.workingChannels)
+        guard !overflowA, !overflowB else {
+            throw ImageError(.tooLarge(width: width, height: height, limit: options.maximumPixelCount))
+        }
         var message = [CChar](repeating: 0, count: messageCapacity)
         var status = rg_codec_status.RG_CODEC_STATUS_OK
         let pixels = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in

@@ -67,6 +67,14 @@ public struct ImageGrid: Sendable {
         public var width: Int
         /// Height.
         public var height: Int
+
+        /// Creates a rectangle.
+        public init(x: Int, y: Int, width: Int, height: Int) {
+            self.x = x
+            self.y = y
+            self.width = width
+            self.height = height
+        }
     }
 
     /// Computes the layout without drawing.

@@ -61,3 +61,23 @@ extension Heatmap {
         return output
     }
 }
+
+extension Heatmap {
+    /// The paper's display in one call: ``preprocess(_:lowerPercentile:upperPercentile:absolute:)``,
+    /// then ``colorize(_:colormap:limit:)`` over the map's own symmetric range, or
+    /// ``colorize(_:over:opacity:colormap:limit:)`` when `image` is given.
+    /// - Parameters:
+    ///   - attribution: shape `[C, H, W]` or `[1, C, H, W]`.
+    ///   - image: an optional `W × H` input to blend over (as greyscale).
+    ///   - opacity: the heatmap's weight when blending (default 0.5).
+    /// - Throws: as the functions it composes.
+    public static func render(
+        _ attribution: Tensor, lowerPercentile: Double, upperPercentile: Double, absolute: Bool = false,
+        over image: RGBImage? = nil, opacity: Float = 0.5, colormap: DivergingColormap = .blueWhiteRed
+    ) throws(TensorError) -> RGBImage {
+        let map = try preprocess(
+            attribution, lowerPercentile: lowerPercentile, upperPercentile: upperPercentile, absolute: absolute)
+        guard let image else { return try colorize(map, colormap: colormap) }
+        return try colorize(map, over: image, opacity: opacity, colormap: colormap)
+    }
+}

@@ -103,3 +103,43 @@ struct PoolingGradientTests {
         }
     }
 }
+
+@Suite("Average pooling: hand cases")
+struct AveragePoolHandTests {
+    @Test("kernel 3, stride 2, padding 1 on 1…9, with and without padding in the count")
+    func paddedAverage() throws {
+        // Windows {1,2,4,5}, {2,3,5,6}, {4,5,7,8}, {5,6,8,9}: sums 12, 16, 24, 28.
+        // Padding counted: every window spans 3×3 = 9 positions; not counted: 4 real inputs each.
+        let x = try tensor([1, 1, 3, 3], [1, 2, 3, 4, 5, 6, 7, 8, 9])
+        let geometry = Pooling2DGeometry(kernel: 3, stride: 2, padding: 1)
+        expectClose(try Pooling2D.averagePool(x, geometry: geometry, countIncludesPadding: true), try tensor([1, 1, 2, 2], [12.0 / 9, 16.0 / 9, 24.0 / 9, 28.0 / 9]), absolute: 1e-6)
+        expectClose(try Pooling2D.averagePool(x, geometry: geometry, countIncludesPadding: false), try tensor([1, 1, 2, 2], [3, 4, 6, 7]), absolute: 1e-6)
+        // Backward without padding in the count: each window hands R/4 to its four inputs.
+        let gradient = try Pooling2D.averagePoolBackward(outputGradient: try tensor([1, 1, 2, 2], [4, 8, 12, 16]), inputShape: x.shape, geometry: geometry, countIncludesPadding: false)
+        // Centre: all four windows → 1 + 2 + 3 + 4 = 10; edge (0,1): windows (0,0),(0,1) → 1 + 2 = 3; etc.
+        expectClose(gradient, try tensor([1, 1, 3, 3], [1, 3, 2, 4, 10, 6, 3, 7, 4]), absolute: 1e-6)
+    }
+
+    @Test("a window running past the padded end is divided by its clipped size (PyTorch's rule)")
+    func windowPastTheEnd() throws {
+        // 7×8 map of 8r + c; kernel 4, stride 3, padding 2 → 3×3 outputs.
+        // (0,0): rows/cols −2…1 → real {0,1}×{0,1}: 0 + 1 + 8 + 9 = 18, over 4×4 = 16 → 1.125.
+        // (2,2): rows 4…7 clipped to the padded end 8 (= 7 + 2 − 1) → 4 rows, real rows 4…6; cols 4…7:
+        //        Σ = 3·(4 + 5 + 6 + 7) + 4·8·(4 + 5 + 6) = 66 + 480 = 546, over 16 → 34.125.
+        let x = try tensor([1, 1, 7, 8], (0..<56).map { Float($0) })
+        let y = try Pooling2D.averagePool(x, geometry: .init(kernel: 4, stride: 3, padding: 2), countIncludesPadding: true)
+        #expect(y.shape == [1, 1, 3, 3])
+        #expect(abs(y[0, 0, 0, 0] - 1.125) < 1e-6)
+        #expect(abs(y[0, 0, 2, 2] - 34.125) < 1e-5)
+    }
+
+    @Test("adaptive pooling 5×7 → 3×2 uses overlapping PyTorch bins")
+    func adaptiveBins() throws {
+        // Rows [0,2), [1,4), [3,5); columns [0,4), [3,7). With x = 1 + 7r + c the bin mean is
+        // 1 + 7·mean(r) + mean(c): (0.5, 1.5) → 6, (0.5, 4.5) → 9, (2, 1.5) → 16.5, (2, 4.5) → 19.5,
+        // (3.5, 1.5) → 27, (3.5, 4.5) → 30.
+        let x = try tensor([1, 1, 5, 7], (1...35).map { Float($0) })
+        let y = try Pooling2D.adaptiveAveragePool(x, outputSize: Size2D(3, 2))
+        expectClose(y, try tensor([1, 1, 3, 2], [6, 9, 16.5, 19.5, 27, 30]), absolute: 1e-5)
+    }
+}

@@ -139,6 +139,9 @@ struct ActivationRuleHandTests {
         let site = ActivationSite(nodeID: 1, ordinal: 0, name: "", kind: .relu)
         let negative = try rule.backward(ActivationBackwardInput(preActivation: try tensor([1, 1], [-2]), output: try tensor([1, 1], [1]), upstream: try tensor([1, 1], [3]), site: site))
         expectClose(negative, try tensor([1, 1], [-1.2]), absolute: 1e-6)
+        // s(0) = +1 (again with an output given directly, as a ReLU outputs 0 at z = 0): 3·1/(0 + 0.5) = 6.
+        let atZero = try rule.backward(ActivationBackwardInput(preActivation: try tensor([1, 1], [0]), output: try tensor([1, 1], [1]), upstream: try tensor([1, 1], [3]), site: site))
+        expectClose(atZero, try tensor([1, 1], [6]), absolute: 1e-6)
     }
 
     // DeepLIFT: R·(a − a0)/(z − z0) where |z − z0| > 1e-5, else R·1[(z + z0)/2 > 0].

@@ -76,13 +76,22 @@ struct PercentileTests {
     }
 
     @Test("select returns every order statistic of an array with ties", arguments: [1, 7, 16, 17, 64, 300])
-    func selectMatchesSort(_ n: Int) {
+    func selectMatchesSort(_ n: Int) throws {
         let values = Self.tiedValues(count: n, seed: UInt64(n))
         let sorted = values.sorted()
         for rank in 0..<n {
             var scratch = values
-            #expect(Percentile.select(&scratch, rank: rank) == sorted[rank], "rank \(rank)")
+            #expect(try Percentile.select(&scratch, rank: rank) == sorted[rank], "rank \(rank)")
         }
+    }
+
+    @Test("select refuses a rank outside the array")
+    func selectRejectsRankOutOfRange() {
+        var values: [Float] = [3, 1, 2]
+        #expect(throws: TensorError.self) { try Percentile.select(&values, rank: 3) }
+        #expect(throws: TensorError.self) { try Percentile.select(&values, rank: -1) }
+        var empty: [Float] = []
+        #expect(throws: TensorError.self) { try Percentile.select(&empty, rank: 0) }
     }
 
     @Test("linear interpolation on a hand case, and the empty array")
@@ -105,6 +114,26 @@ struct PercentileTests {
             let twoValued = (0..<n).map { Float($0 % 2) }
             var scratch = twoValued
             #expect(Percentile.value(of: &scratch, percentile: q, interpolation: .nearestFloat32) == SortedPercentile.nearest(twoValued, percentile: q))
+        }
+    }
+
+    @Test("selection with infinities matches a sort; with NaNs it terminates and returns an element")
+    func nonFiniteScores() throws {
+        var generator = SeededGenerator(seed: 99)
+        for n in [5, 16, 40, 333] {
+            var values = Self.tiedValues(count: n, seed: UInt64(n))
+            for i in stride(from: 0, to: n, by: 5) { values[i] = generator.next() % 2 == 0 ? .infinity : -.infinity }
+            for q in Self.percentiles {
+                var scratch = values
+                #expect(Percentile.value(of: &scratch, percentile: q, interpolation: .nearestFloat32) == SortedPercentile.nearest(values, percentile: q))
+            }
+            var withNaN = values
+            for i in stride(from: 2, to: n, by: 3) { withNaN[i] = .nan }
+            for rank in [0, n / 2, n - 1] {
+                var scratch = withNaN
+                let picked = try Percentile.select(&scratch, rank: rank)
+                #expect(picked.isNaN || withNaN.contains(picked))
+            }
         }
     }
 

@@ -73,6 +73,17 @@ struct TapeDescriptionTests {
         #expect(lines.first { $0.hasPrefix("n5 [") }?.contains("fillcolor=\"#fde2c8\"") == true)
     }
 
+    @Test("parameters are listed with their names in recording order")
+    func parameterVariables() throws {
+        let tape = Tape()
+        let recorded = try TinyConvNet(seed: 1).record(on: tape, input: Tensor.zeros(TinyConvNet.inputShape(batch: 1)))
+        let parameters = tape.parameterVariables
+        #expect(parameters.map(\.variable) == recorded.parameters)
+        #expect(parameters.map(\.name) == ["features.0.weight", "features.0.bias", "features.3.weight", "features.3.bias",
+                                            "classifier.0.weight", "classifier.0.bias", "classifier.2.weight", "classifier.2.bias"])
+        #expect(try tape.name(recorded.input) == "input")
+    }
+
     @Test("quotes in names do not break the dot syntax")
     func quotedNames() throws {
         let tape = Tape()

@@ -1,0 +1,119 @@
+import Foundation
+import RectGradAttribution
+import RectGradCore
+import RectGradImage
+import RectGradLayers
+import RectGradZoo
+
+/// One method's map for one image.
+public struct MethodMap: Sendable {
+    /// The method's command-line name.
+    public var method: MethodName
+    /// The attribution `[1, C, H, W]`.
+    public var map: Tensor
+    /// Wall-clock seconds this method took (the shared forward pass not included).
+    public var seconds: Double
+}
+
+/// What explaining one image produced.
+public struct ExplainedImage: Sendable {
+    /// A display name (the file name).
+    public var name: String
+    /// The image at the network's input size.
+    public var image: RGBImage
+    /// The explained (predicted) class.
+    public var predictedClass: Int
+    /// Its name.
+    public var className: String
+    /// Its softmax probability.
+    public var confidence: Float
+    /// The maps, in the order of the methods asked for.
+    public var maps: [MethodMap]
+    /// The object mask (`true` on the object), when known.
+    public var mask: [Bool]?
+    /// Seconds for the recorded forward pass shared by the rule-based methods.
+    public var forwardSeconds: Double
+}
+
+/// Explains images with a network: one recorded forward pass per image, one backward per method.
+public struct Explainer: Sendable {
+    /// The network.
+    public var network: Network
+    /// The model's name (for the report).
+    public var modelName: String
+    /// Class names indexed by class.
+    public var classNames: [String]
+    /// How images become inputs.
+    public var preprocessing: Preprocessing
+    /// The methods, in display order.
+    public var methods: [MethodName]
+    /// Their parameters (percentile, τ, steps, …).
+    public var parameters: MethodParameters
+
+    /// Creates an explainer.
+    public init(network: Network, modelName: String, classNames: [String], preprocessing: Preprocessing, methods: [MethodName], parameters: MethodParameters = MethodParameters()) {
+        self.network = network
+        self.modelName = modelName
+        self.classNames = classNames
+        self.preprocessing = preprocessing
+        self.methods = methods
+        self.parameters = parameters
+    }
+
+    /// Explains one image (resized to the input size) for its predicted class.
+    public func explain(name: String, image: RGBImage, mask: [Bool]? = nil) throws -> ExplainedImage {
+        let (resized, input) = try preprocessing.networkInput(from: image)
+        return try explain(name: name, displayImage: resized, input: input, mask: mask)
+    }
+
+    /// Explains a prepared input `[1, C, H, W]` whose display image is `displayImage`.
+    public func explain(name: String, displayImage: RGBImage, input: Tensor, mask: [Bool]? = nil) throws -> ExplainedImage {
+        let results = try explain(names: [name], displayImages: [displayImage], input: input, masks: mask.map { [$0] })
+        guard let first = results.first else { throw ReportError.invalidOption(name: "input", reason: "no example") }
+        return first
+    }
+
+    /// Explains a batch `[N, C, H, W]` at once: one recorded forward pass for the batch, one backward
+    /// per method (rules work per example, so the maps equal those of single-image runs). Times are
+    /// per image (the batch's time divided by N).
+    public func explain(names: [String], displayImages: [RGBImage], input: Tensor, masks: [[Bool]]? = nil) throws -> [ExplainedImage] {
+        let count = input.shape.first ?? 0
+        guard names.count == count, displayImages.count == count, masks.map({ $0.count == count }) ?? true else {
+            throw ReportError.invalidOption(name: "input", reason: "\(count) examples but \(names.count) names, \(displayImages.count) images")
+        }
+        let clock = ContinuousClock()
+        var created: AttributionSession?
+        let forward = try clock.measure { created = try AttributionSession(network: network, input: input) }
+        guard let session = created else { throw ReportError.invalidOption(name: "input", reason: "no session") }
+        let probabilities = try SoftmaxCrossEntropy.softmax(session.logits)
+        var mapsPerMethod: [(MethodName, Tensor, Double)] = []
+        for method in methods {
+            var result: AttributionResult?
+            let elapsed = try clock.measure { result = try session.attribute(method.method(parameters)) }
+            if let result { mapsPerMethod.append((method, result.map, elapsed.seconds / Double(max(count, 1)))) }
+        }
+        let classes = session.logits.shape[1]
+        return (0..<count).map { index in
+            let predicted = session.targets[index]
+            return ExplainedImage(
+                name: names[index], image: displayImages[index], predictedClass: predicted,
+                className: predicted < classNames.count ? classNames[predicted] : "class \(predicted)",
+                confidence: probabilities[flat: index * classes + predicted],
+                maps: mapsPerMethod.map { MethodMap(method: $0.0, map: $0.1.example(index).reshapedToBatchOfOne(), seconds: $0.2) },
+                mask: masks?[index], forwardSeconds: forward.seconds / Double(max(count, 1))
+            )
+        }
+    }
+}
+
+extension Tensor {
+    /// `[C, H, W]` → `[1, C, H, W]`.
+    func reshapedToBatchOfOne() -> Tensor {
+        (try? reshaped([1] + shape)) ?? self
+    }
+}
+
+extension Duration {
+    /// The duration in seconds.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
+}

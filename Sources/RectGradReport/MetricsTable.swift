@@ -1,0 +1,36 @@
+import RectGradAttribution
+import RectGradCore
+
+/// The paper's evaluation quantities averaged over explained images with known masks.
+public struct MethodMetrics: Sendable, Equatable {
+    /// The method.
+    public var method: MethodName
+    /// Mean `Σ_outside |M|` (the paper's protocol: RectGrad rectified with (0, 100), others (95, 100)).
+    public var outsideTotal: Double
+    /// Mean fraction of `Σ |M|` outside the object.
+    public var outsideFraction: Double
+    /// Mean total variation of the channel-summed map.
+    public var totalVariation: Double
+    /// Mean total variation divided by `Σ |M|`.
+    public var normalizedTotalVariation: Double
+    /// Images averaged.
+    public var imageCount: Int
+
+    /// Averages the metrics of `method` over every image that has a mask.
+    public static func average(_ method: MethodName, over images: [ExplainedImage]) throws -> MethodMetrics? {
+        var outside = 0.0, fraction = 0.0, variation = 0.0, normalized = 0.0, count = 0
+        for image in images {
+            guard let mask = image.mask, let entry = image.maps.first(where: { $0.method == method }) else { continue }
+            let out = try EvaluationMetrics.outsideMask(attribution: entry.map, mask: mask, isRectGrad: method.isRectGradFamily)
+            let tv = try EvaluationMetrics.totalVariation(DisplayPreprocessing.channelSum(entry.map))
+            outside += out.total
+            fraction += out.fraction
+            variation += tv.total
+            normalized += tv.normalized
+            count += 1
+        }
+        guard count > 0 else { return nil }
+        let n = Double(count)
+        return MethodMetrics(method: method, outsideTotal: outside / n, outsideFraction: fraction / n, totalVariation: variation / n, normalizedTotalVariation: normalized / n, imageCount: count)
+    }
+}
