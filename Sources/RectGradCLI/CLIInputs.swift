@@ -24,9 +24,8 @@ enum CLIInputs {
 
     /// The network of `entry` with the weights in `weightsPath`, or He-normal weights from `seed`.
     static func network(for entry: ZooEntry, weights weightsPath: String?, seed: UInt64, allowExtraNames: Bool) throws -> Network {
-        let network = try entry.network(seed: seed)
-        guard let weightsPath else { return network }
-        return try network.loadingWeights(from: URL(fileURLWithPath: weightsPath), allowExtraNames: allowExtraNames)
+        guard let weightsPath else { return try entry.network(seed: seed) }
+        return try entry.network(initialization: .zeros).loadingWeights(from: URL(fileURLWithPath: weightsPath), allowExtraNames: allowExtraNames)
     }
 
     /// Reads an NCHW `.npy` input and checks it against the network.

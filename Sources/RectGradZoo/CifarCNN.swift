@@ -49,6 +49,19 @@ public enum CifarCNN {
     /// - Throws: ``ZooError/invalidConfiguration(model:reason:)`` unless there are four widths and
     ///   the input size is a positive multiple of 4.
     public static func network(_ configuration: Configuration = .standard, name: String = "cifar-cnn", generator: inout SeededGenerator) throws(ZooError) -> Network {
+        var factory = LayerFactory(generator: generator)
+        defer { if let state = factory.generator { generator = state } }
+        return try build(configuration, name: name, factory: &factory)
+    }
+
+    /// Builds the network with He-normal weights from a seed, or all-zero weights to load into.
+    /// - Throws: ``ZooError/invalidConfiguration(model:reason:)`` as ``network(_:name:generator:)``.
+    public static func network(_ configuration: Configuration = .standard, name: String = "cifar-cnn", initialization: WeightInitialization) throws(ZooError) -> Network {
+        var factory = LayerFactory(initialization)
+        return try build(configuration, name: name, factory: &factory)
+    }
+
+    static func build(_ configuration: Configuration, name: String, factory: inout LayerFactory) throws(ZooError) -> Network {
         let widths = configuration.convolutionWidths
         guard widths.count == 4, widths.allSatisfy({ $0 > 0 }), configuration.inputSize > 0, configuration.inputSize % 4 == 0,
               configuration.hiddenWidth > 0, configuration.classCount > 0 else {
@@ -58,15 +71,15 @@ public enum CifarCNN {
         var channels = 3
         for (index, width) in widths.enumerated() {
             let number = index + 1
-            layers.append(Conv2D(name: "conv\(number)", inputChannels: channels, outputChannels: width, kernel: 3, geometry: .init(padding: 1), generator: &generator))
+            layers.append(factory.conv2D(name: "conv\(number)", inputChannels: channels, outputChannels: width, kernel: 3, geometry: .init(padding: 1)))
             layers.append(Activation(name: "relu\(number)"))
             if number % 2 == 0 { layers.append(MaxPool2D(name: "pool\(number / 2)", geometry: .init(kernel: 2))) }
             channels = width
         }
         layers.append(Flatten(name: "flatten"))
-        layers.append(Linear(name: "dense5", inputFeatures: configuration.flattenedFeatures, outputFeatures: configuration.hiddenWidth, generator: &generator))
+        layers.append(factory.linear(name: "dense5", inputFeatures: configuration.flattenedFeatures, outputFeatures: configuration.hiddenWidth))
         layers.append(Activation(name: "relu5"))
-        layers.append(Linear(name: "dense6", inputFeatures: configuration.hiddenWidth, outputFeatures: configuration.classCount, generator: &generator))
+        layers.append(factory.linear(name: "dense6", inputFeatures: configuration.hiddenWidth, outputFeatures: configuration.classCount))
         return Network(
             name: name, inputSize: .square(configuration.inputSize), requiresFixedInputSize: true,
             classCount: configuration.classCount, body: Sequential(name: name, layers)

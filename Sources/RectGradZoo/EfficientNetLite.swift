@@ -104,6 +104,19 @@ public enum EfficientNetLite {
     /// Builds an EfficientNet-Lite with He-normal weights, zero biases and identity batch norms.
     /// - Throws: ``ZooError/invalidConfiguration(model:reason:)`` for non-positive sizes or even kernels.
     public static func network(_ configuration: Configuration, name: String, generator: inout SeededGenerator) throws(ZooError) -> Network {
+        var factory = LayerFactory(generator: generator)
+        defer { if let state = factory.generator { generator = state } }
+        return try build(configuration, name: name, factory: &factory)
+    }
+
+    /// Builds the network with He-normal weights from a seed, or all-zero weights to load into.
+    /// - Throws: ``ZooError/invalidConfiguration(model:reason:)`` as ``network(_:name:generator:)``.
+    public static func network(_ configuration: Configuration, name: String, initialization: WeightInitialization) throws(ZooError) -> Network {
+        var factory = LayerFactory(initialization)
+        return try build(configuration, name: name, factory: &factory)
+    }
+
+    static func build(_ configuration: Configuration, name: String, factory: inout LayerFactory) throws(ZooError) -> Network {
         let stagesAreValid = configuration.stages.allSatisfy {
             $0.repeats > 0 && $0.kernel > 0 && $0.kernel % 2 == 1 && $0.stride > 0 && $0.expansion > 0 && $0.outputChannels > 0
         }
@@ -113,9 +126,9 @@ public enum EfficientNetLite {
         }
         let epsilon = configuration.batchNormEpsilon
         func conv(_ name: String, _ input: Int, _ output: Int, kernel: Int, stride: Int = 1, groups: Int = 1) -> Conv2D {
-            Conv2D(
+            factory.conv2D(
                 name: name, inputChannels: input, outputChannels: output, kernel: .square(kernel),
-                geometry: .init(stride: .square(stride), padding: .square(kernel / 2), groups: groups), bias: false, generator: &generator
+                geometry: .init(stride: .square(stride), padding: .square(kernel / 2), groups: groups), bias: false
             )
         }
         func norm(_ name: String, _ channels: Int) -> BatchNorm2D { BatchNorm2D(name: name, channels: channels, epsilon: epsilon) }
@@ -151,7 +164,7 @@ public enum EfficientNetLite {
             AdaptiveAvgPool2D(name: "_avg_pooling", outputSize: 1),
             Flatten(name: "flatten"),
             Dropout(name: "_dropout", probability: 0.2),
-            Linear(name: "_fc", inputFeatures: configuration.headWidth, outputFeatures: configuration.classCount, generator: &generator),
+            factory.linear(name: "_fc", inputFeatures: configuration.headWidth, outputFeatures: configuration.classCount),
         ]
         return Network(
             name: name, inputSize: .square(configuration.inputSize), requiresFixedInputSize: false,

@@ -94,13 +94,26 @@ public enum ResNet {
     /// Builds a ResNet with He-normal weights, zero biases and identity batch norms.
     /// - Throws: ``ZooError/invalidConfiguration(model:reason:)`` for mismatched or non-positive sizes.
     public static func network(_ configuration: Configuration, name: String, generator: inout SeededGenerator) throws(ZooError) -> Network {
+        var factory = LayerFactory(generator: generator)
+        defer { if let state = factory.generator { generator = state } }
+        return try build(configuration, name: name, factory: &factory)
+    }
+
+    /// Builds the network with He-normal weights from a seed, or all-zero weights to load into.
+    /// - Throws: ``ZooError/invalidConfiguration(model:reason:)`` as ``network(_:name:generator:)``.
+    public static func network(_ configuration: Configuration, name: String, initialization: WeightInitialization) throws(ZooError) -> Network {
+        var factory = LayerFactory(initialization)
+        return try build(configuration, name: name, factory: &factory)
+    }
+
+    static func build(_ configuration: Configuration, name: String, factory: inout LayerFactory) throws(ZooError) -> Network {
         guard !configuration.blockCounts.isEmpty, configuration.blockCounts.count == configuration.stageWidths.count,
               configuration.blockCounts.allSatisfy({ $0 > 0 }), configuration.stageWidths.allSatisfy({ $0 > 0 }),
               configuration.stemWidth > 0, configuration.classCount > 0, configuration.inputSize > 0 else {
             throw .invalidConfiguration(model: name, reason: "needs as many positive block counts as positive stage widths")
         }
         var layers: [any Layer] = [
-            Conv2D(name: "conv1", inputChannels: 3, outputChannels: configuration.stemWidth, kernel: 7, geometry: .init(stride: 2, padding: 3), bias: false, generator: &generator),
+            factory.conv2D(name: "conv1", inputChannels: 3, outputChannels: configuration.stemWidth, kernel: 7, geometry: .init(stride: 2, padding: 3), bias: false),
             BatchNorm2D(name: "bn1", channels: configuration.stemWidth),
             Activation(name: "relu"),
             MaxPool2D(name: "maxpool", geometry: .init(kernel: 3, stride: 2, padding: 1)),
@@ -112,7 +125,7 @@ public enum ResNet {
             for index in 0..<blocks {
                 let stride = index == 0 && stage > 0 ? 2 : 1
                 stageBlocks.append(residualBlock(
-                    configuration.block, name: "\(stageName).\(index)", inputChannels: channels, planes: planes, stride: stride, generator: &generator
+                    configuration.block, name: "\(stageName).\(index)", inputChannels: channels, planes: planes, stride: stride, factory: &factory
                 ))
                 channels = planes * configuration.block.expansion
             }
@@ -121,7 +134,7 @@ public enum ResNet {
         layers += [
             AdaptiveAvgPool2D(name: "avgpool", outputSize: 1),
             Flatten(name: "flatten"),
-            Linear(name: "fc", inputFeatures: channels, outputFeatures: configuration.classCount, generator: &generator),
+            factory.linear(name: "fc", inputFeatures: channels, outputFeatures: configuration.classCount),
         ]
         return Network(
             name: name, inputSize: .square(configuration.inputSize), requiresFixedInputSize: false,
@@ -129,11 +142,11 @@ public enum ResNet {
         )
     }
 
-    private static func residualBlock(_ block: Block, name: String, inputChannels: Int, planes: Int, stride: Int, generator: inout SeededGenerator) -> Residual {
+    private static func residualBlock(_ block: Block, name: String, inputChannels: Int, planes: Int, stride: Int, factory: inout LayerFactory) -> Residual {
         func conv(_ suffix: String, _ input: Int, _ output: Int, kernel: Int, stride: Int = 1) -> Conv2D {
-            Conv2D(
+            factory.conv2D(
                 name: "\(name).\(suffix)", inputChannels: input, outputChannels: output, kernel: .square(kernel),
-                geometry: .init(stride: .square(stride), padding: .square(kernel / 2)), bias: false, generator: &generator
+                geometry: .init(stride: .square(stride), padding: .square(kernel / 2)), bias: false
             )
         }
         func norm(_ suffix: String, _ channels: Int) -> BatchNorm2D { BatchNorm2D(name: "\(name).\(suffix)", channels: channels) }

@@ -101,6 +101,19 @@ public enum VGG {
     /// Builds a VGG with He-normal weights, zero biases and identity batch norms.
     /// - Throws: ``ZooError/invalidConfiguration(model:reason:)`` for non-positive widths or sizes.
     public static func network(_ configuration: Configuration, name: String, generator: inout SeededGenerator) throws(ZooError) -> Network {
+        var factory = LayerFactory(generator: generator)
+        defer { if let state = factory.generator { generator = state } }
+        return try build(configuration, name: name, factory: &factory)
+    }
+
+    /// Builds the network with He-normal weights from a seed, or all-zero weights to load into.
+    /// - Throws: ``ZooError/invalidConfiguration(model:reason:)`` as ``network(_:name:generator:)``.
+    public static func network(_ configuration: Configuration, name: String, initialization: WeightInitialization) throws(ZooError) -> Network {
+        var factory = LayerFactory(initialization)
+        return try build(configuration, name: name, factory: &factory)
+    }
+
+    static func build(_ configuration: Configuration, name: String, factory: inout LayerFactory) throws(ZooError) -> Network {
         let widthsArePositive = configuration.features.allSatisfy { feature in
             if case .convolution(let width) = feature { return width > 0 }
             return true
@@ -114,7 +127,7 @@ public enum VGG {
         for feature in configuration.features {
             switch feature {
             case .convolution(let width):
-                features.append(Conv2D(name: next(), inputChannels: channels, outputChannels: width, kernel: 3, geometry: .init(padding: 1), generator: &generator))
+                features.append(factory.conv2D(name: next(), inputChannels: channels, outputChannels: width, kernel: 3, geometry: .init(padding: 1)))
                 if configuration.batchNorm { features.append(BatchNorm2D(name: next(), channels: width)) }
                 features.append(Activation(name: next()))
                 channels = width
@@ -124,13 +137,13 @@ public enum VGG {
         }
         let flat = channels * configuration.pooledSize * configuration.pooledSize, hidden = configuration.classifierWidth
         let classifier: [any Layer] = [
-            Linear(name: "classifier.0", inputFeatures: flat, outputFeatures: hidden, generator: &generator),
+            factory.linear(name: "classifier.0", inputFeatures: flat, outputFeatures: hidden),
             Activation(name: "classifier.1"),
             Dropout(name: "classifier.2"),
-            Linear(name: "classifier.3", inputFeatures: hidden, outputFeatures: hidden, generator: &generator),
+            factory.linear(name: "classifier.3", inputFeatures: hidden, outputFeatures: hidden),
             Activation(name: "classifier.4"),
             Dropout(name: "classifier.5"),
-            Linear(name: "classifier.6", inputFeatures: hidden, outputFeatures: configuration.classCount, generator: &generator),
+            factory.linear(name: "classifier.6", inputFeatures: hidden, outputFeatures: configuration.classCount),
         ]
         let body = Sequential(name: name, [
             Sequential(name: "features", features),

@@ -33,6 +33,6 @@ extension Zoo {
     /// The network called `name` with the weights of a safetensors file.
     /// - Throws: ``ZooError`` for an unknown name, ``WeightsError`` for a bad or mismatched file.
     public static func network(named name: String, weights url: URL, allowExtraNames: Bool = false) throws -> Network {
-        try network(named: name, seed: 0).loadingWeights(from: url, allowExtraNames: allowExtraNames)
+        try entry(named: name).network(initialization: .zeros).loadingWeights(from: url, allowExtraNames: allowExtraNames)
     }
 }

@@ -15,12 +15,12 @@ public struct ZooEntry: Sendable {
     public let preprocessing: Preprocessing
     /// Learnable parameters (weights and biases; batch-norm running statistics excluded).
     public let parameterCount: Int
-    private let build: @Sendable (inout SeededGenerator) throws(ZooError) -> Network
+    private let build: @Sendable (WeightInitialization) throws(ZooError) -> Network
 
     /// Creates an entry.
     public init(
         name: String, summary: String, classNames: [String], preprocessing: Preprocessing, parameterCount: Int,
-        build: @escaping @Sendable (inout SeededGenerator) throws(ZooError) -> Network
+        build: @escaping @Sendable (WeightInitialization) throws(ZooError) -> Network
     ) {
         self.name = name
         self.summary = summary
@@ -36,8 +36,13 @@ public struct ZooEntry: Sendable {
 
     /// Builds the network with He-normal weights (zero biases, identity batch norms) from `seed`.
     public func network(seed: UInt64 = 0) throws(ZooError) -> Network {
-        var generator = SeededGenerator(seed: seed)
-        return try build(&generator)
+        try build(.heNormal(seed: seed))
+    }
+
+    /// Builds the network with the given initialisation (``WeightInitialization/zeros`` is a cheap
+    /// skeleton for loading weights into).
+    public func network(initialization: WeightInitialization) throws(ZooError) -> Network {
+        try build(initialization)
     }
 }
 
@@ -77,8 +82,8 @@ public enum Zoo {
         name: "cifar-cnn", summary: "The paper's CIFAR-10 network (4 conv, 2 dense)",
         classNames: CIFAR10Classes.names, preprocessing: .symmetric(inputSize: 32),
         parameterCount: CifarCNN.Configuration.standard.parameterCount
-    ) { (generator: inout SeededGenerator) throws(ZooError) in
-        try CifarCNN.network(.standard, name: "cifar-cnn", generator: &generator)
+    ) { (initialization: WeightInitialization) throws(ZooError) in
+        try CifarCNN.network(.standard, name: "cifar-cnn", initialization: initialization)
     }
 
     private static func vggEntry(_ variant: VGG.Variant) -> ZooEntry {
@@ -87,8 +92,8 @@ public enum Zoo {
             name: variant.rawValue, summary: "VGG-\(variant.depth)\(variant.batchNorm ? " with batch norm" : "") (torchvision)",
             classNames: ImageNetClasses.names, preprocessing: .imageNetStatistics(inputSize: 224),
             parameterCount: configuration.parameterCount
-        ) { (generator: inout SeededGenerator) throws(ZooError) in
-            try VGG.network(configuration, name: variant.rawValue, generator: &generator)
+        ) { (initialization: WeightInitialization) throws(ZooError) in
+            try VGG.network(configuration, name: variant.rawValue, initialization: initialization)
         }
     }
 
@@ -98,8 +103,8 @@ public enum Zoo {
             name: variant.rawValue, summary: "ResNet-\(variant.depth) (torchvision)",
             classNames: ImageNetClasses.names, preprocessing: .imageNetStatistics(inputSize: 224),
             parameterCount: configuration.parameterCount
-        ) { (generator: inout SeededGenerator) throws(ZooError) in
-            try ResNet.network(configuration, name: variant.rawValue, generator: &generator)
+        ) { (initialization: WeightInitialization) throws(ZooError) in
+            try ResNet.network(configuration, name: variant.rawValue, initialization: initialization)
         }
     }
 
@@ -107,8 +112,8 @@ public enum Zoo {
         name: "efficientnet-lite0", summary: "EfficientNet-Lite0 (ReLU6, no squeeze-excitation; pretrained weights via Scripts/fetch-efficientnet-lite0.sh)",
         classNames: ImageNetClasses.names, preprocessing: .symmetric(inputSize: 224),
         parameterCount: EfficientNetLite.Configuration.lite0.parameterCount
-    ) { (generator: inout SeededGenerator) throws(ZooError) in
-        try EfficientNetLite.network(.lite0, name: "efficientnet-lite0", generator: &generator)
+    ) { (initialization: WeightInitialization) throws(ZooError) in
+        try EfficientNetLite.network(.lite0, name: "efficientnet-lite0", initialization: initialization)
     }
 }
 

@@ -92,3 +92,19 @@ func analyticCountsMatchTheBuiltNetworks(name: String) throws {
     #expect(try Zoo.entry(named: "cifar-cnn").classNames == CIFAR10Classes.names)
     #expect(try Zoo.entry(named: "vgg16").classCount == 1000)
 }
+
+@Test func zeroInitialisationIsASkeletonWithTheSameLayout() throws {
+    let entry = try Zoo.entry(named: "resnet18")
+    let skeleton = try entry.network(initialization: .zeros)
+    let random = try entry.network(initialization: .heNormal(seed: 2))
+    #expect(skeleton.parameters.map(\.name) == random.parameters.map(\.name))
+    #expect(skeleton.parameters.map(\.value.shape) == random.parameters.map(\.value.shape))
+    #expect(try random.parameters == entry.network(seed: 2).parameters)
+    let convolutions = skeleton.parameters.filter { $0.name.hasSuffix("conv1.weight") }
+    #expect(!convolutions.isEmpty && convolutions.allSatisfy { $0.value.max() == 0 && $0.value.min() == 0 })
+
+    // The builders' generator form and initialization form agree.
+    var generator = SeededGenerator(seed: 9)
+    let viaGenerator = try CifarCNN.network(.standard, generator: &generator)
+    #expect(try viaGenerator.parameters == CifarCNN.network(.standard, initialization: .heNormal(seed: 9)).parameters)
+}
