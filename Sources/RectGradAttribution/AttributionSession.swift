@@ -26,6 +26,12 @@ public final class AttributionSession {
     /// through the network at once by the multi-pass estimators; bounds their memory.
     public let chunkSize: Int
 
+    /// The default chunk size: about 2²⁰ input values per chunk (6 rows at 3×224×224), at most 32 rows.
+    public static func defaultChunkSize(exampleShape: [Int]) -> Int {
+        let values = max(exampleShape.reduce(1, *), 1)
+        return max(1, min(32, 1_048_576 / values))
+    }
+
     let tape: Tape
     let inputVariable: Variable
     let logitsVariable: Variable
@@ -38,10 +44,12 @@ public final class AttributionSession {
     ///   - network: the classifier.
     ///   - input: the batch, `[N, C, H, W]`.
     ///   - targets: the predicted class (default), one class for all, or one class per example.
-    ///   - chunkSize: rows per forward pass for integrated gradients, SmoothGrad and occlusion (default 16).
+    ///   - chunkSize: rows per forward pass for integrated gradients, SmoothGrad and occlusion
+    ///     (default: ``defaultChunkSize(exampleShape:)``).
     /// - Throws: ``AttributionError`` for an input that does not fit, a target outside the class
     ///   range or a chunk size below 1.
-    public init(network: Network, input: Tensor, targets: TargetSelection = .predicted, chunkSize: Int = 16) throws {
+    public init(network: Network, input: Tensor, targets: TargetSelection = .predicted, chunkSize: Int? = nil) throws {
+        let chunkSize = chunkSize ?? Self.defaultChunkSize(exampleShape: Array(input.shape.dropFirst()))
         guard chunkSize >= 1 else { throw AttributionError.invalidParameter(name: "chunk-size", reason: "must be ≥ 1, got \(chunkSize)") }
         do { try network.validateInputShape(input.shape) } catch { throw AttributionError.inputShapeMismatch(error.description) }
         guard input.isFinite else { throw AttributionError.inputShapeMismatch("the input contains NaN or infinity") }
@@ -111,9 +119,10 @@ extension Network {
     ///   - input: the batch `[N, C, H, W]`.
     ///   - method: any ``AttributionMethod`` (e.g. `.rectGrad()`, `.integratedGradients()`).
     ///   - targets: the predicted class (default), one class for all, or one class per example.
-    ///   - chunkSize: rows per forward pass for the multi-pass estimators.
+    ///   - chunkSize: rows per forward pass for the multi-pass estimators (default: about 2²⁰ input
+    ///     values per chunk, see ``AttributionSession/defaultChunkSize(exampleShape:)``).
     /// - Throws: ``AttributionError`` for invalid parameters, targets or inputs.
-    public func attribute(_ input: Tensor, method: AttributionMethod, targets: TargetSelection = .predicted, chunkSize: Int = 16) throws -> AttributionResult {
+    public func attribute(_ input: Tensor, method: AttributionMethod, targets: TargetSelection = .predicted, chunkSize: Int? = nil) throws -> AttributionResult {
         try method.validate()
         return try AttributionSession(network: self, input: input, targets: targets, chunkSize: chunkSize).attribute(method)
     }

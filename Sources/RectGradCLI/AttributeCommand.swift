@@ -77,8 +77,8 @@ struct AttributeCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Occlusion's stride, in the same forms as --window (default 1).", valueName: "size"))
     var stride = "1"
 
-    @Option(name: .long, help: ArgumentHelp("Rows per forward pass for integrated gradients, SmoothGrad and occlusion.", valueName: "n"))
-    var chunkSize = 16
+    @Option(name: .long, help: ArgumentHelp("Rows per forward pass for integrated gradients, SmoothGrad and occlusion (default: about 2^20 input values per chunk, at most 32).", valueName: "n"))
+    var chunkSize: Int?
 
     func validate() throws {
         if input == nil && images.isEmpty { throw ValidationError("Give either --input X.npy or image files.") }
@@ -86,7 +86,7 @@ struct AttributeCommand: ParsableCommand {
         _ = try methodNames()
         _ = try parameters()
         _ = try targets()
-        if chunkSize < 1 { throw ValidationError("--chunk-size must be at least 1, got \(chunkSize).") }
+        if let chunkSize, chunkSize < 1 { throw ValidationError("--chunk-size must be at least 1, got \(chunkSize).") }
     }
 
     func run() throws {
