@@ -43,14 +43,10 @@ enum CLIInputs {
     /// Decodes PNG or JPEG files, resizes them to the model's input size and scales them as its
     /// ``Preprocessing`` says, giving one `[N, 3, H, W]` batch.
     static func readImages(_ paths: [String], preprocessing: Preprocessing) throws -> Tensor {
-        let size = preprocessing.inputSize
-        let images = try paths.map { path throws -> RGBImage in
-            try ImageDecoding.decode(contentsOf: URL(fileURLWithPath: path)).resized(width: size.width, height: size.height)
+        let inputs = try paths.map { path in
+            try preprocessing.networkInput(from: ImageDecoding.decode(contentsOf: URL(fileURLWithPath: path))).tensor
         }
-        let scaling: PixelScaling = preprocessing.isSymmetric
-            ? .minusOneToOne
-            : try .standardized(mean: preprocessing.mean, standardDeviation: preprocessing.standardDeviation)
-        return try RGBImage.batchTensor(images, scaling: scaling)
+        return try Tensor.concatenate(inputs)
     }
 
     /// Writes a tensor as a float32 `.npy` file.

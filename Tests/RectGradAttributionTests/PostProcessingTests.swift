@@ -17,8 +17,8 @@ import RectGradAttribution
         #expect(try DisplayPreprocessing.preprocess(a, lowerPercentile: 0, upperPercentile: 100, absolute: true).scalars == [4, 1, 2, 2, 8])
         #expect(try DisplayPreprocessing.preprocess(a, lowerPercentile: 0, upperPercentile: 100).shape == [1, 5])
         #expect(DisplayPreprocessing.symmetricRange(try Tensor(shape: [1, 2], scalars: [-4, 3])) == 4)
-        #expect(throws: AttributionError.self) { try DisplayPreprocessing.preprocess(a, lowerPercentile: -1, upperPercentile: 100) }
-        #expect(throws: AttributionError.self) { try DisplayPreprocessing.preprocess(Tensor.zeros([2, 2, 2, 2]), lowerPercentile: 0, upperPercentile: 100) }
+        #expect(throws: TensorError.self) { try DisplayPreprocessing.preprocess(a, lowerPercentile: -1, upperPercentile: 100) }
+        #expect(throws: TensorError.self) { try DisplayPreprocessing.preprocess(Tensor.zeros([2, 2, 2, 2]), lowerPercentile: 0, upperPercentile: 100) }
     }
 
     @Test func outsideMask() throws {

@@ -9,7 +9,7 @@ import Testing
     /// clipped to [−1, 2].
     @Test func lowerPercentileAtOrBelowZeroClips() throws {
         let attribution = try Tensor(shape: [2, 1, 5], scalars: [-3, 0, 1, 1, 4, -1, -1, -1, 1, 6])
-        let map = try Heatmap.preprocess(attribution, lowerPercentile: 25, upperPercentile: 75)
+        let map = try DisplayPreprocessing.preprocess(attribution, lowerPercentile: 25, upperPercentile: 75)
         #expect(map.shape == [1, 5])
         #expect(map.scalars == [-1, -1, 0, 2, 2])
     }
@@ -18,7 +18,7 @@ import Testing
     /// 3.6 → hi = 7 + 0.6 · 2 = 8.2. lo > 0, so 1 (below lo) becomes 0 and 9 is clipped to 8.2.
     @Test func lowerPercentileAboveZeroZeroesTheRest() throws {
         let attribution = try Tensor(shape: [1, 1, 5], scalars: [1, 3, 5, 7, 9])
-        let map = try Heatmap.preprocess(attribution, lowerPercentile: 10, upperPercentile: 90)
+        let map = try DisplayPreprocessing.preprocess(attribution, lowerPercentile: 10, upperPercentile: 90)
         let expected: [Float] = [0, 3, 5, 7, 8.2]
         for (value, target) in zip(map.scalars, expected) {
             #expect(abs(value - target) < 1e-5, "\(map.scalars)")
@@ -29,38 +29,38 @@ import Testing
     /// Signed: [−1, 2, −5]; q = 0 and 100 leave it unchanged.
     @Test func absoluteValues() throws {
         let attribution = try Tensor(shape: [2, 1, 3], scalars: [-2, 3, -1, 1, -1, -4])
-        let absolute = try Heatmap.preprocess(attribution, lowerPercentile: 50, upperPercentile: 100, absolute: true)
+        let absolute = try DisplayPreprocessing.preprocess(attribution, lowerPercentile: 50, upperPercentile: 100, absolute: true)
         #expect(absolute.scalars == [0, 4, 5])
-        let signed = try Heatmap.preprocess(attribution, lowerPercentile: 0, upperPercentile: 100)
+        let signed = try DisplayPreprocessing.preprocess(attribution, lowerPercentile: 0, upperPercentile: 100)
         #expect(signed.scalars == [-1, 2, -5])
-        #expect(try Heatmap.channelSum(attribution, absolute: true).scalars == [3, 4, 5])
+        #expect(try DisplayPreprocessing.channelSum(attribution, absolute: true).scalars == [3, 4, 5])
     }
 
     @Test func batchOfOneIsAccepted() throws {
         let values: [Float] = [0.5, -2, 3, 1, 0, -1, 2, 2]
-        let chw = try Heatmap.preprocess(Tensor(shape: [2, 2, 2], scalars: values), lowerPercentile: 0.5, upperPercentile: 99.5)
-        let nchw = try Heatmap.preprocess(Tensor(shape: [1, 2, 2, 2], scalars: values), lowerPercentile: 0.5, upperPercentile: 99.5)
+        let chw = try DisplayPreprocessing.preprocess(Tensor(shape: [2, 2, 2], scalars: values), lowerPercentile: 0.5, upperPercentile: 99.5)
+        let nchw = try DisplayPreprocessing.preprocess(Tensor(shape: [1, 2, 2, 2], scalars: values), lowerPercentile: 0.5, upperPercentile: 99.5)
         #expect(chw == nchw)
         #expect(chw.shape == [2, 2])
     }
 
     @Test func invalidInputsThrow() throws {
         #expect(throws: TensorError.self) {
-            try Heatmap.preprocess(Tensor.zeros([2, 1, 2, 2]), lowerPercentile: 0, upperPercentile: 100)
+            try DisplayPreprocessing.preprocess(Tensor.zeros([2, 1, 2, 2]), lowerPercentile: 0, upperPercentile: 100)
         }
         #expect(throws: TensorError.self) {
-            try Heatmap.preprocess(Tensor.zeros([2, 2]), lowerPercentile: 0, upperPercentile: 100)
+            try DisplayPreprocessing.preprocess(Tensor.zeros([2, 2]), lowerPercentile: 0, upperPercentile: 100)
         }
         #expect(throws: TensorError.self) {
-            try Heatmap.preprocess(Tensor.zeros([1, 2, 2]), lowerPercentile: 60, upperPercentile: 40)
+            try DisplayPreprocessing.preprocess(Tensor.zeros([1, 2, 2]), lowerPercentile: 60, upperPercentile: 40)
         }
         #expect(throws: TensorError.self) {
-            try Heatmap.preprocess(Tensor.zeros([1, 2, 2]), lowerPercentile: 0, upperPercentile: 101)
+            try DisplayPreprocessing.preprocess(Tensor.zeros([1, 2, 2]), lowerPercentile: 0, upperPercentile: 101)
         }
         let error = #expect(throws: TensorError.self) {
-            try Heatmap.preprocess(Tensor(shape: [1, 1, 2], scalars: [.nan, 1]), lowerPercentile: 0, upperPercentile: 100)
+            try DisplayPreprocessing.preprocess(Tensor(shape: [1, 1, 2], scalars: [.nan, 1]), lowerPercentile: 0, upperPercentile: 100)
         }
-        #expect(error == .nonFinite(operation: "Heatmap.preprocess"))
+        #expect(error == .nonFinite(operation: "DisplayPreprocessing.preprocess"))
     }
 }
 
@@ -82,7 +82,7 @@ import Testing
     @Test func symmetricRange() throws {
         // v = max(|−2|, |1|) = 2: −2 → blue, 0 → white, 1 → t = 0.5.
         let values = try Tensor(shape: [1, 3], scalars: [-2, 0, 1])
-        #expect(Heatmap.symmetricLimit(of: values) == 2)
+        #expect(DisplayPreprocessing.symmetricRange(values) == 2)
         let image = try Heatmap.colorize(values)
         #expect(row(image, 0) == [.blue, .white, rgb(255, 128, 128)])
         let shared = try Heatmap.colorize(values, limit: 4)

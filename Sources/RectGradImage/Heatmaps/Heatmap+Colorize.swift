@@ -3,9 +3,9 @@ import RectGradCore
 extension Heatmap {
     /// Paints a map `[H, W]` with a diverging colormap over the symmetric range `[−v, v]`.
     /// - Parameters:
-    ///   - map: for example the output of ``preprocess(_:lowerPercentile:upperPercentile:absolute:)``.
+    ///   - map: for example the output of `DisplayPreprocessing.preprocess`.
     ///   - colormap: default ``DivergingColormap/blueWhiteRed`` (0 → white, +v → red, −v → blue).
-    ///   - limit: `v`; `nil` (default) uses ``symmetricLimit(of:)``, `max(|min M|, |max M|)`.
+    ///   - limit: `v`; `nil` (default) uses `DisplayPreprocessing.symmetricRange`, `max(|min M|, |max M|)`.
     ///     Pass a shared value to put several maps on one scale. An all-zero map is all white.
     /// - Throws: ``TensorError/invalidArgument(operation:reason:)`` unless `map` has shape
     ///   `[H, W]`, ``TensorError/nonFinite(operation:)`` for NaN or infinite values or limit.
@@ -14,7 +14,7 @@ extension Heatmap {
     ) throws(TensorError) -> RGBImage {
         let operation = "Heatmap.colorize"
         let (height, width) = try mapDimensions(map, operation: operation)
-        let v = limit ?? symmetricLimit(of: map)
+        let v = limit ?? DisplayPreprocessing.symmetricRange(map)
         guard v.isFinite else { throw .nonFinite(operation: operation) }
         var pixels = [UInt8](repeating: 0, count: height * width * 3)
         map.withUnsafeBufferPointer { values in
@@ -63,7 +63,7 @@ extension Heatmap {
 }
 
 extension Heatmap {
-    /// The paper's display in one call: ``preprocess(_:lowerPercentile:upperPercentile:absolute:)``,
+    /// The paper's display in one call: `DisplayPreprocessing.preprocess`,
     /// then ``colorize(_:colormap:limit:)`` over the map's own symmetric range, or
     /// ``colorize(_:over:opacity:colormap:limit:)`` when `image` is given.
     /// - Parameters:
@@ -75,7 +75,7 @@ extension Heatmap {
         _ attribution: Tensor, lowerPercentile: Double, upperPercentile: Double, absolute: Bool = false,
         over image: RGBImage? = nil, opacity: Float = 0.5, colormap: DivergingColormap = .blueWhiteRed
     ) throws(TensorError) -> RGBImage {
-        let map = try preprocess(
+        let map = try DisplayPreprocessing.preprocess(
             attribution, lowerPercentile: lowerPercentile, upperPercentile: upperPercentile, absolute: absolute)
         guard let image else { return try colorize(map, colormap: colormap) }
         return try colorize(map, over: image, opacity: opacity, colormap: colormap)
