@@ -13,6 +13,7 @@ struct RectGrad: ParsableCommand {
             ModelsCommand.self,
             PredictCommand.self,
             ConvertPthCommand.self,
+            TrainCommand.self,
         ]
     )
 }
