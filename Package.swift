@@ -45,7 +45,12 @@ let package = Package(
         // Image decoding, resizing, heatmaps and PNG encoding.
         .target(name: "RectGradImage", dependencies: ["RectGradCore", "CImageCodecs"], swiftSettings: strictSwift),
         // The built-in procedural dataset with object masks, and training.
-        .target(name: "RectGradData", dependencies: ["RectGradCore", "RectGradLayers"], swiftSettings: strictSwift),
+        .target(
+            name: "RectGradData",
+            dependencies: ["RectGradCore", "RectGradLayers"],
+            resources: [.copy("Resources/cifar-cnn-shapes.safetensors")],
+            swiftSettings: strictSwift
+        ),
         // Explanation reports: heatmap figures, self-contained HTML, the demo.
         .target(
             name: "RectGradReport",

@@ -75,17 +75,17 @@ struct ExplainCommand: ParsableCommand {
         parameters.samples = samples
         let explainer = Explainer(network: network, modelName: entry.name, classNames: entry.classNames, preprocessing: entry.preprocessing, methods: try parsedMethods(), parameters: parameters)
 
-        let progress = ProgressLine(total: images.count, label: "explain")
+        let progress = ProgressLine()
         var explained: [ExplainedImage] = []
         let clock = ContinuousClock()
         let elapsed = try clock.measure {
             for (index, path) in images.enumerated() {
-                progress.update(index, (path as NSString).lastPathComponent)
+                progress.update("explain [\(index + 1)/\(images.count)] \((path as NSString).lastPathComponent)")
                 let image = try ImageDecoding.decode(contentsOf: URL(fileURLWithPath: path))
                 explained.append(try explainer.explain(name: (path as NSString).lastPathComponent, image: image))
             }
         }
-        progress.finish()
+        progress.clear()
         let report = ExplanationReport(images: explained, finalThreshold: try FinalThreshold(parsing: finalThreshold))
         let url = try report.write(to: URL(fileURLWithPath: out), title: "RectGrad explanations — \(entry.name)", facts: [
             ("model", entry.name + (weightsPath.map { " (\(($0 as NSString).lastPathComponent))" } ?? " (random weights)")),

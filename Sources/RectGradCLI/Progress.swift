@@ -4,22 +4,24 @@ import Foundation
 import Glibc
 #endif
 
-/// A one-line progress display on standard error, drawn only when standard error is a terminal.
-struct ProgressLine {
-    let isTerminal = isatty(2) == 1
-    let total: Int
-    let label: String
+/// A single self-overwriting status line on standard error, shown only when standard error is a
+/// terminal (so logs and pipes get only the per-epoch lines).
+final class ProgressLine {
+    private let enabled = isatty(2) == 1
+    private var width = 0
 
-    /// Redraws the line as `label [k/total] detail`.
-    func update(_ completed: Int, _ detail: String) {
-        guard isTerminal else { return }
-        let line = "\r\u{1B}[2K\(label) [\(completed)/\(total)] \(detail)"
-        FileHandle.standardError.write(Data(line.utf8))
+    /// Replaces the line's text.
+    func update(_ text: String) {
+        guard enabled else { return }
+        let padding = String(repeating: " ", count: max(0, width - text.count))
+        FileHandle.standardError.write(Data("\r\(text)\(padding)".utf8))
+        width = text.count
     }
 
-    /// Clears the line.
-    func finish() {
-        guard isTerminal else { return }
-        FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8))
+    /// Erases the line.
+    func clear() {
+        guard enabled, width > 0 else { return }
+        FileHandle.standardError.write(Data(("\r" + String(repeating: " ", count: width) + "\r").utf8))
+        width = 0
     }
 }

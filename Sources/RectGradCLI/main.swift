@@ -10,11 +10,13 @@ struct RectGrad: ParsableCommand {
         commandName: "rectgrad",
         abstract: "Explain convolutional networks with Rectified Gradient and other attribution methods.",
         subcommands: [
-            ModelsCommand.self,
-            PredictCommand.self,
-            AttributeCommand.self,
-            ConvertPthCommand.self,
+            DemoCommand.self,
             ExplainCommand.self,
+            AttributeCommand.self,
+            PredictCommand.self,
+            ModelsCommand.self,
+            TrainCommand.self,
+            ConvertPthCommand.self,
         ]
     )
 }

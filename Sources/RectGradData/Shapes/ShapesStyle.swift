@@ -30,7 +30,7 @@ public struct ShapesStyle: Hashable, Sendable {
     public init(
         background: Background = .cluttered,
         distractorCount: ClosedRange<Int> = 2...6,
-        objectRadius: ClosedRange<Float> = 7...12,
+        objectRadius: ClosedRange<Float> = 8...12,
         objectShading: Float = 0.2,
         objectNoise: Float = 6,
         occlusionPatch: OcclusionPatch? = nil
@@ -44,7 +44,7 @@ public struct ShapesStyle: Hashable, Sendable {
     }
 
     /// The dataset of the shipped model: cluttered textured backgrounds, 2–6 distractors, objects
-    /// of radius 7–12 px with shading and noise.
+    /// of radius 8–12 px with shading and noise.
     public static let standard = ShapesStyle()
 
     /// Flat mid-grey background, no distractors, flat object colour: object pixels are exactly the
