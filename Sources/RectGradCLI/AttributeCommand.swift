@@ -94,8 +94,16 @@ struct AttributeCommand: ParsableCommand {
         let methods = try names.map { $0.method(try parameters()) }
         let entry: ZooEntry
         do { entry = try Zoo.entry(named: model) } catch { throw AttributeCommandError(option: "--model", message: "\(error)") }
-        let network = try CLIInputs.network(for: entry, weights: weights, seed: weightSeed, allowExtraNames: allowExtraWeights)
-        if weights == nil { CLIInputs.note("no --weights given: \(entry.name) has random He-initialised weights (seed \(weightSeed))") }
+        let network: Network
+        if let weights {
+            // The file is decoded before the architecture is built, so that the mapped file and the
+            // architecture's initial weights are never in memory together (peak ≈ 2 × the weights).
+            let file = try SafetensorsFile.read(contentsOf: URL(fileURLWithPath: weights))
+            network = try entry.network(seed: weightSeed).loadingWeights(file, source: weights, allowExtraNames: allowExtraWeights)
+        } else {
+            network = try entry.network(seed: weightSeed)
+            CLIInputs.note("no --weights given: \(entry.name) has random He-initialised weights (seed \(weightSeed))")
+        }
         let batch = try readInput(entry: entry, network: network)
 
         let session: AttributionSession
