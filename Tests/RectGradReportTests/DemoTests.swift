@@ -1,0 +1,27 @@
+import Foundation
+import Testing
+import RectGradAttribution
+import RectGradReport
+
+@Test func demoWritesTheReportWithAccuracyFiguresAndMetrics() throws {
+    var configuration = DemoConfiguration()
+    configuration.accuracyImages = 300
+    configuration.metricsImages = 12
+    configuration.figureImages = 3
+    configuration.sweepImages = 2
+    configuration.parameters.steps = 4
+    configuration.parameters.samples = 4
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rectgrad-demo-\(UInt64.random(in: 0...UInt64.max))")
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let result = try Demo(network: try Demo.shippedNetwork(), weightsDescription: "shipped", configuration: configuration).run(writingTo: directory)
+
+    #expect(result.accuracy >= 0.95)
+    #expect(result.metrics.map(\.method) == MethodName.allCases)
+    #expect(result.metrics.allSatisfy { $0.imageCount == 12 && (0...1).contains($0.outsideFraction) })
+    let html = try String(contentsOf: result.reportURL, encoding: .utf8)
+    #expect(html.contains(String(format: "accuracy %.1f %%", result.accuracy * 100)))
+    #expect(html.components(separatedBy: "data:image/png;base64,").count - 1 == 3)
+    #expect(html.contains("RectGrad (q = 98) puts"))
+    let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
+    #expect(files == ["comparison-baseline-threshold.png", "comparison.png", "report.html", "threshold-sweep.png"])
+}
