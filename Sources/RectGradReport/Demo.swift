@@ -108,8 +108,8 @@ public struct Demo: Sendable {
         progress("writing the report")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let report = ExplanationReport(images: figureImages)
-        let comparison = try comparisonGrid(figureImages, report: report, baselineThreshold: false)
-        let comparisonBaseline = try comparisonGrid(figureImages, report: report, baselineThreshold: true)
+        let comparison = try report.comparisonGrid(baselineThreshold: false)
+        let comparisonBaseline = try report.comparisonGrid(baselineThreshold: true)
         try comparison.writePNG(to: directory.appendingPathComponent("comparison.png"))
         try comparisonBaseline.writePNG(to: directory.appendingPathComponent("comparison-baseline-threshold.png"))
         try sweep.writePNG(to: directory.appendingPathComponent("threshold-sweep.png"))
@@ -179,34 +179,6 @@ public struct Demo: Sendable {
         }
         let labels = ["input"] + configuration.sweepPercentiles.map { "q=\(String(format: "%g", $0))" } + ["tau=0"]
         return try ImageGrid(cells: rows, rowLabels: [], columnLabels: labels, padding: 4).render()
-    }
-
-    /// Rows = images, columns = the input and every method.
-    func comparisonGrid(_ images: [ExplainedImage], report: ExplanationReport, baselineThreshold: Bool) throws -> RGBImage {
-        let scale = 4
-        var rows: [[RGBImage]] = []
-        for image in images {
-            var cells = [try image.image.enlarged(by: scale)]
-            for map in image.maps {
-                let threshold: FinalThreshold = baselineThreshold && !map.method.isRectGradFamily ? .baseline : .paper
-                cells.append(try HeatmapTile.render(map.map, threshold: threshold, scale: scale))
-            }
-            rows.append(cells)
-        }
-        let columns = ["input"] + (images.first?.maps.map { Self.shortLabel($0.method) } ?? [])
-        let rowLabels = images.map { "\($0.className) \(String(format: "%.0f", Double($0.confidence) * 100))%" }
-        return try ImageGrid(cells: rows, rowLabels: rowLabels, columnLabels: columns, padding: 4).render()
-    }
-
-    /// Column labels short enough for 128-pixel tiles.
-    static func shortLabel(_ method: MethodName) -> String {
-        switch method {
-        case .gradientTimesInput: return "grad x input"
-        case .integratedGradients: return "integ. grad."
-        case .guidedBackprop: return "guided bp"
-        case .rectGradConstant: return "rectgrad tau=0"
-        default: return method.rawValue
-        }
     }
 
     /// States plainly how RectGrad's share of attribution outside the object compares with the others.

@@ -44,7 +44,37 @@ public struct ExplanationReport: Sendable {
         return try ImageGrid(cells: rows, rowLabels: labels, columnLabels: columns, padding: 6, textScale: textScale).render()
     }
 
-    /// Writes `NAME-METHOD.png` for every image and method, and `report.html`, into `directory`.
+    /// All images in one figure: rows = images, columns = the input and every method (the paper's
+    /// comparison figure). With `baselineThreshold`, methods outside the RectGrad family use the
+    /// baseline final threshold (95, 99.5).
+    public func comparisonGrid(baselineThreshold: Bool) throws -> RGBImage {
+        var rows: [[RGBImage]] = []
+        for image in images {
+            var cells = [try image.image.enlarged(by: tileScale)]
+            for map in image.maps {
+                let threshold: FinalThreshold = baselineThreshold && !map.method.isRectGradFamily ? .baseline : finalThreshold
+                cells.append(try tile(map, threshold: threshold))
+            }
+            rows.append(cells)
+        }
+        let columns = ["input"] + (images.first?.maps.map { Self.shortLabel($0.method) } ?? [])
+        let rowLabels = images.map { "\($0.className) \(String(format: "%.0f", Double($0.confidence) * 100))%" }
+        return try ImageGrid(cells: rows, rowLabels: rowLabels, columnLabels: columns, padding: 4, textScale: tileScale * (images.first?.image.width ?? 0) >= 200 ? 2 : 1).render()
+    }
+
+    /// Column labels short enough for 128-pixel tiles.
+    public static func shortLabel(_ method: MethodName) -> String {
+        switch method {
+        case .gradientTimesInput: return "grad x input"
+        case .integratedGradients: return "integ. grad."
+        case .guidedBackprop: return "guided bp"
+        case .rectGradConstant: return "rectgrad tau=0"
+        default: return method.rawValue
+        }
+    }
+
+    /// Writes `NAME-METHOD.png` for every image and method, `comparison.png` (all images), and
+    /// `report.html`, into `directory`.
     /// - Returns: the URL of `report.html`.
     @discardableResult
     public func write(to directory: URL, title: String, facts: [(String, String)], extraBlocks: [HTMLReport.Block] = []) throws -> URL {
@@ -55,6 +85,7 @@ public struct ExplanationReport: Sendable {
                 try tile(map, threshold: finalThreshold).writePNG(to: directory.appendingPathComponent("\(stem)-\(map.method.rawValue).png"))
             }
         }
+        try comparisonGrid(baselineThreshold: false).writePNG(to: directory.appendingPathComponent("comparison.png"))
         let report = try html(title: title, facts: facts, extraBlocks: extraBlocks)
         let url = directory.appendingPathComponent("report.html")
         try report.write(to: url)

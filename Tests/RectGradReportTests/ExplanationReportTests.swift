@@ -42,7 +42,7 @@ private func explainedImages(methods: [MethodName]) throws -> [ExplainedImage] {
     defer { try? FileManager.default.removeItem(at: directory) }
     let url = try ExplanationReport(images: images).write(to: directory, title: "t", facts: [])
     let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
-    #expect(files == ["image_0-rectgrad.png", "image_0-saliency.png", "image_1-rectgrad.png", "image_1-saliency.png", "report.html"])
+    #expect(files == ["comparison.png", "image_0-rectgrad.png", "image_0-saliency.png", "image_1-rectgrad.png", "image_1-saliency.png", "report.html"])
     #expect(url.lastPathComponent == "report.html")
     let tile = try ImageDecoding.decode(contentsOf: directory.appendingPathComponent("image_0-rectgrad.png"))
     #expect(tile.width == 32 * ExplanationReport(images: images).tileScale)
