@@ -112,9 +112,9 @@ import RectGradCore
     }
 
     /// Convolutions running at once from several tasks each narrow OpenBLAS to one thread for a
-    /// while; the results stay exact and the thread count is restored afterwards.
-    @Test func concurrentConvolutionsAreExactAndRestoreBLASThreads() async throws {
-        let threadsBefore = BLAS.threadCount
+    /// while; the results stay exact. (Whether OpenBLAS' thread count is restored is not asserted
+    /// here: it is process-wide, and other tests running in parallel change it at any moment.)
+    @Test func concurrentConvolutionsAreExact() async throws {
         let c = Case("concurrent", channels: (16, 16), size: (40, 40), padding: 1)
         let (x, w, _) = inputs(c, seed: 8)
         let expected = ReferenceConvolution.forward(x, w, bias: nil, c.geometry).values
@@ -130,7 +130,6 @@ import RectGradCore
         }
         #expect(errors.count == 6)
         #expect(errors.allSatisfy { $0 <= 1e-5 })
-        #expect(BLAS.threadCount == threadsBefore)
     }
 
     /// The input gradient is the adjoint of the forward map: ⟨conv(x), dy⟩ = ⟨x, convᵀ(dy)⟩.
