@@ -23,6 +23,9 @@ struct DemoCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Weights for cifar-cnn instead of the shipped ones.", valueName: "file"))
     var weights: String?
 
+    @Option(name: .long, help: ArgumentHelp("shapes, or shapes-patch for the training-dataset occlusion experiment (with --weights of a model trained by `rectgrad train --dataset shapes-patch`).", valueName: "name"))
+    var dataset: TrainCommand.DatasetName = .shapes
+
     @Option(name: .long, help: ArgumentHelp("Images the metrics table averages over.", valueName: "n"))
     var metricsImages = 40
 
@@ -42,6 +45,10 @@ struct DemoCommand: ParsableCommand {
         }
         var configuration = DemoConfiguration()
         configuration.metricsImages = metricsImages
+        configuration.style = dataset.style
+        if dataset == .shapesPatch && weights == nil {
+            CLIInputs.note("the shipped model was trained without the patch; pass --weights of a model trained with `rectgrad train --dataset shapes-patch`")
+        }
         let progress = ProgressLine()
         var step = 0
         let result = try Demo(network: network, weightsDescription: description, configuration: configuration)

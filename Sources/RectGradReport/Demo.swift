@@ -27,6 +27,10 @@ public struct DemoConfiguration: Sendable {
         return parameters
     }()
 
+    /// The dataset style: `.standard`, or `.standard.withOcclusionPatch()` for the paper's
+    /// training-dataset occlusion experiment (explain a model trained on the patched images).
+    public var style: ShapesStyle = .standard
+
     /// The default settings.
     public init() {}
 }
@@ -77,7 +81,7 @@ public struct Demo: Sendable {
         let c = configuration
 
         progress("measuring accuracy on \(c.accuracyImages) held-out images")
-        let test = try ShapesDataset(split: .test, count: max(c.accuracyImages, c.metricsImages), seed: seed)
+        let test = try ShapesDataset(split: .test, count: max(c.accuracyImages, c.metricsImages), seed: seed, style: c.style)
         let accuracyIndices = Array(0..<c.accuracyImages)
         let (accuracyImages, accuracyLabels) = try test.batch(accuracyIndices)
         let accuracy = try Evaluation.accuracy(of: network, images: accuracyImages, labels: accuracyLabels)
@@ -91,7 +95,10 @@ public struct Demo: Sendable {
         progress("explaining \(c.metricsImages) held-out images with \(MethodName.allCases.count) methods")
         let metricsIndices = Array(0..<c.metricsImages)
         let explained = try explain(indices: metricsIndices, of: test, with: explainer)
-        let metrics = try MethodName.allCases.compactMap { try MethodMetrics.average($0, over: explained) }
+        let patchRegion = c.style.occlusionPatch.map { patch in
+            (0..<(ShapesDataset.imageSize * ShapesDataset.imageSize)).map { patch.covers(row: $0 / ShapesDataset.imageSize, column: $0 % ShapesDataset.imageSize) }
+        }
+        let metrics = try MethodName.allCases.compactMap { try MethodMetrics.average($0, over: explained, patch: patchRegion) }
 
         var figureIndices: [Int] = []
         var seenClasses = Set<Int>()
@@ -134,9 +141,14 @@ public struct Demo: Sendable {
                 .heading("Threshold percentile q", level: 2),
                 .paragraph("RectGrad with q ∈ {\(c.sweepPercentiles.map { String(format: "%g", $0) }.joined(separator: ", "))} and RectGrad-const with τ = 0 (which equals guided backprop at every activation, apart from the padding rule). Higher q keeps fewer units and gives sparser, more object-focused maps."),
                 .figure(png: try sweep.encodePNG(), caption: "RectGrad × input for increasing q, final threshold (0.5, 99.5).", alt: "threshold sweep", pixelWidth: sweep.width),
+            ] + [
                 .heading("Attribution outside the object and total variation", level: 2),
-                .table(header: MetricsFormatting.header, rows: metrics.map(MetricsFormatting.row), caption: MetricsFormatting.caption(imageCount: c.metricsImages)),
+                .table(header: patchRegion == nil ? MetricsFormatting.header : MetricsFormatting.headerWithPatch, rows: metrics.map(MetricsFormatting.row), caption: MetricsFormatting.caption(imageCount: c.metricsImages)),
                 .paragraph(Self.verdict(metrics)),
+            ] + (patchRegion == nil ? [] : [
+                .heading("Training-dataset occlusion", level: 2),
+                .paragraph("Every training and test image carries the same random 10×10 patch in its top-left corner; it carries no class information, so a faithful method puts (almost) no attribution there. Last column: the share of each map inside the patch."),
+            ]) + [
             ]
         )
         let url = directory.appendingPathComponent("report.html")

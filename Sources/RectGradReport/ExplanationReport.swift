@@ -135,7 +135,11 @@ public enum MetricsFormatting {
     public static func row(_ m: MethodMetrics) -> [String] {
         [m.method.rawValue, String(format: "%.3f", m.outsideFraction), String(format: "%.4g", m.outsideTotal),
          String(format: "%.3f", m.normalizedTotalVariation), String(format: "%.4g", m.totalVariation)]
+            + (m.patchFraction.map { [String(format: "%.4f", $0)] } ?? [])
     }
+
+    /// The header with the occlusion-patch column.
+    public static let headerWithPatch = header + ["in the 10×10 patch (fraction)"]
 
     /// The caption, naming the protocol.
     public static func caption(imageCount: Int) -> String {

@@ -15,10 +15,15 @@ public struct MethodMetrics: Sendable, Equatable {
     public var normalizedTotalVariation: Double
     /// Images averaged.
     public var imageCount: Int
+    /// Mean fraction of `Σ |M|` inside the occlusion patch (training-dataset occlusion experiment),
+    /// when a patch region was given.
+    public var patchFraction: Double? = nil
 
     /// Averages the metrics of `method` over every image that has a mask.
-    public static func average(_ method: MethodName, over images: [ExplainedImage]) throws -> MethodMetrics? {
-        var outside = 0.0, fraction = 0.0, variation = 0.0, normalized = 0.0, count = 0
+    /// - Parameter patch: `H·W` flags marking an occlusion patch; when given, the share of the map
+    ///   inside it (same protocol as the outside-mask figure) is averaged too.
+    public static func average(_ method: MethodName, over images: [ExplainedImage], patch: [Bool]? = nil) throws -> MethodMetrics? {
+        var outside = 0.0, fraction = 0.0, variation = 0.0, normalized = 0.0, inPatch = 0.0, count = 0
         for image in images {
             guard let mask = image.mask, let entry = image.maps.first(where: { $0.method == method }) else { continue }
             let out = try EvaluationMetrics.outsideMask(attribution: entry.map, mask: mask, isRectGrad: method.isRectGradFamily)
@@ -27,10 +32,17 @@ public struct MethodMetrics: Sendable, Equatable {
             fraction += out.fraction
             variation += tv.total
             normalized += tv.normalized
+            if let patch {
+                // The share inside the patch is the share "outside" the complement of the patch.
+                inPatch += try EvaluationMetrics.outsideMask(attribution: entry.map, mask: patch.map { !$0 }, isRectGrad: method.isRectGradFamily).fraction
+            }
             count += 1
         }
         guard count > 0 else { return nil }
         let n = Double(count)
-        return MethodMetrics(method: method, outsideTotal: outside / n, outsideFraction: fraction / n, totalVariation: variation / n, normalizedTotalVariation: normalized / n, imageCount: count)
+        return MethodMetrics(
+            method: method, outsideTotal: outside / n, outsideFraction: fraction / n, totalVariation: variation / n,
+            normalizedTotalVariation: normalized / n, imageCount: count, patchFraction: patch == nil ? nil : inPatch / n
+        )
     }
 }
