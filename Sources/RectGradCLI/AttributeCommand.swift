@@ -47,6 +47,9 @@ struct AttributeCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("RectGrad's percentile q in [0, 100].", valueName: "q"))
     var percentile: Double = 98
 
+    @Option(name: .long, help: ArgumentHelp("How RectGrad reads the percentile: nearest (the published float32 rule) or linear (NumPy's default).", valueName: "nearest|linear"))
+    var interpolation: String = "nearest"
+
     @Option(name: .long, help: ArgumentHelp("RectGrad-const's threshold τ.", valueName: "t"))
     var tau: Float = 0
 
@@ -149,6 +152,10 @@ struct AttributeCommand: ParsableCommand {
             throw ValidationError("--importance must be 'signed' or 'absolute', got '\(importance)'.")
         }
         parameters.importance = importance
+        guard let interpolation = PercentileInterpolation(rawValue: interpolation.lowercased()) else {
+            throw ValidationError("--interpolation must be 'nearest' or 'linear', got '\(interpolation)'.")
+        }
+        parameters.interpolation = interpolation
         if let borderRule {
             switch borderRule.lowercased() {
             case "on": parameters.masksConvolutionBorder = true

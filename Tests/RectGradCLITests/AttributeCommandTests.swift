@@ -75,6 +75,7 @@ import RectifiedGradient
             (["--method", "rectgrad-const", "--tau", "0.01", "--border-rule", "off"], .rectGradConstant(tau: 0.01, masksConvolutionBorder: false)),
             (["--method", "saliency", "--border-rule", "on"], AttributionMethod.saliency.maskingConvolutionBorder(true)),
             (["--method", "rectgrad-prr", "--importance", "absolute", "--percentile", "80"], .rectGradPRR(percentile: 80, importance: .absolute)),
+            (["--method", "rectgrad", "--interpolation", "linear", "--percentile", "95"], .rectGrad(percentile: 95, interpolation: .linear)),
             (["--method", "integrated-gradients", "--steps", "3"], .integratedGradients(steps: 3)),
             (["--method", "smoothgrad", "--samples", "2", "--noise-level", "0.2", "--seed", "5"], .smoothGrad(samples: 2, noiseLevel: 0.2, seed: 5)),
             (["--method", "epsilon-lrp", "--epsilon", "0.5"], .epsilonLRP(epsilon: 0.5)),
@@ -130,6 +131,7 @@ import RectifiedGradient
         expectFailure(try attribute(base + ["--method", "saliency", "--target", "x"]), mentioning: ["--target"])
         expectFailure(try attribute(base + ["--method", "rectgrad", "--importance", "abs"]), mentioning: ["--importance"])
         expectFailure(try attribute(base + ["--method", "rectgrad", "--border-rule", "maybe"]), mentioning: ["--border-rule"])
+        expectFailure(try attribute(base + ["--method", "rectgrad", "--interpolation", "cubic"]), mentioning: ["--interpolation"])
         expectFailure(try attribute(base + ["--method", "occlusion", "--window", "3,40,40"]), mentioning: ["--window"])
         expectFailure(try attribute(base.map { $0 == "cifar-cnn" ? "alexnet" : $0 } + ["--method", "saliency"]), mentioning: ["--model", "alexnet"])
         let wrong = folder.appendingPathComponent("wrong.npy")
