@@ -46,5 +46,21 @@ let package = Package(
         benchmarkTarget("DenseBenchmarks"),
         // RectGrad's percentile threshold next to the backward pass it is taken in.
         benchmarkTarget("PercentileBenchmarks"),
+        // Whole-network forward passes of the zoo models.
+        benchmarkTarget("ZooForward", products: ["RectGradCore", "RectGradLayers", "RectGradZoo"]),
+        // Saliency, guided backprop and RectGrad on the zoo models; one forward, many backwards.
+        benchmarkTarget("Attribution", products: ["RectGradCore", "RectGradLayers", "RectGradZoo", "RectGradAttribution"]),
+        // A plain timing loop over whole-network passes (no harness: quick to build and to profile).
+        .executableTarget(
+            name: "PassTimer",
+            dependencies: [
+                "BenchmarkSupport",
+                .product(name: "RectGradCore", package: root),
+                .product(name: "RectGradLayers", package: root),
+                .product(name: "RectGradZoo", package: root),
+                .product(name: "RectGradAttribution", package: root),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
     ]
 )

@@ -23,8 +23,20 @@ public enum ActivationKind: String, Hashable, Sendable, CaseIterable, CustomStri
         }
     }
 
-    /// Applies the function to every element.
-    public func forward(_ input: Tensor) -> Tensor { input.map(apply) }
+    /// Applies the function to every element (vectorised, split across the workers for large
+    /// tensors; the same values as ``apply(_:)``).
+    public func forward(_ input: Tensor) -> Tensor {
+        switch self {
+        case .relu:
+            // `z ≤ 0` is false for NaN, which passes through; −0 becomes +0 as in `apply`.
+            return Elementwise.unary(input) { z in z.replacing(with: 0, where: z .<= 0) }
+        case .relu6:
+            return Elementwise.unary(input) { z in
+                let positive = z.replacing(with: 0, where: z .<= 0)
+                return positive.replacing(with: 6, where: positive .> 6)
+            }
+        }
+    }
 
     public var description: String { rawValue }
 }

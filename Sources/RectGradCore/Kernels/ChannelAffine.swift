@@ -7,17 +7,39 @@ public enum ChannelAffine {
         guard scale.shape == [channels] else { throw .shapeMismatch(operation: "channelAffine scale", expected: [channels], actual: scale.shape) }
         guard shift.shape == [channels] else { throw .shapeMismatch(operation: "channelAffine shift", expected: [channels], actual: shift.shape) }
         let plane = input.shape.dropFirst(2).reduce(1, *)
-        var output = input.scalars
-        output.withUnsafeMutableBufferPointer { y in
-            for n in 0..<input.shape[0] {
-                for c in 0..<channels {
-                    let base = (n * channels + c) * plane
-                    let a = scale.scalars[c], b = shift.scalars[c]
-                    for i in 0..<plane { y[base + i] = y[base + i] * a + b }
+        let planes = input.shape[0] * channels
+        let output = input.scalars.withUnsafeBufferPointer { source in
+            scale.scalars.withUnsafeBufferPointer { scale in
+                shift.scalars.withUnsafeBufferPointer { shift in
+                    [Float](unsafeUninitializedCapacity: input.count) { buffer, initialized in
+                        if let x = source.baseAddress, let y = buffer.baseAddress, let scale = scale.baseAddress, let shift = shift.baseAddress {
+                            Parallel.forRanges(count: planes, minimumPerRange: max(1, (1 << 15) / max(plane, 1))) { range in
+                                for p in range {
+                                    affine(x + p * plane, y + p * plane, count: plane, scale: scale[p % channels], shift: shift[p % channels])
+                                }
+                            }
+                        }
+                        initialized = input.count
+                    }
                 }
             }
         }
         return Tensor(uncheckedShape: input.shape, scalars: output)
+    }
+
+    /// `y[i] = x[i] · a + b` (a product, then a sum: no fused multiply–add).
+    @inline(__always)
+    private static func affine(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int, scale a: Float, shift b: Float) {
+        var i = 0
+        let va = Elementwise.Vector(repeating: a), vb = Elementwise.Vector(repeating: b)
+        while i + 16 <= count {
+            Elementwise.store(Elementwise.load(x, i) * va + vb, y, i)
+            i += 16
+        }
+        while i < count {
+            y[i] = x[i] * a + b
+            i += 1
+        }
     }
 
     /// The gradient with respect to the input: the output gradient times `scale[c]`.

@@ -6,12 +6,16 @@ public enum Dense {
         guard weight.rank == 2, weight.shape[1] == input.shape[1] else {
             throw .shapeMismatch(operation: "dense weight", expected: [weight.shape.first ?? -1, input.shape[1]], actual: weight.shape)
         }
+        if let bias, bias.shape != [weight.shape[0]] {
+            throw .shapeMismatch(operation: "dense bias", expected: [weight.shape[0]], actual: bias.shape)
+        }
         var output = try input.matmul(weight, transposeOther: true)
         if let bias {
-            guard bias.shape == [weight.shape[0]] else { throw .shapeMismatch(operation: "dense bias", expected: [weight.shape[0]], actual: bias.shape) }
             let columns = weight.shape[0]
             output.withUnsafeMutableBufferPointer { y in
-                for row in 0..<input.shape[0] { for c in 0..<columns { y[row * columns + c] += bias.scalars[c] } }
+                bias.withUnsafeBufferPointer { b in
+                    for row in 0..<input.shape[0] { for c in 0..<columns { y[row * columns + c] += b[c] } }
+                }
             }
         }
         return output

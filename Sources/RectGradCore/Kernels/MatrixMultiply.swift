@@ -1,5 +1,6 @@
 extension Tensor {
-    /// The matrix product of two rank-2 tensors, optionally transposing either operand.
+    /// The matrix product of two rank-2 tensors, optionally transposing either operand (split
+    /// across the kernels' workers; a product with one row or column is a matrix–vector product).
     /// - Throws: ``TensorError/shapeMismatch(operation:expected:actual:)`` when the inner dimensions disagree.
     public func matmul(_ other: Tensor, transposeSelf: Bool = false, transposeOther: Bool = false) throws(TensorError) -> Tensor {
         guard rank == 2 else { throw .shapeMismatch(operation: "matmul", expected: [-1, -1], actual: shape) }
@@ -11,17 +12,22 @@ extension Tensor {
         guard k == otherK else {
             throw .shapeMismatch(operation: "matmul", expected: [k, n], actual: other.shape)
         }
-        var result = [Float](repeating: 0, count: m * n)
-        scalars.withUnsafeBufferPointer { a in
-            other.scalars.withUnsafeBufferPointer { b in
-                result.withUnsafeMutableBufferPointer { c in
-                    guard let a = a.baseAddress, let b = b.baseAddress, let c = c.baseAddress else { return }
-                    BLAS.sgemm(
-                        transposeA: transposeSelf, transposeB: transposeOther, m: m, n: n, k: k,
-                        a: a, lda: shape[1], b: b, ldb: other.shape[1], c: c, ldc: n
-                    )
+        // The product writes every element (zeros for an empty inner dimension).
+        let result = [Float](unsafeUninitializedCapacity: m * n) { c, initialized in
+            scalars.withUnsafeBufferPointer { a in
+                other.scalars.withUnsafeBufferPointer { b in
+                    if let a = a.baseAddress, let b = b.baseAddress, let c = c.baseAddress {
+                        ParallelGEMM.multiply(
+                            transposeA: transposeSelf, transposeB: transposeOther, m: m, n: n, k: k,
+                            a: a, lda: shape[1], b: b, ldb: other.shape[1], c: c, ldc: n
+                        )
+                    } else if let c = c.baseAddress {
+                        // An operand without elements (k = 0): every entry is an empty sum.
+                        c.update(repeating: 0, count: m * n)
+                    }
                 }
             }
+            initialized = m * n
         }
         return Tensor(uncheckedShape: [m, n], scalars: result)
     }

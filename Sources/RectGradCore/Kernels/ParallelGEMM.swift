@@ -1,9 +1,86 @@
+import COpenBLAS
+
 /// A matrix product split across the kernels' own workers, each calling OpenBLAS on its thread.
 ///
 /// The convolution kernels never let OpenBLAS start its own threads: after a threaded call,
 /// OpenBLAS's idle threads keep polling (yielding the core) for a while, which would compete with
 /// the workers that run the transforms and the per-band products.
 enum ParallelGEMM {
+    /// Products below this many multiply–adds run whole on the calling thread.
+    static let splitThreshold = 1 << 16
+
+    /// `C = op(A) · op(B)` for row-major operands, with OpenBLAS's matrix–vector routine when
+    /// `op(A)` has one row or `op(B)` one column (a matrix product with one row is several times
+    /// slower than the matrix–vector product), and the rows or columns of the result dealt to the
+    /// workers.
+    static func multiply(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        guard m > 0, n > 0 else { return }
+        guard k > 0 else {
+            for row in 0..<m { (c + row * ldc).update(repeating: 0, count: n) }
+            return
+        }
+        if m == 1 {
+            // c[0, j] = Σ_p op(A)[0, p] · op(B)[p, j]: op(B)ᵀ times the row of op(A).
+            // Row 0 of op(A): row 0 of A, or column 0 of a transposed A (stride lda).
+            let x = a, incx = transposeA ? lda : 1
+            if transposeB {
+                // op(B) = Bᵀ with B stored n × k: c = B · x.
+                sgemv(transpose: false, rows: n, columns: k, matrix: b, ld: ldb, x: x, incx: incx, y: c, incy: 1)
+            } else {
+                // B stored k × n: c = Bᵀ · x.
+                sgemv(transpose: true, rows: k, columns: n, matrix: b, ld: ldb, x: x, incx: incx, y: c, incy: 1)
+            }
+            return
+        }
+        if n == 1 {
+            // c[i, 0] = Σ_p op(A)[i, p] · op(B)[p, 0]; column 0 of op(B): column 0 of B (stride
+            // ldb), or row 0 of a transposed B.
+            let x = b, incx = transposeB ? 1 : ldb
+            if transposeA {
+                // A stored k × m: c = Aᵀ · x.
+                sgemv(transpose: true, rows: k, columns: m, matrix: a, ld: lda, x: x, incx: incx, y: c, incy: ldc)
+            } else {
+                sgemv(transpose: false, rows: m, columns: k, matrix: a, ld: lda, x: x, incx: incx, y: c, incy: ldc)
+            }
+            return
+        }
+        sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc)
+    }
+
+    /// `y = M · x` (or `Mᵀ · x` with `transpose`) for a row-major `rows × columns` matrix, the
+    /// entries of `y` dealt to the workers in contiguous ranges.
+    static func sgemv(
+        transpose: Bool, rows: Int, columns: Int, matrix: UnsafePointer<Float>, ld: Int,
+        x: UnsafePointer<Float>, incx: Int, y: UnsafeMutablePointer<Float>, incy: Int
+    ) {
+        let outputs = transpose ? columns : rows
+        let workers = Parallel.workerCount
+        let parts = rows * columns < splitThreshold ? 1 : max(1, min(workers, outputs / 64))
+        let pointers = UncheckedSendable((matrix, x, y))
+        SingleThreadedBLAS.run {
+            Parallel.forEach(items: parts, workers: workers) { _, part in
+                let (matrix, x, y) = pointers.value
+                let range = Parallel.range(part, of: parts, count: outputs)
+                guard !range.isEmpty else { return }
+                // β = 0 still reads y in some OpenBLAS versions (0 · NaN): start from zeros.
+                for i in range { y[i * incy] = 0 }
+                if transpose {
+                    // Columns `range` of M: y[range] = M[:, range]ᵀ · x.
+                    cblas_sgemv(CblasRowMajor, CblasTrans, Int32(rows), Int32(range.count), 1, matrix + range.lowerBound, Int32(ld),
+                                x, Int32(incx), 0, y + range.lowerBound * incy, Int32(incy))
+                } else {
+                    // Rows `range` of M.
+                    cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(range.count), Int32(columns), 1, matrix + range.lowerBound * ld, Int32(ld),
+                                x, Int32(incx), 0, y + range.lowerBound * incy, Int32(incy))
+                }
+            }
+        }
+    }
+
     /// `C = alpha · op(A) · op(B) + beta · C` (row-major, as ``BLAS/sgemm(transposeA:transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)``),
     /// with the rows of `C` (or, for a short and wide `C`, its columns) dealt to the workers.
     static func sgemm(
@@ -15,7 +92,7 @@ enum ParallelGEMM {
         // Split where the slices stay wide enough for the blocked kernel; tiny products run whole.
         let splitRows = m >= 32 * workers || m >= n
         let extent = splitRows ? m : n
-        let parts = max(1, min(workers, extent / 16))
+        let parts = m * n * k < splitThreshold ? 1 : max(1, min(workers, extent / 16))
         let pointers = UncheckedSendable((a, b, c))
         SingleThreadedBLAS.run {
             Parallel.forEach(items: parts, workers: workers) { _, part in

@@ -54,37 +54,84 @@ public enum Pooling2D {
         let (n, c, h, w) = try planeShape(input.shape, "maxPool2d")
         let out = try geometry.outputSize(height: h, width: w, operation: "maxPool2d")
         let outPlane = out.height * out.width
-        var output = [Float](repeating: 0, count: n * c * outPlane)
-        var argmax = [Int32](repeating: 0, count: n * c * outPlane)
-        input.withUnsafeBufferPointer { x in
-            guard let origin = x.baseAddress else { return }
-            for plane in 0..<(n * c) {
-                let source = origin + plane * h * w
-                for oy in 0..<out.height {
-                    let y0 = oy * geometry.stride.height - geometry.padding.height
-                    let yStart = max(y0, 0), yEnd = min(y0 + geometry.kernel.height, h)
-                    for ox in 0..<out.width {
-                        let x0 = ox * geometry.stride.width - geometry.padding.width
-                        let xStart = max(x0, 0), xEnd = min(x0 + geometry.kernel.width, w)
-                        var bestIndex = yStart * w + xStart
-                        var best = source[bestIndex]
-                        if !best.isNaN {
-                            search: for iy in yStart..<yEnd {
-                                for ix in xStart..<xEnd {
-                                    let value = source[iy * w + ix]
-                                    if value.isNaN { best = value; bestIndex = iy * w + ix; break search }
-                                    if value > best { best = value; bestIndex = iy * w + ix }
+        let planes = n * c, count = planes * outPlane
+        var argmax = [Int32](repeating: 0, count: count)
+        let output = input.withUnsafeBufferPointer { x in
+            argmax.withUnsafeMutableBufferPointer { indices in
+                [Float](unsafeUninitializedCapacity: count) { y, initialized in
+                    if let origin = x.baseAddress, let y = y.baseAddress, let indices = indices.baseAddress {
+                        let g = geometry
+                        let pairwise = g.kernel == 2 && g.stride == 2 && g.padding == 0
+                        Parallel.forRanges(count: planes, minimumPerRange: max(1, (1 << 14) / max(h * w, 1))) { range in
+                            for plane in range {
+                                let source = origin + plane * h * w
+                                let target = y + plane * outPlane, winners = indices + plane * outPlane
+                                if pairwise {
+                                    maxPool2x2(source, width: w, out: out, into: target, argmax: winners)
+                                } else {
+                                    maxPoolPlane(source, height: h, width: w, geometry: g, out: out, into: target, argmax: winners)
                                 }
                             }
                         }
-                        let o = plane * outPlane + oy * out.width + ox
-                        output[o] = best
-                        argmax[o] = Int32(bestIndex)
                     }
+                    initialized = count
                 }
             }
         }
         return MaxPoolResult(output: Tensor(uncheckedShape: [n, c, out.height, out.width], scalars: output), argmax: argmax)
+    }
+
+    /// One plane of max pooling: the first maximal element of each window in row-major order,
+    /// or its first NaN.
+    @inline(__always)
+    private static func maxPoolPlane(_ source: UnsafePointer<Float>, height h: Int, width w: Int, geometry: Pooling2DGeometry, out: Size2D, into output: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>) {
+        for oy in 0..<out.height {
+            let y0 = oy * geometry.stride.height - geometry.padding.height
+            let yStart = max(y0, 0), yEnd = min(y0 + geometry.kernel.height, h)
+            for ox in 0..<out.width {
+                let x0 = ox * geometry.stride.width - geometry.padding.width
+                let xStart = max(x0, 0), xEnd = min(x0 + geometry.kernel.width, w)
+                var bestIndex = yStart * w + xStart
+                var best = source[bestIndex]
+                if !best.isNaN {
+                    search: for iy in yStart..<yEnd {
+                        for ix in xStart..<xEnd {
+                            let value = source[iy * w + ix]
+                            if value.isNaN { best = value; bestIndex = iy * w + ix; break search }
+                            if value > best { best = value; bestIndex = iy * w + ix }
+                        }
+                    }
+                }
+                let o = oy * out.width + ox
+                output[o] = best
+                argmax[o] = Int32(bestIndex)
+            }
+        }
+    }
+
+    /// One plane of 2×2, stride-2, unpadded max pooling: the same decisions as
+    /// ``maxPoolPlane(_:height:width:geometry:out:into:argmax:)`` (window order top-left,
+    /// top-right, bottom-left, bottom-right; strictly greater wins; the first NaN wins).
+    @inline(__always)
+    private static func maxPool2x2(_ source: UnsafePointer<Float>, width w: Int, out: Size2D, into output: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>) {
+        for oy in 0..<out.height {
+            let top = source + 2 * oy * w, bottom = top + w
+            let topIndex = 2 * oy * w
+            for ox in 0..<out.width {
+                let x = 2 * ox
+                var best = top[x], bestIndex = topIndex + x
+                if !best.isNaN {
+                    let candidates = (top[x + 1], bottom[x], bottom[x + 1])
+                    let offsets = (1, w, w + 1)
+                    if candidates.0.isNaN || candidates.0 > best { best = candidates.0; bestIndex = topIndex + x + offsets.0 }
+                    if !best.isNaN && (candidates.1.isNaN || candidates.1 > best) { best = candidates.1; bestIndex = topIndex + x + offsets.1 }
+                    if !best.isNaN && (candidates.2.isNaN || candidates.2 > best) { best = candidates.2; bestIndex = topIndex + x + offsets.2 }
+                }
+                let o = oy * out.width + ox
+                output[o] = best
+                argmax[o] = Int32(bestIndex)
+            }
+        }
     }
 
     /// Routes each output gradient to the input recorded in `argmax` (overlapping windows add up).
@@ -100,15 +147,24 @@ public enum Pooling2D {
         if let bad = argmax.first(where: { $0 < 0 || Int($0) >= h * w }) {
             throw .invalidArgument(operation: "maxPool2d backward", reason: "argmax index \(bad) outside the \(h)×\(w) input plane")
         }
-        var result = [Float](repeating: 0, count: n * c * h * w)
-        outputGradient.withUnsafeBufferPointer { dy in
-            result.withUnsafeMutableBufferPointer { dx in
-                for plane in 0..<(n * c) {
-                    let base = plane * h * w
-                    for o in 0..<outPlane {
-                        let index = plane * outPlane + o
-                        dx[base + Int(argmax[index])] += dy[index]
+        let planes = n * c, plane = h * w, count = planes * plane
+        let result = outputGradient.withUnsafeBufferPointer { dy in
+            argmax.withUnsafeBufferPointer { indices in
+                [Float](unsafeUninitializedCapacity: count) { dx, initialized in
+                    if let dy = dy.baseAddress, let indices = indices.baseAddress, let dx = dx.baseAddress {
+                        Parallel.forRanges(count: planes, minimumPerRange: max(1, (1 << 14) / max(plane, 1))) { range in
+                            // Each plane is cleared, then receives its windows' gradients (overlapping
+                            // windows add up).
+                            (dx + range.lowerBound * plane).update(repeating: 0, count: range.count * plane)
+                            for p in range {
+                                let target = dx + p * plane
+                                for o in (p * outPlane)..<((p + 1) * outPlane) { target[Int(indices[o])] += dy[o] }
+                            }
+                        }
+                    } else if let dx = dx.baseAddress {
+                        dx.update(repeating: 0, count: count)
                     }
+                    initialized = count
                 }
             }
         }

@@ -94,15 +94,37 @@ extension ActivationBackwardInput {
     @inlinable
     public func elementwise(_ gate: (Float, Float, Float) -> Float) throws(RuleError) -> Tensor {
         try validateShapes(rule: "\(site.kind) #\(site.ordinal)")
-        var result = [Float](repeating: 0, count: preActivation.count)
-        preActivation.withUnsafeBufferPointer { z in
+        let count = preActivation.count
+        let result = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            preActivation.withUnsafeBufferPointer { z in
+                output.withUnsafeBufferPointer { a in
+                    upstream.withUnsafeBufferPointer { r in
+                        for i in 0..<count { buffer[i] = gate(z[i], a[i], r[i]) }
+                    }
+                }
+            }
+            initialized = count
+        }
+        // The shape is the pre-activation's, so the element count always matches.
+        return Tensor(uncheckedShape: preActivation.shape, scalars: result)
+    }
+
+    /// ``elementwise(_:)`` for the built-in rules: `gate` on vectors of `(z, a, R)`, in parallel
+    /// for large layers. `gate` must treat every lane alike (the last vector may be partly filled).
+    /// - Throws: ``RuleError/invalidParameter(rule:reason:)`` naming `rule` unless the shapes agree.
+    @inline(__always)
+    func vectorised(rule: String, _ gate: (Elementwise.Vector, Elementwise.Vector, Elementwise.Vector) -> Elementwise.Vector) throws(RuleError) -> Tensor {
+        try validateShapes(rule: rule)
+        let result = preActivation.withUnsafeBufferPointer { z in
             output.withUnsafeBufferPointer { a in
                 upstream.withUnsafeBufferPointer { r in
-                    for i in 0..<z.count { result[i] = gate(z[i], a[i], r[i]) }
+                    Elementwise.makeStorage(count: z.count) { y, range in
+                        guard let z = z.baseAddress, let a = a.baseAddress, let r = r.baseAddress else { return }
+                        Elementwise.apply(range, z, a, r, into: y, gate)
+                    }
                 }
             }
         }
-        // The shape is the pre-activation's, so the element count always matches.
         return Tensor(uncheckedShape: preActivation.shape, scalars: result)
     }
 }

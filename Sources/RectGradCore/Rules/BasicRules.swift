@@ -3,9 +3,14 @@ public struct GradientRule: ActivationRule {
     /// Creates the rule.
     public init() {}
     public func backward(_ input: ActivationBackwardInput) throws -> Tensor {
-        try input.validateShapes(rule: description)
-        let kind = input.site.kind
-        return try input.elementwise { z, _, r in r * kind.derivative(z) }
+        // `R · derivative(z)`: a product with 1 or 0, as in `ActivationKind.derivative`.
+        let one = Elementwise.Vector(repeating: 1)
+        switch input.site.kind {
+        case .relu:
+            return try input.vectorised(rule: description) { z, _, r in r * Elementwise.Vector().replacing(with: one, where: z .> 0) }
+        case .relu6:
+            return try input.vectorised(rule: description) { z, _, r in r * Elementwise.Vector().replacing(with: one, where: (z .> 0) .& (z .< 6)) }
+        }
     }
     public var description: String { "gradient" }
 }
@@ -15,8 +20,7 @@ public struct GuidedBackpropRule: ActivationRule {
     /// Creates the rule.
     public init() {}
     public func backward(_ input: ActivationBackwardInput) throws -> Tensor {
-        try input.validateShapes(rule: description)
-        return try input.elementwise { z, _, r in (z > 0 && r > 0) ? r : 0 }
+        try input.vectorised(rule: description) { z, _, r in Elementwise.Vector().replacing(with: r, where: (z .> 0) .& (r .> 0)) }
     }
     public var description: String { "guided-backprop" }
 }
@@ -26,8 +30,7 @@ public struct DeconvNetRule: ActivationRule {
     /// Creates the rule.
     public init() {}
     public func backward(_ input: ActivationBackwardInput) throws -> Tensor {
-        try input.validateShapes(rule: description)
-        return try input.elementwise { _, _, r in r > 0 ? r : 0 }
+        try input.vectorised(rule: description) { _, _, r in Elementwise.Vector().replacing(with: r, where: r .> 0) }
     }
     public var description: String { "deconvnet" }
 }
@@ -47,13 +50,13 @@ public struct EpsilonLRPRule: ActivationRule {
     }
 
     public func backward(_ input: ActivationBackwardInput) throws -> Tensor {
-        try input.validateShapes(rule: description)
-        let eps = epsilon
-        return try input.elementwise { z, a, r in
-            let denominator = z + eps * (z >= 0 ? 1 : -1)
+        let plus = Elementwise.Vector(repeating: epsilon * 1), minus = Elementwise.Vector(repeating: epsilon * -1)
+        return try input.vectorised(rule: description) { z, a, r in
+            // z + ε·s with s = +1 where z ≥ 0, else −1.
+            let denominator = z + minus.replacing(with: plus, where: z .>= 0)
             // `a / denominator` first: with ε = 0 at a ReLU it is exactly 1 where z > 0, so the rule
             // equals the plain gradient bit for bit (`(r·a)/z` rounds twice and is off by an ulp).
-            return denominator == 0 ? 0 : r * (a / denominator)
+            return (r * (a / denominator)).replacing(with: 0, where: denominator .== 0)
         }
     }
     public var description: String { "epsilon-lrp(eps=\(epsilon))" }

@@ -9,7 +9,15 @@ public enum PercentileInterpolation: String, Hashable, Sendable, CaseIterable {
     case linear
 }
 
-/// Order statistics in O(n) expected time (quickselect with median-of-three pivots), never a full sort.
+/// Order statistics in O(n) expected time, never a full sort.
+///
+/// Large arrays are bracketed first: a small systematic sample is sorted, two sample values
+/// around the wanted rank bound a narrow range, and one counting pass counts the values below,
+/// at and between the bounds, keeping only those strictly between (typically a few percent). The
+/// order statistic is then selected among those (quickselect with median-of-three pivots), or is
+/// one of the bounds. The counts are exact, so the result is exactly the order statistic; when
+/// the sample misleads (the rank falls outside the bracket) or a value is NaN, the whole array
+/// is selected in instead.
 public enum Percentile {
     /// The index into the **descending** order that the published nearest rule selects.
     public static func nearestDescendingIndex(count n: Int, percentile q: Double) -> Int {
@@ -28,8 +36,12 @@ public enum Percentile {
         guard n > 0 else { return .nan }
         switch interpolation {
         case .nearestFloat32:
-            let descendingIndex = nearestDescendingIndex(count: n, percentile: q)
-            return selectUnchecked(&values, rank: n - 1 - descendingIndex)
+            let rank = n - 1 - nearestDescendingIndex(count: n, percentile: q)
+            let bracketed = values.withUnsafeBufferPointer { buffer -> Float? in
+                guard let base = buffer.baseAddress else { return nil }
+                return orderStatistic(StoredScores(base: base), count: n, rank: rank, parallel: true)
+            }
+            return bracketed ?? selectUnchecked(&values, rank: rank)
         case .linear:
             let position = Swift.min(Swift.max(q / 100, 0), 1) * Double(n - 1)
             let lower = Int(position.rounded(.down))
@@ -61,7 +73,7 @@ public enum Percentile {
         }
     }
 
-    private static func quickselect(_ a: UnsafeMutablePointer<Float>, count: Int, rank: Int) -> Float {
+    static func quickselect(_ a: UnsafeMutablePointer<Float>, count: Int, rank: Int) -> Float {
         var low = 0, high = count - 1
         while high > low {
             if high - low < 16 {
@@ -90,6 +102,276 @@ public enum Percentile {
             if rank <= j { high = j } else if rank >= i { low = i } else { return a[rank] }
         }
         return a[rank]
+    }
+}
+
+extension Percentile {
+    /// Below this many values the whole array is selected in directly.
+    static let bracketingThreshold = 2048
+
+    /// The element of ascending rank `rank` among `source`'s first `n` scores, by bracketing
+    /// (see ``Percentile``); `nil` when the array is small, a score is NaN, or the sample's
+    /// bracket missed the rank — the caller then selects in the materialised scores.
+    ///
+    /// - Parameter parallel: split the counting pass across the workers (for one large example;
+    ///   pass `false` when the caller already runs examples in parallel).
+    static func orderStatistic<Source: ScoreSource>(_ source: Source, count n: Int, rank k: Int, parallel: Bool) -> Float? {
+        guard n >= bracketingThreshold, k >= 0, k < n else { return nil }
+
+        // A stratified sample of m scores: one at a pseudo-random position in each of m equal
+        // strata (a fixed stride could line up with the rows of a feature map, e.g. always hit
+        // its border column).
+        let m = min(16384, max(256, Int(8 * Double(n).squareRoot())))
+        var sample = [Float](unsafeUninitializedCapacity: m) { buffer, initialized in
+            var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+            for j in 0..<m {
+                let start = j * n / m, end = (j + 1) * n / m
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                buffer[j] = source.scalar(start + Int((state >> 33) % UInt64(max(end - start, 1))))
+            }
+            initialized = m
+        }
+        if sample.contains(where: { $0.isNaN }) { return nil }
+
+        // Bounds about three standard deviations of the sample rank either side of the target;
+        // if the rank falls outside, four times as wide, then the whole array.
+        let fraction = (Double(k) + 0.5) / Double(n)
+        let position = fraction * Double(m)
+        let deviation = (Double(m) * fraction * (1 - fraction)).squareRoot()
+        for width in [3.0, 12.0] {
+            let spread = Int((width * deviation).rounded(.up)) + 4
+            let lowIndex = Int(position.rounded(.down)) - spread
+            let highIndex = Int(position.rounded(.up)) + spread
+            // The sample's order statistics at the two indices, by selection in the sample.
+            let (low, high) = sample.withUnsafeMutableBufferPointer { buffer -> (Float, Float) in
+                guard let base = buffer.baseAddress else { return (-.infinity, .infinity) }
+                let low = lowIndex < 0 ? -Float.infinity : selectWithoutNaN(base, count: m, rank: lowIndex)
+                // After selecting `lowIndex`, everything from it on is at least `low`.
+                let from = max(lowIndex, 0)
+                let high = highIndex >= m ? Float.infinity : selectWithoutNaN(base + from, count: m - from, rank: highIndex - from)
+                return (low, high)
+            }
+            let expected = Double(n) * Double(min(highIndex, m) - max(lowIndex, 0) + 1) / Double(m)
+            switch bracket(source, count: n, rank: k, low: low, high: high, expectedInside: Int(expected), parallel: parallel) {
+            case .found(let value): return value
+            case .notANumber: return nil
+            case .missed: continue
+            }
+        }
+        return nil
+    }
+
+    /// What one bracketing pass found.
+    enum BracketOutcome {
+        /// The order statistic.
+        case found(Float)
+        /// A score is NaN.
+        case notANumber
+        /// The rank lies outside the bracket, or more values fell inside than there was room for.
+        case missed
+    }
+
+    /// Counts the scores below, at and between `low` and `high` and selects rank `k` if it lies
+    /// within `[low, high]`.
+    private static func bracket<Source: ScoreSource>(_ source: Source, count n: Int, rank k: Int, low: Float, high: Float, expectedInside: Int, parallel: Bool) -> BracketOutcome {
+        // Room for the values strictly inside the bracket: four times the expected number.
+        let capacity = 4 * expectedInside + 256
+        let parts = parallel ? max(1, min(4 * Parallel.workerCount, n / (1 << 15))) : 1
+        // Every part may hold all of them: the candidates can cluster in one part of an image.
+        let slot = capacity
+        let candidates = UnsafeMutablePointer<Float>.allocate(capacity: slot * parts)
+        defer { candidates.deallocate() }
+        var tallies = [BracketTally](repeating: BracketTally(), count: parts)
+        tallies.withUnsafeMutableBufferPointer { tallies in
+            guard let tallies = tallies.baseAddress else { return }
+            Parallel.forEach(items: parts, workers: parts == 1 ? 1 : Parallel.workerCount) { _, part in
+                tallies[part] = tally(source, range: Parallel.range(part, of: parts, count: n), low: low, high: high,
+                                      into: candidates + part * slot, capacity: slot)
+            }
+        }
+        var total = BracketTally()
+        for tally in tallies {
+            total.below += tally.below
+            total.atLow += tally.atLow
+            total.inside += tally.inside
+            total.atHigh += tally.atHigh
+            total.notANumber += tally.notANumber
+        }
+        guard total.notANumber == 0 else { return .notANumber }
+        if k < total.below { return .missed }
+        if k < total.below + total.atLow { return .found(low) }
+        if k < total.below + total.atLow + total.inside {
+            guard tallies.allSatisfy({ $0.inside <= slot }) else { return .missed }
+            // Gather the parts' candidates into one run and select among them.
+            var gathered = tallies[0].inside
+            for part in 1..<parts {
+                (candidates + gathered).update(from: candidates + part * slot, count: tallies[part].inside)
+                gathered += tallies[part].inside
+            }
+            let rank = k - total.below - total.atLow
+            return .found(selectWithoutNaN(candidates, count: gathered, rank: rank))
+        }
+        if k < total.below + total.atLow + total.inside + total.atHigh { return .found(high) }
+        return .missed
+    }
+
+    /// The element of ascending rank `rank` among `count` values none of which is NaN; partitions
+    /// them around it. Each step splits the range by a median-of-three pivot into the values below
+    /// it and the others without branching (Lomuto), and, when the rank is not below, splits off
+    /// the values equal to the pivot as well, so ties cannot stall it.
+    static func selectWithoutNaN(_ a: UnsafeMutablePointer<Float>, count: Int, rank: Int) -> Float {
+        var low = 0, high = count
+        while high - low > 16 {
+            let x = a[low], y = a[low + (high - low) / 2], z = a[high - 1]
+            let pivot = max(min(x, y), min(max(x, y), z))
+            let less = partition(a, low..<high) { $0 < pivot }
+            if rank < less {
+                high = less
+                continue
+            }
+            let notGreater = partition(a, less..<high) { $0 <= pivot }
+            if rank < notGreater { return pivot }
+            low = notGreater
+        }
+        // Insertion sort on a short range.
+        if high - low > 1 {
+            for i in (low + 1)..<high {
+                let value = a[i]
+                var j = i - 1
+                while j >= low && a[j] > value { a[j + 1] = a[j]; j -= 1 }
+                a[j + 1] = value
+            }
+        }
+        return a[rank]
+    }
+
+    /// Moves the values of `range` satisfying `isLeft` to its front, branch-free; returns the end
+    /// of that front part.
+    @inline(__always)
+    private static func partition(_ a: UnsafeMutablePointer<Float>, _ range: Range<Int>, _ isLeft: (Float) -> Bool) -> Int {
+        var store = range.lowerBound
+        var i = range.lowerBound
+        while i < range.upperBound {
+            let value = a[i]
+            a[i] = a[store]
+            a[store] = value
+            // The Bool's byte (0 or 1) as the step: no branch to mispredict.
+            store &+= Int(unsafeBitCast(isLeft(value), to: UInt8.self))
+            i &+= 1
+        }
+        return store
+    }
+
+    /// Counts of one part of a bracketing pass.
+    struct BracketTally {
+        /// Scores below the lower bound.
+        var below = 0
+        /// Scores equal to the lower bound (when the bounds are equal, every score at them).
+        var atLow = 0
+        /// Scores strictly between the bounds (copied out while they fit).
+        var inside = 0
+        /// Scores equal to the upper bound.
+        var atHigh = 0
+        /// NaN scores.
+        var notANumber = 0
+    }
+
+    /// One pass over `range`: the counts, and the scores strictly between the bounds written to
+    /// `candidates` while fewer than `capacity` have been found.
+    private static func tally<Source: ScoreSource>(_ source: Source, range: Range<Int>, low: Float, high: Float, into candidates: UnsafeMutablePointer<Float>, capacity: Int) -> BracketTally {
+        // Eight lanes: two SSE registers per value, so the four counters stay in registers.
+        typealias Counts = SIMD8<Int32>
+        let lowVector = SIMD8<Float>(repeating: low), highVector = SIMD8<Float>(repeating: high)
+        var below = Counts(), notBelow = Counts()
+        let laneBits = Counts(1, 2, 4, 8, 16, 32, 64, 128)
+        var inside = 0
+        var result = BracketTally()
+        @inline(__always) func classify(_ value: Float) {
+            // Only for values in [low, high]: rare, so the main loop keeps two counters only.
+            if value == low {
+                result.atLow += 1
+            } else if value == high {
+                result.atHigh += 1
+            } else {
+                if inside < capacity { candidates[inside] = value }
+                inside += 1
+            }
+        }
+        var i = range.lowerBound
+        // Lane counts stay well within Int32: flushed every 2^24 vectors.
+        while i + 8 <= range.upperBound {
+            let stop = min(range.upperBound, i + (8 << 24))
+            while i + 8 <= stop {
+                let v = source.vector(i)
+                let atLeastLow = v .>= lowVector
+                // A true lane is −1: subtracting the mask counts it. NaN is in neither count.
+                below &-= unsafeBitCast(v .< lowVector, to: Counts.self)
+                notBelow &-= unsafeBitCast(atLeastLow, to: Counts.self)
+                let bracketed = atLeastLow .& (v .<= highVector)
+                // Rarely any lane is bracketed: test all eight at once, then visit those.
+                let lanes = unsafeBitCast(bracketed, to: Counts.self)
+                let halves = unsafeBitCast(lanes.lowHalf | lanes.highHalf, to: SIMD2<UInt64>.self)
+                if halves[0] | halves[1] != 0 {
+                    var bits = (lanes & laneBits).wrappedSum()
+                    let values = v
+                    repeat {
+                        classify(values[Int(bits.trailingZeroBitCount)])
+                        bits &= bits - 1
+                    } while bits != 0
+                }
+                i += 8
+            }
+            result.below += Int(below.wrappedSum())
+            result.notANumber -= Int(notBelow.wrappedSum())
+            below = Counts(); notBelow = Counts()
+        }
+        while i < range.upperBound {
+            let value = source.scalar(i)
+            if value < low { result.below += 1 }
+            if value >= low {
+                result.notANumber -= 1
+                if value <= high { classify(value) }
+            }
+            i += 1
+        }
+        // Every value is below the lower bound, at least the lower bound, or NaN.
+        result.notANumber += range.count - result.below
+        result.inside = inside
+        return result
+    }
+}
+
+/// Scores read by index: stored values, or RectGrad's importances computed on the fly.
+protocol ScoreSource {
+    /// The score at `i`.
+    func scalar(_ i: Int) -> Float
+    /// The scores at `i..<i + 8`.
+    func vector(_ i: Int) -> SIMD8<Float>
+}
+
+/// Scores stored in memory.
+struct StoredScores: ScoreSource {
+    let base: UnsafePointer<Float>
+    @inline(__always) func scalar(_ i: Int) -> Float { base[i] }
+    @inline(__always) func vector(_ i: Int) -> SIMD8<Float> { UnsafeRawPointer(base + i).loadUnaligned(as: SIMD8<Float>.self) }
+}
+
+/// The signed importance `a · R`.
+struct SignedImportance: ScoreSource {
+    let a: UnsafePointer<Float>, r: UnsafePointer<Float>
+    @inline(__always) func scalar(_ i: Int) -> Float { a[i] * r[i] }
+    @inline(__always) func vector(_ i: Int) -> SIMD8<Float> {
+        UnsafeRawPointer(a + i).loadUnaligned(as: SIMD8<Float>.self) * UnsafeRawPointer(r + i).loadUnaligned(as: SIMD8<Float>.self)
+    }
+}
+
+/// The absolute importance `|a · R|` (the sign bit cleared, as `abs`).
+struct AbsoluteImportance: ScoreSource {
+    let a: UnsafePointer<Float>, r: UnsafePointer<Float>
+    @inline(__always) func scalar(_ i: Int) -> Float { abs(a[i] * r[i]) }
+    @inline(__always) func vector(_ i: Int) -> SIMD8<Float> {
+        let product = UnsafeRawPointer(a + i).loadUnaligned(as: SIMD8<Float>.self) * UnsafeRawPointer(r + i).loadUnaligned(as: SIMD8<Float>.self)
+        return unsafeBitCast(unsafeBitCast(product, to: SIMD8<UInt32>.self) & SIMD8<UInt32>(repeating: 0x7FFF_FFFF), to: SIMD8<Float>.self)
     }
 }
 

@@ -32,38 +32,72 @@ public struct RectGradRule: ActivationRule {
     /// do not share a shape; ``backward(_:)`` throws then).
     public func thresholds(_ input: ActivationBackwardInput) -> [Float] {
         guard (try? input.validateShapes(rule: description)) != nil else { return [] }
+        return computeThresholds(input)
+    }
+
+    /// One threshold per example: examples in parallel when there are several per worker, else
+    /// each example's selection split across the workers.
+    private func computeThresholds(_ input: ActivationBackwardInput) -> [Float] {
         let n = input.exampleCount, units = input.unitsPerExample
-        var scores = [Float](repeating: 0, count: units)
-        var result = [Float]()
-        result.reserveCapacity(n)
+        guard units > 0 else { return [Float](repeating: .nan, count: n) }
+        let acrossExamples = n >= 2 * Parallel.workerCount
+        var result = [Float](repeating: 0, count: n)
         input.output.withUnsafeBufferPointer { a in
             input.upstream.withUnsafeBufferPointer { r in
-                for example in 0..<n {
-                    let base = example * units
-                    for i in 0..<units {
-                        let score = a[base + i] * r[base + i]
-                        scores[i] = importance == .absolute ? abs(score) : score
+                result.withUnsafeMutableBufferPointer { thresholds in
+                    guard let a = a.baseAddress, let r = r.baseAddress, let thresholds = thresholds.baseAddress else { return }
+                    Parallel.forEach(items: n, workers: acrossExamples ? Parallel.workerCount : 1) { _, example in
+                        thresholds[example] = threshold(a: a + example * units, r: r + example * units, units: units, parallel: !acrossExamples)
                     }
-                    result.append(Percentile.value(of: &scores, percentile: percentile, interpolation: interpolation))
                 }
             }
         }
         return result
     }
 
+    /// The percentile of one example's importances.
+    private func threshold(a: UnsafePointer<Float>, r: UnsafePointer<Float>, units: Int, parallel: Bool) -> Float {
+        let rank = units - 1 - Percentile.nearestDescendingIndex(count: units, percentile: percentile)
+        if interpolation == .nearestFloat32 {
+            let bracketed = importance == .absolute
+                ? Percentile.orderStatistic(AbsoluteImportance(a: a, r: r), count: units, rank: rank, parallel: parallel)
+                : Percentile.orderStatistic(SignedImportance(a: a, r: r), count: units, rank: rank, parallel: parallel)
+            if let bracketed { return bracketed }
+        }
+        // Small layers, NaN scores, a missed bracket, or linear interpolation: select in the scores.
+        let absolute = importance == .absolute
+        var scores = [Float](unsafeUninitializedCapacity: units) { buffer, initialized in
+            for i in 0..<units {
+                let score = a[i] * r[i]
+                buffer[i] = absolute ? abs(score) : score
+            }
+            initialized = units
+        }
+        if interpolation == .nearestFloat32 { return Percentile.selectUnchecked(&scores, rank: rank) }
+        return Percentile.value(of: &scores, percentile: percentile, interpolation: interpolation)
+    }
+
     public func backward(_ input: ActivationBackwardInput) throws -> Tensor {
         try input.validateShapes(rule: description)
-        let thresholds = thresholds(input)
+        let thresholds = computeThresholds(input)
         let units = input.unitsPerExample
-        let useAbsolute = importance == .absolute
-        var result = [Float](repeating: 0, count: input.preActivation.count)
-        input.output.withUnsafeBufferPointer { a in
+        let absolute = importance == .absolute
+        let result = input.output.withUnsafeBufferPointer { a in
             input.upstream.withUnsafeBufferPointer { r in
-                for (example, t) in thresholds.enumerated() {
-                    let base = example * units
-                    for i in base..<(base + units) {
-                        let score = a[i] * r[i]
-                        if (useAbsolute ? abs(score) : score) > t { result[i] = r[i] }
+                Elementwise.makeStorage(count: a.count) { y, range in
+                    guard let a = a.baseAddress, let r = r.baseAddress else { return }
+                    // R where the importance exceeds its example's threshold (strictly), else 0.
+                    var start = range.lowerBound
+                    while start < range.upperBound {
+                        let example = start / units
+                        let end = min(range.upperBound, (example + 1) * units)
+                        let t = Elementwise.Vector(repeating: thresholds[example])
+                        if absolute {
+                            Elementwise.apply(start..<end, a, r, into: y) { a, r in r.replacing(with: 0, where: .!(Elementwise.magnitude(a * r) .> t)) }
+                        } else {
+                            Elementwise.apply(start..<end, a, r, into: y) { a, r in r.replacing(with: 0, where: .!(a * r .> t)) }
+                        }
+                        start = end
                     }
                 }
             }
@@ -95,12 +129,11 @@ public struct RectGradConstantRule: ActivationRule {
     }
 
     public func backward(_ input: ActivationBackwardInput) throws -> Tensor {
-        try input.validateShapes(rule: description)
-        let t = tau, useAbsolute = importance == .absolute
-        return try input.elementwise { _, a, r in
-            let score = a * r
-            return (useAbsolute ? abs(score) : score) > t ? r : 0
+        let t = Elementwise.Vector(repeating: tau)
+        if importance == .absolute {
+            return try input.vectorised(rule: description) { _, a, r in r.replacing(with: 0, where: .!(Elementwise.magnitude(a * r) .> t)) }
         }
+        return try input.vectorised(rule: description) { _, a, r in r.replacing(with: 0, where: .!(a * r .> t)) }
     }
 
     public var description: String {

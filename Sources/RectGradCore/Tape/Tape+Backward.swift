@@ -51,7 +51,8 @@ extension Tape {
             // its backward would only produce gradients that are thrown away.
             guard node.inputs.contains(where: { needed[$0] }) else { continue }
             report.nodesVisited += 1
-            let inputGradients = try backwardStep(node: node, id: id, gradient: gradient, needed: needed, rules: rules, report: &report)
+            // The step takes the gradient over, so the border rule can mask it in place.
+            let inputGradients = try backwardStep(node: node, id: id, gradient: consume gradient, needed: needed, rules: rules, report: &report)
             for (input, inputGradient) in inputGradients where needed[input] {
                 if gradients[input] == nil {
                     gradients[input] = inputGradient
@@ -68,7 +69,7 @@ extension Tape {
     }
 
     /// The gradients one node hands to its inputs.
-    private func backwardStep(node: Node, id: Int, gradient upstream: Tensor, needed: [Bool], rules: BackwardRules, report: inout BackwardReport) throws(TapeError) -> [(Int, Tensor)] {
+    private func backwardStep(node: Node, id: Int, gradient upstream: consuming Tensor, needed: [Bool], rules: BackwardRules, report: inout BackwardReport) throws(TapeError) -> [(Int, Tensor)] {
         let inputs = node.inputs
         func value(_ index: Int) -> Tensor { nodes[inputs[index]].value }
         func wants(_ index: Int) -> Bool { index < inputs.count && needed[inputs[index]] }
@@ -77,9 +78,9 @@ extension Tape {
             case .leaf:
                 return []
             case .convolution(let geometry):
-                var gradient = upstream
+                var gradient = consume upstream
                 if rules.masksConvolutionBorder && geometry.isPadded {
-                    gradient = Self.maskingOuterFrame(gradient)
+                    Self.maskOuterFrame(&gradient)
                     report.maskedConvolutions += 1
                 }
                 var result: [(Int, Tensor)] = []
@@ -123,7 +124,7 @@ extension Tape {
                 report.activationNodesByRule[rule.description, default: 0] += 1
                 return [(inputs[0], gradient)]
             case .add:
-                return [(inputs[0], upstream), (inputs[1], upstream)]
+                return [(inputs[0], copy upstream), (inputs[1], upstream)]
             case .reshape:
                 return [(inputs[0], try upstream.reshaped(value(0).shape))]
             case .softmaxCrossEntropy(let labels):
@@ -139,19 +140,19 @@ extension Tape {
         }
     }
 
-    /// The RectGrad padding rule's mask: zero on the outermost one-pixel frame of every channel.
-    static func maskingOuterFrame(_ gradient: Tensor) -> Tensor {
-        guard gradient.rank == 4 else { return gradient }
+    /// The RectGrad padding rule's mask: zeroes the outermost one-pixel frame of every channel
+    /// (in place; a gradient still shared with a result is copied first).
+    static func maskOuterFrame(_ gradient: inout Tensor) {
+        guard gradient.rank == 4 else { return }
         let (h, w) = (gradient.shape[2], gradient.shape[3])
         let planes = gradient.shape[0] * gradient.shape[1]
-        var masked = gradient
-        masked.withUnsafeMutableBufferPointer { g in
+        guard h > 0, w > 0 else { return }
+        gradient.withUnsafeMutableBufferPointer { g in
             for plane in 0..<planes {
                 let base = plane * h * w
                 for x in 0..<w { g[base + x] = 0; g[base + (h - 1) * w + x] = 0 }
                 for y in 0..<h { g[base + y * w] = 0; g[base + y * w + w - 1] = 0 }
             }
         }
-        return masked
     }
 }

@@ -12,32 +12,47 @@ extension Tensor {
         guard shape == other.shape else {
             throw .shapeMismatch(operation: "elementwise", expected: shape, actual: other.shape)
         }
-        var result = [Float](repeating: 0, count: count)
-        scalars.withUnsafeBufferPointer { a in
-            other.scalars.withUnsafeBufferPointer { b in
-                for i in 0..<a.count { result[i] = combine(a[i], b[i]) }
+        let count = self.count
+        let result = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            scalars.withUnsafeBufferPointer { a in
+                other.scalars.withUnsafeBufferPointer { b in
+                    for i in 0..<count { buffer[i] = combine(a[i], b[i]) }
+                }
             }
+            initialized = count
         }
         return Tensor(uncheckedShape: shape, scalars: result)
     }
 
     /// Element-wise sum. - Throws: on shape mismatch.
-    public func adding(_ other: Tensor) throws(TensorError) -> Tensor { try zipMap(other, +) }
+    public func adding(_ other: Tensor) throws(TensorError) -> Tensor {
+        try Elementwise.binary(self, other, operation: "elementwise") { $0 + $1 }
+    }
     /// Element-wise difference. - Throws: on shape mismatch.
-    public func subtracting(_ other: Tensor) throws(TensorError) -> Tensor { try zipMap(other, -) }
+    public func subtracting(_ other: Tensor) throws(TensorError) -> Tensor {
+        try Elementwise.binary(self, other, operation: "elementwise") { $0 - $1 }
+    }
     /// Element-wise product. - Throws: on shape mismatch.
-    public func multiplying(_ other: Tensor) throws(TensorError) -> Tensor { try zipMap(other, *) }
+    public func multiplying(_ other: Tensor) throws(TensorError) -> Tensor {
+        try Elementwise.binary(self, other, operation: "elementwise") { $0 * $1 }
+    }
     /// Every element multiplied by `factor`.
-    public func scaled(by factor: Float) -> Tensor { map { $0 * factor } }
+    public func scaled(by factor: Float) -> Tensor {
+        Elementwise.unary(self) { $0 * factor }
+    }
 
     /// Adds `other` into `self` in place. - Throws: on shape mismatch.
     public mutating func add(_ other: Tensor) throws(TensorError) {
         guard shape == other.shape else {
             throw .shapeMismatch(operation: "add", expected: shape, actual: other.shape)
         }
+        let count = self.count
         scalars.withUnsafeMutableBufferPointer { a in
             other.scalars.withUnsafeBufferPointer { b in
-                for i in 0..<a.count { a[i] += b[i] }
+                guard let a = a.baseAddress, let b = b.baseAddress else { return }
+                Parallel.forRanges(count: count) { range in
+                    Elementwise.apply(range, b, a, into: a) { $0 + $1 }
+                }
             }
         }
     }
@@ -91,5 +106,125 @@ extension Tensor {
             norm += Double(reference.scalars[i]) * Double(reference.scalars[i])
         }
         return norm > 0 ? (difference / norm).squareRoot() : difference.squareRoot()
+    }
+}
+
+/// Vectorised element-wise loops over raw storage, split across the kernels' workers for large
+/// tensors. Each loop is written once, on SIMD vectors; a ragged tail goes through the same
+/// vector function on a partly filled vector, so every element sees exactly the same operations.
+enum Elementwise {
+    /// The vector type of the loops (16 lanes: one AVX-512 register, two AVX2 registers).
+    typealias Vector = SIMD16<Float>
+
+    @inline(__always)
+    static func load(_ p: UnsafePointer<Float>, _ i: Int) -> Vector {
+        UnsafeRawPointer(p + i).loadUnaligned(as: Vector.self)
+    }
+
+    @inline(__always)
+    static func store(_ v: Vector, _ p: UnsafeMutablePointer<Float>, _ i: Int) {
+        UnsafeMutableRawPointer(p + i).storeBytes(of: v, as: Vector.self)
+    }
+
+    /// The elements `i..<i + lanes` of `p` (`lanes < 16`) in a vector whose other lanes are zero.
+    @inline(__always)
+    static func loadPartial(_ p: UnsafePointer<Float>, _ i: Int, lanes: Int) -> Vector {
+        var v = Vector()
+        for lane in 0..<lanes { v[lane] = p[i + lane] }
+        return v
+    }
+
+    @inline(__always)
+    static func storePartial(_ v: Vector, _ p: UnsafeMutablePointer<Float>, _ i: Int, lanes: Int) {
+        for lane in 0..<lanes { p[i + lane] = v[lane] }
+    }
+
+    /// `y[i] = f(x[i])` for `i` in `range`.
+    @inline(__always)
+    static func apply(_ range: Range<Int>, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, _ f: (Vector) -> Vector) {
+        var i = range.lowerBound
+        let end = range.upperBound
+        while i + 16 <= end {
+            store(f(load(x, i)), y, i)
+            i += 16
+        }
+        if i < end { storePartial(f(loadPartial(x, i, lanes: end - i)), y, i, lanes: end - i) }
+    }
+
+    /// `y[i] = f(a[i], b[i])` for `i` in `range`.
+    @inline(__always)
+    static func apply(_ range: Range<Int>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, _ f: (Vector, Vector) -> Vector) {
+        var i = range.lowerBound
+        let end = range.upperBound
+        while i + 16 <= end {
+            store(f(load(a, i), load(b, i)), y, i)
+            i += 16
+        }
+        if i < end {
+            let lanes = end - i
+            storePartial(f(loadPartial(a, i, lanes: lanes), loadPartial(b, i, lanes: lanes)), y, i, lanes: lanes)
+        }
+    }
+
+    /// `y[i] = f(a[i], b[i], c[i])` for `i` in `range`.
+    @inline(__always)
+    static func apply(_ range: Range<Int>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, _ f: (Vector, Vector, Vector) -> Vector) {
+        var i = range.lowerBound
+        let end = range.upperBound
+        while i + 16 <= end {
+            store(f(load(a, i), load(b, i), load(c, i)), y, i)
+            i += 16
+        }
+        if i < end {
+            let lanes = end - i
+            storePartial(f(loadPartial(a, i, lanes: lanes), loadPartial(b, i, lanes: lanes), loadPartial(c, i, lanes: lanes)), y, i, lanes: lanes)
+        }
+    }
+
+    /// New storage of `count` elements; `fill(y, range)` must write every element of its range.
+    @inline(__always)
+    static func makeStorage(count: Int, _ fill: (UnsafeMutablePointer<Float>, Range<Int>) -> Void) -> [Float] {
+        [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            if let y = buffer.baseAddress {
+                Parallel.forRanges(count: count) { range in fill(y, range) }
+            }
+            initialized = count
+        }
+    }
+
+    /// `f` applied to every element of `x`, in parallel for large tensors.
+    @inline(__always)
+    static func unary(_ x: Tensor, _ f: (Vector) -> Vector) -> Tensor {
+        let storage = x.scalars.withUnsafeBufferPointer { source in
+            makeStorage(count: source.count) { y, range in
+                guard let x = source.baseAddress else { return }
+                apply(range, x, into: y, f)
+            }
+        }
+        return Tensor(uncheckedShape: x.shape, scalars: storage)
+    }
+
+    /// `f` applied to the elements of two tensors of the same shape.
+    /// - Throws: ``TensorError/shapeMismatch(operation:expected:actual:)`` naming `operation`.
+    @inline(__always)
+    static func binary(_ a: Tensor, _ b: Tensor, operation: String, _ f: (Vector, Vector) -> Vector) throws(TensorError) -> Tensor {
+        guard a.shape == b.shape else { throw .shapeMismatch(operation: operation, expected: a.shape, actual: b.shape) }
+        let storage = a.scalars.withUnsafeBufferPointer { first in
+            b.scalars.withUnsafeBufferPointer { second in
+                makeStorage(count: first.count) { y, range in
+                    guard let a = first.baseAddress, let b = second.baseAddress else { return }
+                    apply(range, a, b, into: y, f)
+                }
+            }
+        }
+        return Tensor(uncheckedShape: a.shape, scalars: storage)
+    }
+}
+
+extension Elementwise {
+    /// `abs` of every lane: the sign bit cleared.
+    @inline(__always)
+    static func magnitude(_ v: Vector) -> Vector {
+        unsafeBitCast(unsafeBitCast(v, to: SIMD16<UInt32>.self) & SIMD16<UInt32>(repeating: 0x7FFF_FFFF), to: Vector.self)
     }
 }

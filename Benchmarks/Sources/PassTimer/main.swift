@@ -1,0 +1,200 @@
+import BenchmarkSupport
+import Foundation
+import RectGradAttribution
+import RectGradCore
+import RectGradLayers
+import RectGradZoo
+
+// Times whole-network passes without the benchmark harness (quick to build and to run under a
+// profiler): `PassTimer [model] [what] [repeats]` where `what` is forward, saliency,
+// guided-backprop, rectgrad, all or session.
+
+// OpenBLAS polls with its own threads for about 0.1 s after it loads; let that pass first.
+usleep(300_000)
+let arguments = CommandLine.arguments
+let models = arguments.count > 1 && arguments[1] != "all" ? [arguments[1]] : ["vgg16", "resnet50", "efficientnet-lite0", "cifar-cnn"]
+let what = arguments.count > 2 ? arguments[2] : "all"
+let repeats = arguments.count > 3 ? Int(arguments[3]) ?? 5 : 5
+
+func milliseconds(_ body: () throws -> Void) rethrows -> Double {
+    let clock = ContinuousClock()
+    let start = clock.now
+    try body()
+    let elapsed = clock.now - start
+    return (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18) * 1000
+}
+
+func time(_ label: String, _ body: () throws -> Void) rethrows {
+    try body()
+    var times: [Double] = []
+    for _ in 0..<repeats { times.append(try milliseconds(body)) }
+    times.sort()
+    print("\(label): median \(formatted(times[times.count / 2], digits: 1)) ms, min \(formatted(times[0], digits: 1)) ms")
+}
+
+/// Forward time per kind of leaf layer, accumulated over a recursive walk of the network.
+final class LayerProfile {
+    var totals: [String: Double] = [:]
+    var order: [String] = []
+
+    func add(_ key: String, _ ms: Double) {
+        if totals[key] == nil { order.append(key) }
+        totals[key, default: 0] += ms
+    }
+
+    func key(_ layer: any Layer) -> String {
+        if let conv = layer as? Conv2D {
+            let w = conv.weight.shape
+            let g = conv.geometry
+            if g.groups > 1 { return "conv depthwise \(w[2])x\(w[3]) s\(g.stride.height)" }
+            return "conv \(w[2])x\(w[3]) s\(g.stride.height)"
+        }
+        return String(describing: type(of: layer))
+    }
+
+    func forward(_ layer: any Layer, _ x: Variable, on tape: Tape) throws -> Variable {
+        if let sequence = layer as? Sequential {
+            var y = x
+            for inner in sequence.layers { y = try forward(inner, y, on: tape) }
+            return y
+        }
+        if let residual = layer as? Residual {
+            let main = try forward(residual.body, x, on: tape)
+            let skip = try residual.shortcut.map { try forward($0, x, on: tape) } ?? x
+            var sum = x
+            add("add", try milliseconds { sum = try tape.add(main, skip) })
+            return try residual.activation.map { try forward($0, sum, on: tape) } ?? sum
+        }
+        var y = x
+        add(key(layer), try milliseconds { y = try layer.forward(x, on: tape) })
+        return y
+    }
+}
+
+/// Compares the percentile selection with a full sort on many arrays (a quick self-check).
+func checkPercentiles() throws {
+    var generator = SeededGenerator(seed: 5)
+    var failures = 0, cases = 0
+    let sizes = [2048, 2049, 3000, 5000, 16384, 32768, 50000, 100_003, 401_408, 1_000_000]
+    let qs: [Double] = [0, 0.5, 2, 10, 50, 90, 98, 99.5, 100]
+    for n in sizes {
+        for kind in 0..<7 {
+            var values = [Float](repeating: 0, count: n)
+            for i in 0..<n {
+                let u = Float(generator.next() % 1_000_000) / 1_000_000
+                switch kind {
+                case 0: values[i] = u
+                case 1: values[i] = generator.next() % 3 == 0 ? u : 0           // many zeros
+                case 2: values[i] = 0.5                                       // all equal
+                case 3: values[i] = Float(i % 2)                              // two values
+                case 4: values[i] = (u * 8).rounded() / 8                     // few values
+                case 5: values[i] = generator.next() % 50 == 0 ? (u > 0.5 ? .infinity : -.infinity) : u - 0.5
+                default: values[i] = Float(i) / Float(n)                      // sorted (a biased systematic sample)
+                }
+            }
+            let sorted = values.sorted()
+            for q in qs {
+                var scratch = values
+                let actual = Percentile.value(of: &scratch, percentile: q, interpolation: .nearestFloat32)
+                let expected = sorted[n - 1 - Percentile.nearestDescendingIndex(count: n, percentile: q)]
+                cases += 1
+                if actual != expected { failures += 1; print("FAIL n \(n) kind \(kind) q \(q): \(actual) vs \(expected)") }
+            }
+            // RectGrad's thresholds over a·R with a = |value|, R = ±1.
+            let a = values.map { $0.isFinite ? abs($0) : 1 }
+            let r = (0..<n).map { _ in Float(generator.next() % 2 == 0 ? 1 : -1) }
+            let site = ActivationSite(nodeID: 1, ordinal: 0, name: "", kind: .relu)
+            for importance in ImportanceScore.allCases {
+                let input = ActivationBackwardInput(preActivation: try Tensor(shape: [1, n], scalars: a), output: try Tensor(shape: [1, n], scalars: a), upstream: try Tensor(shape: [1, n], scalars: r), site: site)
+                let scores = zip(a, r).map { importance == .absolute ? abs($0 * $1) : $0 * $1 }.sorted()
+                for q in qs {
+                    let rule = try RectGradRule(percentile: q, importance: importance)
+                    let actual = rule.thresholds(input)[0]
+                    let expected = scores[n - 1 - Percentile.nearestDescendingIndex(count: n, percentile: q)]
+                    cases += 1
+                    if actual != expected { failures += 1; print("FAIL rectgrad n \(n) kind \(kind) q \(q) \(importance): \(actual) vs \(expected)") }
+                }
+            }
+        }
+    }
+    print("percentile check: \(failures) failures in \(cases) cases")
+}
+
+if what == "check" { try checkPercentiles() }
+
+/// Times the percentile selection next to the convolution gradient it runs after.
+func timePercentile() throws {
+    let scores = seededTensor([1, 64, 224, 224], seed: 5).scalars
+    try time("percentile q=98 nearest, 3,211,264 values") {
+        var values = scores
+        _ = Percentile.value(of: &values, percentile: 98, interpolation: .nearestFloat32)
+    }
+    let a = seededTensor([1, 64, 224, 224], seed: 8, range: 0...1)
+    let r = seededTensor([1, 64, 224, 224], seed: 9)
+    let site = ActivationSite(nodeID: 1, ordinal: 0, name: "", kind: .relu)
+    let input = ActivationBackwardInput(preActivation: a, output: a, upstream: r, site: site)
+    let rule = try RectGradRule()
+    try time("rectgrad thresholds 64x224x224") { _ = rule.thresholds(input) }
+    try time("rectgrad backward 64x224x224") { _ = try rule.backward(input) }
+    try time("gradient rule backward 64x224x224") { _ = try GradientRule().backward(input) }
+    let weight = seededTensor([64, 64, 3, 3], seed: 2, range: -0.05...0.05)
+    try time("conv 64->64 @224 backward-input") {
+        _ = try Convolution2D.backwardInput(outputGradient: r, weight: weight, inputShape: [1, 64, 224, 224], geometry: .init(padding: 1))
+    }
+}
+
+if what == "percentile" { try timePercentile() }
+if what == "selection-sizes" {
+    for n in [65_536, 262_144, 1_048_576, 3_211_264] {
+        let scores = seededTensor([n], seed: 5).scalars
+        try time("percentile q=98 nearest, \(n) values") {
+            var values = scores
+            _ = Percentile.value(of: &values, percentile: 98, interpolation: .nearestFloat32)
+        }
+    }
+}
+if what == "bandwidth" {
+    for n in [262_144, 3_211_264, 12_845_056] {
+        let x = seededTensor([n], seed: 5), y = seededTensor([n], seed: 6)
+        var z = x
+        try time("add \(n)") { _ = try x.adding(y) }
+        try time("add in place \(n)") { try z.add(y) }
+        try time("max \(n)") { _ = x.max() }
+    }
+}
+if what == "selection" {
+    // Only the selection, for profiling.
+    let scores = seededTensor([1, 64, 224, 224], seed: 5).scalars
+    try time("percentile q=98 nearest, 3,211,264 values") {
+        var values = scores
+        _ = Percentile.value(of: &values, percentile: 98, interpolation: .nearestFloat32)
+    }
+}
+
+for model in models where !["check", "percentile", "selection", "selection-sizes", "bandwidth"].contains(what) {
+    let entry = try Zoo.entry(named: model)
+    let network = try entry.network(seed: 1)
+    let batch = model == "cifar-cnn" ? 100 : 1
+    let size = entry.preprocessing.inputSize
+    let input = seededTensor([batch, 3, size.height, size.width], seed: 7)
+    if what == "forward" || what == "all" {
+        try time("\(model) forward") { _ = try network.logits(for: input) }
+    }
+    let methods: [(String, AttributionMethod)] = [("saliency", .saliency), ("guided-backprop", .guidedBackprop), ("rectgrad", .rectGrad())]
+    for (name, method) in methods where what == name || what == "all" {
+        try time("\(model) \(name)") { _ = try network.attribute(input, method: method) }
+    }
+    if what == "layers" {
+        let profile = LayerProfile()
+        for _ in 0..<repeats {
+            let tape = Tape()
+            _ = try profile.forward(network.body, tape.input(input), on: tape)
+        }
+        for key in profile.order { print("  \(key): \(formatted(profile.totals[key, default: 0] / Double(repeats), digits: 2)) ms") }
+    }
+    if what == "session" {
+        let four: [AttributionMethod] = [.saliency, .guidedBackprop, .rectGrad(), .deconvNet]
+        try time("\(model) 4 methods, separate") { for m in four { _ = try network.attribute(input, method: m) } }
+        try time("\(model) 4 methods, one session") { _ = try AttributionSession(network: network, input: input).attribute(four) }
+    }
+}
