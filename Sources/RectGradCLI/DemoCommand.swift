@@ -57,7 +57,7 @@ struct DemoCommand: ParsableCommand {
                 step += 1
             }
         progress.clear()
-        print(String(format: "shipped model test accuracy: %.1f %% (%d held-out images)", result.accuracy * 100, configuration.accuracyImages))
+        print(String(format: "\(weights == nil ? "shipped model" : "model") test accuracy: %.1f %% (%d held-out images)", result.accuracy * 100, configuration.accuracyImages))
         print(String(format: "report: %@ (%.1f s)", result.reportURL.path, result.seconds))
     }
 }
