@@ -117,6 +117,45 @@ func checkPercentiles() throws {
             }
         }
     }
+    // RectGrad's backward against a sort-based mask, one and several examples.
+    for (batch, units) in [(1, 2047), (1, 5000), (1, 100_003), (1, 802_816), (8, 4096), (8, 30_000)] {
+        for kind in 0..<6 {
+            let count = batch * units
+            var a = [Float](repeating: 0, count: count), r = [Float](repeating: 0, count: count)
+            for i in 0..<count {
+                let u = Float(generator.next() % 1_000_000) / 1_000_000
+                switch kind {
+                case 0: a[i] = u; r[i] = Float(generator.next() % 2000) / 1000 - 1
+                case 1: a[i] = generator.next() % 4 == 0 ? u : 0; r[i] = 1                      // many zeros
+                case 2: a[i] = (u * 4).rounded() / 4; r[i] = generator.next() % 2 == 0 ? 1 : -1 // few values
+                case 3: a[i] = 1; r[i] = 0.5                                                    // all equal
+                case 4: a[i] = i % 97 == 0 ? .infinity : u; r[i] = 1                             // infinities
+                default: a[i] = i % (units / 50 + 1) == 0 ? 2 : u; r[i] = 1                     // a tie at the top
+                }
+            }
+            let shape = [batch, units]
+            let z = try Tensor(shape: shape, scalars: a)
+            let input = ActivationBackwardInput(preActivation: z, output: z, upstream: try Tensor(shape: shape, scalars: r), site: ActivationSite(nodeID: 1, ordinal: 0, name: "", kind: .relu))
+            for importance in ImportanceScore.allCases {
+                for q in [0.0, 50, 90, 98, 100] {
+                    let rule = try RectGradRule(percentile: q, importance: importance)
+                    let actual = try rule.backward(input).scalars
+                    var expected = [Float](repeating: 0, count: count)
+                    for example in 0..<batch {
+                        let range = (example * units)..<((example + 1) * units)
+                        let scores = range.map { importance == .absolute ? abs(a[$0] * r[$0]) : a[$0] * r[$0] }
+                        let t = scores.sorted()[units - 1 - Percentile.nearestDescendingIndex(count: units, percentile: q)]
+                        for (j, i) in range.enumerated() where scores[j] > t { expected[i] = r[i] }
+                    }
+                    cases += 1
+                    if actual != expected {
+                        failures += 1
+                        print("FAIL backward batch \(batch) units \(units) kind \(kind) q \(q) \(importance): \(zip(actual, expected).filter { $0 != $1 }.count) differ")
+                    }
+                }
+            }
+        }
+    }
     print("percentile check: \(failures) failures in \(cases) cases")
 }
 
@@ -162,6 +201,26 @@ if what == "bandwidth" {
         try time("max \(n)") { _ = x.max() }
     }
 }
+if what == "regions" {
+    for shape in [[1, 64, 56, 56], [1, 256, 56, 56], [1, 512, 28, 28], [1, 2048, 7, 7]] {
+        let x = seededTensor(shape, seed: 5)
+        try time("relu x100 \(shape)") { for _ in 0..<100 { _ = ActivationKind.relu.forward(x) } }
+        let site = ActivationSite(nodeID: 1, ordinal: 0, name: "", kind: .relu)
+        let input = ActivationBackwardInput(preActivation: x, output: x, upstream: x, site: site)
+        try time("gradient rule x100 \(shape)") { for _ in 0..<100 { _ = try GradientRule().backward(input) } }
+    }
+}
+if what == "thresholds" {
+    for n in [56_448, 131_712, 451_584, 1_204_224, 3_211_264] {
+        let a = seededTensor([1, n], seed: 8, range: 0...1)
+        let r = seededTensor([1, n], seed: 9)
+        let site = ActivationSite(nodeID: 1, ordinal: 0, name: "", kind: .relu)
+        let input = ActivationBackwardInput(preActivation: a, output: a, upstream: r, site: site)
+        let rule = try RectGradRule()
+        try time("thresholds \(n)") { for _ in 0..<10 { _ = rule.thresholds(input) } }
+        try time("gradient rule \(n)") { for _ in 0..<10 { _ = try GradientRule().backward(input) } }
+    }
+}
 if what == "selection" {
     // Only the selection, for profiling.
     let scores = seededTensor([1, 64, 224, 224], seed: 5).scalars
@@ -171,7 +230,7 @@ if what == "selection" {
     }
 }
 
-for model in models where !["check", "percentile", "selection", "selection-sizes", "bandwidth"].contains(what) {
+for model in models where !["check", "percentile", "selection", "selection-sizes", "bandwidth", "regions", "thresholds"].contains(what) {
     let entry = try Zoo.entry(named: model)
     let network = try entry.network(seed: 1)
     let batch = model == "cifar-cnn" ? 100 : 1
@@ -191,6 +250,23 @@ for model in models where !["check", "percentile", "selection", "selection-sizes
             _ = try profile.forward(network.body, tape.input(input), on: tape)
         }
         for key in profile.order { print("  \(key): \(formatted(profile.totals[key, default: 0] / Double(repeats), digits: 2)) ms") }
+    }
+    if what == "first" {
+        // The first attribution of the process (fresh memory), as a one-shot command runs it.
+        let ms = try milliseconds { _ = try network.attribute(input, method: .rectGrad()) }
+        print("\(model) first rectgrad: \(formatted(ms, digits: 1)) ms")
+    }
+    if what == "ratio" {
+        // Saliency and RectGrad interleaved, so that both see the same load on the machine.
+        var times: [[Double]] = [[], [], []]
+        let interleaved: [AttributionMethod] = [.saliency, .rectGrad(), .guidedBackprop]
+        for _ in 0..<repeats {
+            for (index, method) in interleaved.enumerated() {
+                times[index].append(try milliseconds { _ = try network.attribute(input, method: method) })
+            }
+        }
+        let best = times.map { $0.min() ?? 0 }, medians = times.map { $0.sorted()[$0.count / 2] }
+        print("\(model) interleaved min: saliency \(formatted(best[0], digits: 1)), rectgrad \(formatted(best[1], digits: 1)) (×\(formatted(best[1] / best[0], digits: 3))), guided \(formatted(best[2], digits: 1)); median ratio \(formatted(medians[1] / medians[0], digits: 3))")
     }
     if what == "session" {
         let four: [AttributionMethod] = [.saliency, .guidedBackprop, .rectGrad(), .deconvNet]

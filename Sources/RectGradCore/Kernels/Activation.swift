@@ -27,16 +27,26 @@ public enum ActivationKind: String, Hashable, Sendable, CaseIterable, CustomStri
     /// tensors; the same values as ``apply(_:)``).
     public func forward(_ input: Tensor) -> Tensor {
         switch self {
-        case .relu:
-            // `z ≤ 0` is false for NaN, which passes through; −0 becomes +0 as in `apply`.
-            return Elementwise.unary(input) { z in z.replacing(with: 0, where: z .<= 0) }
-        case .relu6:
-            return Elementwise.unary(input) { z in
-                let positive = z.replacing(with: 0, where: z .<= 0)
-                return positive.replacing(with: 6, where: positive .> 6)
-            }
+        case .relu: return Elementwise.unary(input, ReLULanes())
+        case .relu6: return Elementwise.unary(input, ReLU6Lanes())
         }
     }
 
     public var description: String { rawValue }
+}
+
+/// ReLU on vectors: `z ≤ 0` is false for NaN, which passes through; −0 becomes +0, as in
+/// ``ActivationKind/apply(_:)``.
+struct ReLULanes: LaneFunction1 {
+    @inline(__always)
+    func callAsFunction(_ z: Elementwise.Vector) -> Elementwise.Vector { z.replacing(with: 0, where: z .<= 0) }
+}
+
+/// ReLU6 on vectors, as ``ActivationKind/apply(_:)``.
+struct ReLU6Lanes: LaneFunction1 {
+    @inline(__always)
+    func callAsFunction(_ z: Elementwise.Vector) -> Elementwise.Vector {
+        let positive = z.replacing(with: 0, where: z .<= 0)
+        return positive.replacing(with: 6, where: positive .> 6)
+    }
 }

@@ -2,6 +2,9 @@ import COpenBLAS
 import Dispatch
 import Foundation
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A small fork–join helper for the kernels: a fixed number of workers pulling items from a shared
 /// counter, so a worker that is slowed down by another process simply takes fewer items.
@@ -112,7 +115,7 @@ final class WorkerPool: @unchecked Sendable {
     private nonisolated(unsafe) var threads = 0
 
     private init(helpers: Int) {
-        OpenBLASThreads.useCallingThreadOnly()
+        KernelProcessSettings.applyOnce()
         helperCount = max(helpers, 0)
         self.helpers = (0..<helperCount).map { _ in HelperSignal() }
     }
@@ -205,18 +208,35 @@ final class WorkerPool: @unchecked Sendable {
     }
 }
 
-/// The kernels split every matrix product across their own workers (``ParallelGEMM``), so
-/// OpenBLAS's thread pool is never needed. Its idle threads poll for a while after every threaded
-/// call, competing for the cores with the workers (and, for real-time threads, keeping them off
-/// a core entirely), so the first kernel call sets OpenBLAS to one thread for the process.
-enum OpenBLASThreads {
+/// The process-wide settings the kernels rely on, applied once by the first kernel call:
+///
+/// - OpenBLAS runs every call on the calling thread. The kernels split every matrix product
+///   across their own workers (``ParallelGEMM``), so OpenBLAS's thread pool is never needed, and
+///   its idle threads poll for a while after every threaded call, competing for the cores with
+///   the workers (real-time threads keep the workers off a core entirely).
+/// - glibc's malloc keeps freed memory for reuse (trim threshold 1 GiB) and serves blocks up to
+///   32 MiB from its heap instead of fresh mappings. A network pass allocates hundreds of
+///   megabytes of activations and gradients and frees them at the end; by default the next pass
+///   gets them back as new pages, and faulting in and zeroing those pages costs as much as a
+///   third of a forward pass on a busy machine.
+enum KernelProcessSettings {
     private static let configured: Bool = {
         openblas_set_num_threads(1)
+        #if canImport(Glibc)
+        // `mallopt` is not in the Glibc module; look it up (absent from other C libraries).
+        typealias MallocOption = @convention(c) (Int32, Int32) -> Int32
+        if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") {
+            let mallopt = unsafeBitCast(symbol, to: MallocOption.self)
+            let trimThreshold: Int32 = -1, mmapThreshold: Int32 = -3  // M_TRIM_THRESHOLD, M_MMAP_THRESHOLD
+            _ = mallopt(mmapThreshold, 32 << 20)
+            _ = mallopt(trimThreshold, 1 << 30)
+        }
+        #endif
         return true
     }()
 
-    /// Sets OpenBLAS to run every call on the calling thread (once; later calls do nothing).
-    static func useCallingThreadOnly() {
+    /// Applies the settings (once; later calls do nothing).
+    static func applyOnce() {
         _ = configured
     }
 }
@@ -238,7 +258,7 @@ enum SingleThreadedBLAS {
 
     /// Runs `body` with OpenBLAS limited to the calling thread.
     static func run<Result>(_ body: () throws -> Result) rethrows -> Result {
-        OpenBLASThreads.useCallingThreadOnly()
+        KernelProcessSettings.applyOnce()
         state.withLock { state in
             if state.openScopes == 0 {
                 state.savedThreads = openblas_get_num_threads()

@@ -110,17 +110,17 @@ extension ActivationBackwardInput {
     }
 
     /// ``elementwise(_:)`` for the built-in rules: `gate` on vectors of `(z, a, R)`, in parallel
-    /// for large layers. `gate` must treat every lane alike (the last vector may be partly filled).
+    /// for large layers. `gate` must treat every lane alike (the last vector may be partly filled);
+    /// it is a value of a concrete type so that the loop is specialised for it.
     /// - Throws: ``RuleError/invalidParameter(rule:reason:)`` naming `rule` unless the shapes agree.
-    @inline(__always)
-    func vectorised(rule: String, _ gate: (Elementwise.Vector, Elementwise.Vector, Elementwise.Vector) -> Elementwise.Vector) throws(RuleError) -> Tensor {
+    func vectorised<Gate: LaneFunction3>(rule: String, _ gate: Gate) throws(RuleError) -> Tensor {
         try validateShapes(rule: rule)
         let result = preActivation.withUnsafeBufferPointer { z in
             output.withUnsafeBufferPointer { a in
                 upstream.withUnsafeBufferPointer { r in
                     Elementwise.makeStorage(count: z.count) { y, range in
                         guard let z = z.baseAddress, let a = a.baseAddress, let r = r.baseAddress else { return }
-                        Elementwise.apply(range, z, a, r, into: y, gate)
+                        Elementwise.apply(range, z, a, r, into: y) { gate($0, $1, $2) }
                     }
                 }
             }

@@ -3,13 +3,9 @@ public struct GradientRule: ActivationRule {
     /// Creates the rule.
     public init() {}
     public func backward(_ input: ActivationBackwardInput) throws -> Tensor {
-        // `R · derivative(z)`: a product with 1 or 0, as in `ActivationKind.derivative`.
-        let one = Elementwise.Vector(repeating: 1)
         switch input.site.kind {
-        case .relu:
-            return try input.vectorised(rule: description) { z, _, r in r * Elementwise.Vector().replacing(with: one, where: z .> 0) }
-        case .relu6:
-            return try input.vectorised(rule: description) { z, _, r in r * Elementwise.Vector().replacing(with: one, where: (z .> 0) .& (z .< 6)) }
+        case .relu: return try input.vectorised(rule: description, ReLUGradientLanes())
+        case .relu6: return try input.vectorised(rule: description, ReLU6GradientLanes())
         }
     }
     public var description: String { "gradient" }
@@ -20,7 +16,7 @@ public struct GuidedBackpropRule: ActivationRule {
     /// Creates the rule.
     public init() {}
     public func backward(_ input: ActivationBackwardInput) throws -> Tensor {
-        try input.vectorised(rule: description) { z, _, r in Elementwise.Vector().replacing(with: r, where: (z .> 0) .& (r .> 0)) }
+        try input.vectorised(rule: description, GuidedLanes())
     }
     public var description: String { "guided-backprop" }
 }
@@ -30,7 +26,7 @@ public struct DeconvNetRule: ActivationRule {
     /// Creates the rule.
     public init() {}
     public func backward(_ input: ActivationBackwardInput) throws -> Tensor {
-        try input.vectorised(rule: description) { _, _, r in Elementwise.Vector().replacing(with: r, where: r .> 0) }
+        try input.vectorised(rule: description, DeconvNetLanes())
     }
     public var description: String { "deconvnet" }
 }
@@ -50,14 +46,59 @@ public struct EpsilonLRPRule: ActivationRule {
     }
 
     public func backward(_ input: ActivationBackwardInput) throws -> Tensor {
-        let plus = Elementwise.Vector(repeating: epsilon * 1), minus = Elementwise.Vector(repeating: epsilon * -1)
-        return try input.vectorised(rule: description) { z, a, r in
-            // z + ε·s with s = +1 where z ≥ 0, else −1.
-            let denominator = z + minus.replacing(with: plus, where: z .>= 0)
-            // `a / denominator` first: with ε = 0 at a ReLU it is exactly 1 where z > 0, so the rule
-            // equals the plain gradient bit for bit (`(r·a)/z` rounds twice and is off by an ulp).
-            return (r * (a / denominator)).replacing(with: 0, where: denominator .== 0)
-        }
+        try input.vectorised(rule: description, EpsilonLRPLanes(epsilon: epsilon))
     }
     public var description: String { "epsilon-lrp(eps=\(epsilon))" }
+}
+
+/// `R · derivative(z)` at a ReLU: a product with 1 or 0, as ``ActivationKind/derivative(_:)``.
+struct ReLUGradientLanes: LaneFunction3 {
+    @inline(__always)
+    func callAsFunction(_ z: Elementwise.Vector, _ a: Elementwise.Vector, _ r: Elementwise.Vector) -> Elementwise.Vector {
+        r * Elementwise.Vector().replacing(with: 1, where: z .> 0)
+    }
+}
+
+/// `R · derivative(z)` at a ReLU6: `R · 1[0 < z < 6]`.
+struct ReLU6GradientLanes: LaneFunction3 {
+    @inline(__always)
+    func callAsFunction(_ z: Elementwise.Vector, _ a: Elementwise.Vector, _ r: Elementwise.Vector) -> Elementwise.Vector {
+        r * Elementwise.Vector().replacing(with: 1, where: (z .> 0) .& (z .< 6))
+    }
+}
+
+/// Guided backpropagation: `R` where `z > 0` and `R > 0`, else 0.
+struct GuidedLanes: LaneFunction3 {
+    @inline(__always)
+    func callAsFunction(_ z: Elementwise.Vector, _ a: Elementwise.Vector, _ r: Elementwise.Vector) -> Elementwise.Vector {
+        Elementwise.Vector().replacing(with: r, where: (z .> 0) .& (r .> 0))
+    }
+}
+
+/// DeconvNet: `R` where `R > 0`, else 0.
+struct DeconvNetLanes: LaneFunction3 {
+    @inline(__always)
+    func callAsFunction(_ z: Elementwise.Vector, _ a: Elementwise.Vector, _ r: Elementwise.Vector) -> Elementwise.Vector {
+        Elementwise.Vector().replacing(with: r, where: r .> 0)
+    }
+}
+
+/// ε-LRP: `R · (a / (z + ε·s))`, 0 where the denominator is 0.
+struct EpsilonLRPLanes: LaneFunction3 {
+    /// `ε · 1` and `ε · (−1)`, the two values of `ε·s`.
+    let plus: Elementwise.Vector, minus: Elementwise.Vector
+
+    init(epsilon: Float) {
+        plus = Elementwise.Vector(repeating: epsilon * 1)
+        minus = Elementwise.Vector(repeating: epsilon * -1)
+    }
+
+    @inline(__always)
+    func callAsFunction(_ z: Elementwise.Vector, _ a: Elementwise.Vector, _ r: Elementwise.Vector) -> Elementwise.Vector {
+        // z + ε·s with s = +1 where z ≥ 0, else −1.
+        let denominator = z + minus.replacing(with: plus, where: z .>= 0)
+        // `a / denominator` first: with ε = 0 at a ReLU it is exactly 1 where z > 0, so the rule
+        // equals the plain gradient bit for bit (`(r·a)/z` rounds twice and is off by an ulp).
+        return (r * (a / denominator)).replacing(with: 0, where: denominator .== 0)
+    }
 }

@@ -116,43 +116,10 @@ extension Percentile {
     /// - Parameter parallel: split the counting pass across the workers (for one large example;
     ///   pass `false` when the caller already runs examples in parallel).
     static func orderStatistic<Source: ScoreSource>(_ source: Source, count n: Int, rank k: Int, parallel: Bool) -> Float? {
-        guard n >= bracketingThreshold, k >= 0, k < n else { return nil }
-
-        // A stratified sample of m scores: one at a pseudo-random position in each of m equal
-        // strata (a fixed stride could line up with the rows of a feature map, e.g. always hit
-        // its border column).
-        let m = min(16384, max(256, Int(8 * Double(n).squareRoot())))
-        var sample = [Float](unsafeUninitializedCapacity: m) { buffer, initialized in
-            var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-            for j in 0..<m {
-                let start = j * n / m, end = (j + 1) * n / m
-                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-                buffer[j] = source.scalar(start + Int((state >> 33) % UInt64(max(end - start, 1))))
-            }
-            initialized = m
-        }
-        if sample.contains(where: { $0.isNaN }) { return nil }
-
-        // Bounds about three standard deviations of the sample rank either side of the target;
-        // if the rank falls outside, four times as wide, then the whole array.
-        let fraction = (Double(k) + 0.5) / Double(n)
-        let position = fraction * Double(m)
-        let deviation = (Double(m) * fraction * (1 - fraction)).squareRoot()
-        for width in [3.0, 12.0] {
-            let spread = Int((width * deviation).rounded(.up)) + 4
-            let lowIndex = Int(position.rounded(.down)) - spread
-            let highIndex = Int(position.rounded(.up)) + spread
-            // The sample's order statistics at the two indices, by selection in the sample.
-            let (low, high) = sample.withUnsafeMutableBufferPointer { buffer -> (Float, Float) in
-                guard let base = buffer.baseAddress else { return (-.infinity, .infinity) }
-                let low = lowIndex < 0 ? -Float.infinity : selectWithoutNaN(base, count: m, rank: lowIndex)
-                // After selecting `lowIndex`, everything from it on is at least `low`.
-                let from = max(lowIndex, 0)
-                let high = highIndex >= m ? Float.infinity : selectWithoutNaN(base + from, count: m - from, rank: highIndex - from)
-                return (low, high)
-            }
-            let expected = Double(n) * Double(min(highIndex, m) - max(lowIndex, 0) + 1) / Double(m)
-            switch bracket(source, count: n, rank: k, low: low, high: high, expectedInside: Int(expected), parallel: parallel) {
+        guard var sample = RankSample(source, count: n, rank: k) else { return nil }
+        for width in RankSample.widths {
+            let bounds = sample.bounds(width: width)
+            switch bracket(source, count: n, rank: k, low: bounds.low, high: bounds.high, expectedInside: bounds.expectedInside, parallel: parallel) {
             case .found(let value): return value
             case .notANumber: return nil
             case .missed: continue
@@ -338,6 +305,67 @@ extension Percentile {
         result.notANumber += range.count - result.below
         result.inside = inside
         return result
+    }
+}
+
+/// A stratified sample of scores and the bounds it suggests around a wanted rank.
+struct RankSample {
+    /// Bracket widths tried, in standard deviations of the sample rank: the second only when
+    /// the rank fell outside the first.
+    static let widths: [Double] = [3, 12]
+
+    private var sample: [Float]
+    private let count: Int
+    private let position: Double
+    private let deviation: Double
+
+    /// Samples `source`'s first `n` scores for rank `k`; `nil` when there are too few scores
+    /// (below ``Percentile/bracketingThreshold``), the rank is out of range, or a sampled score
+    /// is NaN.
+    init?<Source: ScoreSource>(_ source: Source, count n: Int, rank k: Int) {
+        guard n >= Percentile.bracketingThreshold, k >= 0, k < n else { return nil }
+        // Runs of four neighbouring scores, one run at a pseudo-random position in each of m/4
+        // equal strata: a fixed stride could line up with the rows of a feature map (e.g.
+        // always hit its border column), and a run costs one cache miss instead of four.
+        let run = 4
+        let m = min(16384, max(256, Int(8 * Double(n).squareRoot()))) / run * run
+        let strata = m / run
+        let sample = [Float](unsafeUninitializedCapacity: m) { buffer, initialized in
+            var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+            for j in 0..<strata {
+                let start = j * n / strata, end = (j + 1) * n / strata
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                let first = start + Int((state >> 33) % UInt64(max(end - start - run + 1, 1)))
+                for offset in 0..<run { buffer[j * run + offset] = source.scalar(first + offset) }
+            }
+            initialized = m
+        }
+        guard !sample.contains(where: { $0.isNaN }) else { return nil }
+        self.sample = sample
+        count = n
+        let fraction = (Double(k) + 0.5) / Double(n)
+        position = fraction * Double(m)
+        deviation = (Double(m) * fraction * (1 - fraction)).squareRoot()
+    }
+
+    /// The sample's order statistics `width` standard deviations (plus four places) either side
+    /// of the rank's position (±infinity past the ends), and the expected number of scores
+    /// between them.
+    mutating func bounds(width: Double) -> (low: Float, high: Float, expectedInside: Int) {
+        let m = sample.count
+        let spread = Int((width * deviation).rounded(.up)) + 4
+        let lowIndex = Int(position.rounded(.down)) - spread
+        let highIndex = Int(position.rounded(.up)) + spread
+        let (low, high) = sample.withUnsafeMutableBufferPointer { buffer -> (Float, Float) in
+            guard let base = buffer.baseAddress else { return (-.infinity, .infinity) }
+            let low = lowIndex < 0 ? -Float.infinity : Percentile.selectWithoutNaN(base, count: m, rank: lowIndex)
+            // After selecting `lowIndex`, everything from it on is at least `low`.
+            let from = max(lowIndex, 0)
+            let high = highIndex >= m ? Float.infinity : Percentile.selectWithoutNaN(base + from, count: m - from, rank: highIndex - from)
+            return (low, high)
+        }
+        let expected = Double(count) * Double(min(highIndex, m) - max(lowIndex, 0) + 1) / Double(m)
+        return (low, high, Int(expected))
     }
 }
 

@@ -79,30 +79,52 @@ public struct RectGradRule: ActivationRule {
 
     public func backward(_ input: ActivationBackwardInput) throws -> Tensor {
         try input.validateShapes(rule: description)
-        let thresholds = computeThresholds(input)
-        let units = input.unitsPerExample
-        let absolute = importance == .absolute
+        let n = input.exampleCount, units = input.unitsPerExample
+        let acrossExamples = n >= 2 * Parallel.workerCount
+        let rank = units - 1 - Percentile.nearestDescendingIndex(count: units, percentile: percentile)
+        let count = n * units
         let result = input.output.withUnsafeBufferPointer { a in
             input.upstream.withUnsafeBufferPointer { r in
-                Elementwise.makeStorage(count: a.count) { y, range in
-                    guard let a = a.baseAddress, let r = r.baseAddress else { return }
-                    // R where the importance exceeds its example's threshold (strictly), else 0.
-                    var start = range.lowerBound
-                    while start < range.upperBound {
-                        let example = start / units
-                        let end = min(range.upperBound, (example + 1) * units)
-                        let t = Elementwise.Vector(repeating: thresholds[example])
-                        if absolute {
-                            Elementwise.apply(start..<end, a, r, into: y) { a, r in r.replacing(with: 0, where: .!(Elementwise.magnitude(a * r) .> t)) }
-                        } else {
-                            Elementwise.apply(start..<end, a, r, into: y) { a, r in r.replacing(with: 0, where: .!(a * r .> t)) }
+                [Float](unsafeUninitializedCapacity: count) { y, initialized in
+                    if let a = a.baseAddress, let r = r.baseAddress, let y = y.baseAddress {
+                        Parallel.forEach(items: n, workers: acrossExamples ? Parallel.workerCount : 1) { _, example in
+                            let offset = example * units
+                            backward(a: a + offset, r: r + offset, into: y + offset, units: units, rank: rank, parallel: !acrossExamples)
                         }
-                        start = end
                     }
+                    initialized = count
                 }
             }
         }
         return Tensor(uncheckedShape: input.preActivation.shape, scalars: result)
+    }
+
+    /// One example's gradient: the fused pass where it applies (the float32 nearest rule on a
+    /// large enough layer), else the threshold, then the mask.
+    private func backward(a: UnsafePointer<Float>, r: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, units: Int, rank: Int, parallel: Bool) {
+        let absolute = importance == .absolute
+        if interpolation == .nearestFloat32 {
+            let done = absolute
+                ? RectGradFusedPass.run(AbsoluteImportance(a: a, r: r), r: r, into: y, count: units, rank: rank, parallel: parallel)
+                : RectGradFusedPass.run(SignedImportance(a: a, r: r), r: r, into: y, count: units, rank: rank, parallel: parallel)
+            if done { return }
+        }
+        // R where the importance exceeds the threshold (strictly), else 0.
+        let t = Elementwise.Vector(repeating: threshold(a: a, r: r, units: units, parallel: parallel))
+        let mask: (Range<Int>) -> Void = { range in
+            if absolute {
+                let lanes = AbsoluteThresholdLanes(threshold: t)
+                Elementwise.apply(range, a, r, into: y) { a, r in lanes(a, a, r) }
+            } else {
+                let lanes = SignedThresholdLanes(threshold: t)
+                Elementwise.apply(range, a, r, into: y) { a, r in lanes(a, a, r) }
+            }
+        }
+        if parallel {
+            Parallel.forRanges(count: units, mask)
+        } else {
+            mask(0..<units)
+        }
     }
 
     public var description: String {
@@ -130,14 +152,30 @@ public struct RectGradConstantRule: ActivationRule {
 
     public func backward(_ input: ActivationBackwardInput) throws -> Tensor {
         let t = Elementwise.Vector(repeating: tau)
-        if importance == .absolute {
-            return try input.vectorised(rule: description) { _, a, r in r.replacing(with: 0, where: .!(Elementwise.magnitude(a * r) .> t)) }
-        }
-        return try input.vectorised(rule: description) { _, a, r in r.replacing(with: 0, where: .!(a * r .> t)) }
+        if importance == .absolute { return try input.vectorised(rule: description, AbsoluteThresholdLanes(threshold: t)) }
+        return try input.vectorised(rule: description, SignedThresholdLanes(threshold: t))
     }
 
     public var description: String {
         "rectgrad-const(tau=\(formatNumber(Double(tau)))\(importance == .absolute ? ", absolute" : ""))"
+    }
+}
+
+/// `R` where `a · R > t` (strictly), else 0.
+struct SignedThresholdLanes: LaneFunction3 {
+    let threshold: Elementwise.Vector
+    @inline(__always)
+    func callAsFunction(_ z: Elementwise.Vector, _ a: Elementwise.Vector, _ r: Elementwise.Vector) -> Elementwise.Vector {
+        r.replacing(with: 0, where: .!(a * r .> threshold))
+    }
+}
+
+/// `R` where `|a · R| > t` (strictly), else 0.
+struct AbsoluteThresholdLanes: LaneFunction3 {
+    let threshold: Elementwise.Vector
+    @inline(__always)
+    func callAsFunction(_ z: Elementwise.Vector, _ a: Elementwise.Vector, _ r: Elementwise.Vector) -> Elementwise.Vector {
+        r.replacing(with: 0, where: .!(Elementwise.magnitude(a * r) .> threshold))
     }
 }
 

@@ -26,19 +26,19 @@ extension Tensor {
 
     /// Element-wise sum. - Throws: on shape mismatch.
     public func adding(_ other: Tensor) throws(TensorError) -> Tensor {
-        try Elementwise.binary(self, other, operation: "elementwise") { $0 + $1 }
+        try Elementwise.binary(self, other, operation: "elementwise", Elementwise.Sum())
     }
     /// Element-wise difference. - Throws: on shape mismatch.
     public func subtracting(_ other: Tensor) throws(TensorError) -> Tensor {
-        try Elementwise.binary(self, other, operation: "elementwise") { $0 - $1 }
+        try Elementwise.binary(self, other, operation: "elementwise", Elementwise.Difference())
     }
     /// Element-wise product. - Throws: on shape mismatch.
     public func multiplying(_ other: Tensor) throws(TensorError) -> Tensor {
-        try Elementwise.binary(self, other, operation: "elementwise") { $0 * $1 }
+        try Elementwise.binary(self, other, operation: "elementwise", Elementwise.Product())
     }
     /// Every element multiplied by `factor`.
     public func scaled(by factor: Float) -> Tensor {
-        Elementwise.unary(self) { $0 * factor }
+        Elementwise.unary(self, Elementwise.Scale(factor: Elementwise.Vector(repeating: factor)))
     }
 
     /// Adds `other` into `self` in place. - Throws: on shape mismatch.
@@ -193,12 +193,14 @@ enum Elementwise {
     }
 
     /// `f` applied to every element of `x`, in parallel for large tensors.
-    @inline(__always)
-    static func unary(_ x: Tensor, _ f: (Vector) -> Vector) -> Tensor {
+    ///
+    /// The function is a value of a concrete type, not a closure: the loop is specialised for it,
+    /// whereas a closure handed through the workers would be called once per vector.
+    static func unary<F: LaneFunction1>(_ x: Tensor, _ f: F) -> Tensor {
         let storage = x.scalars.withUnsafeBufferPointer { source in
             makeStorage(count: source.count) { y, range in
                 guard let x = source.baseAddress else { return }
-                apply(range, x, into: y, f)
+                apply(range, x, into: y) { f($0) }
             }
         }
         return Tensor(uncheckedShape: x.shape, scalars: storage)
@@ -206,19 +208,54 @@ enum Elementwise {
 
     /// `f` applied to the elements of two tensors of the same shape.
     /// - Throws: ``TensorError/shapeMismatch(operation:expected:actual:)`` naming `operation`.
-    @inline(__always)
-    static func binary(_ a: Tensor, _ b: Tensor, operation: String, _ f: (Vector, Vector) -> Vector) throws(TensorError) -> Tensor {
+    static func binary<F: LaneFunction2>(_ a: Tensor, _ b: Tensor, operation: String, _ f: F) throws(TensorError) -> Tensor {
         guard a.shape == b.shape else { throw .shapeMismatch(operation: operation, expected: a.shape, actual: b.shape) }
         let storage = a.scalars.withUnsafeBufferPointer { first in
             b.scalars.withUnsafeBufferPointer { second in
                 makeStorage(count: first.count) { y, range in
                     guard let a = first.baseAddress, let b = second.baseAddress else { return }
-                    apply(range, a, b, into: y, f)
+                    apply(range, a, b, into: y) { f($0, $1) }
                 }
             }
         }
         return Tensor(uncheckedShape: a.shape, scalars: storage)
     }
+
+    /// `a + b`.
+    struct Sum: LaneFunction2 {
+        @inline(__always) func callAsFunction(_ a: Vector, _ b: Vector) -> Vector { a + b }
+    }
+
+    /// `a − b`.
+    struct Difference: LaneFunction2 {
+        @inline(__always) func callAsFunction(_ a: Vector, _ b: Vector) -> Vector { a - b }
+    }
+
+    /// `a · b`.
+    struct Product: LaneFunction2 {
+        @inline(__always) func callAsFunction(_ a: Vector, _ b: Vector) -> Vector { a * b }
+    }
+
+    /// `x · factor`.
+    struct Scale: LaneFunction1 {
+        let factor: Vector
+        @inline(__always) func callAsFunction(_ x: Vector) -> Vector { x * factor }
+    }
+}
+
+/// A function applied to the lanes of one vector (see ``Elementwise/unary(_:_:)``).
+protocol LaneFunction1 {
+    func callAsFunction(_ x: Elementwise.Vector) -> Elementwise.Vector
+}
+
+/// A function applied to the lanes of two vectors.
+protocol LaneFunction2 {
+    func callAsFunction(_ a: Elementwise.Vector, _ b: Elementwise.Vector) -> Elementwise.Vector
+}
+
+/// A function applied to the lanes of three vectors (an activation rule's `z`, `a`, `R`).
+protocol LaneFunction3 {
+    func callAsFunction(_ z: Elementwise.Vector, _ a: Elementwise.Vector, _ r: Elementwise.Vector) -> Elementwise.Vector
 }
 
 extension Elementwise {
