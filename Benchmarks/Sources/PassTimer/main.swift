@@ -156,10 +156,55 @@ func checkPercentiles() throws {
             }
         }
     }
+    // 2×2 max pooling (vector path) against the window rule: first maximum in row-major order,
+    // the first NaN wins.
+    for (height, width) in [(2, 2), (5, 7), (8, 34), (33, 49), (16, 64)] {
+        for kind in 0..<3 {
+            let count = 3 * height * width
+            let values: [Float] = (0..<count).map { _ in
+                let u = generator.next() % 8
+                switch kind {
+                case 0: return Float(u)                                   // many ties
+                case 1: return u == 0 ? .nan : Float(generator.next() % 1000) // NaNs
+                default: return u == 0 ? -.infinity : Float(u) - 4
+                }
+            }
+            let x = try Tensor(shape: [1, 3, height, width], scalars: values)
+            let pooled = try Pooling2D.maxPool(x, geometry: Pooling2DGeometry(kernel: 2))
+            let outH = height / 2, outW = width / 2
+            var ok = pooled.output.shape == [1, 3, outH, outW]
+            for plane in 0..<3 where ok {
+                for oy in 0..<outH {
+                    for ox in 0..<outW {
+                        var best = Float.nan, bestIndex = -1
+                        for (dy, dx) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
+                            let index = (2 * oy + dy) * width + 2 * ox + dx
+                            let value = values[plane * height * width + index]
+                            if bestIndex < 0 { best = value; bestIndex = index; if value.isNaN { break }; continue }
+                            if value.isNaN { best = value; bestIndex = index; break }
+                            if value > best { best = value; bestIndex = index }
+                        }
+                        let o = (plane * outH + oy) * outW + ox
+                        let actual = pooled.output.scalars[o]
+                        if !(actual == best || (actual.isNaN && best.isNaN)) || pooled.argmax[o] != Int32(bestIndex) { ok = false }
+                    }
+                }
+            }
+            cases += 1
+            if !ok { failures += 1; print("FAIL max pool \(height)x\(width) kind \(kind)") }
+        }
+    }
     print("percentile check: \(failures) failures in \(cases) cases")
 }
 
 if what == "check" { try checkPercentiles() }
+if what == "info" {
+    let before = BLAS.threadCount
+    _ = try Tensor(repeating: 1, shape: [64, 64]).matmul(Tensor(repeating: 1, shape: [64, 64]))
+    print("OpenBLAS core: \(BLAS.coreName)")
+    print("OpenBLAS threads: \(before) at start, \(BLAS.threadCount) once the kernels run (they split products across their own workers)")
+    print("kernel workers: \(ProcessInfo.processInfo.activeProcessorCount)")
+}
 
 /// Times the percentile selection next to the convolution gradient it runs after.
 func timePercentile() throws {
@@ -230,7 +275,7 @@ if what == "selection" {
     }
 }
 
-for model in models where !["check", "percentile", "selection", "selection-sizes", "bandwidth", "regions", "thresholds"].contains(what) {
+for model in models where !["check", "percentile", "selection", "selection-sizes", "bandwidth", "regions", "thresholds", "info"].contains(what) {
     let entry = try Zoo.entry(named: model)
     let network = try entry.network(seed: 1)
     let batch = model == "cifar-cnn" ? 100 : 1

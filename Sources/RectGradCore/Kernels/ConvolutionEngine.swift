@@ -142,7 +142,7 @@ enum ColumnConvolution {
     /// a band at least as tall as the kernel's extent never reaches the next band of its parity.
     /// Small images split the input channels across the workers instead.
     static func backwardInput(_ s: ConvolutionShape, dy: UnsafePointer<Float>, w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>) {
-        let k = s.columnRows, plane = s.outputPlane, outW = s.outputWidth
+        let k = s.columnRows, plane = s.outputPlane
         let images = s.batch * s.groups
         if s.isPointwise {
             for image in 0..<images {
