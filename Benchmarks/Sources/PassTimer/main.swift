@@ -266,6 +266,41 @@ if what == "thresholds" {
         try time("gradient rule \(n)") { for _ in 0..<10 { _ = try GradientRule().backward(input) } }
     }
 }
+if what == "strided" {
+    // ResNet-50's strided convolutions: (in, out, kernel, input size).
+    for (cin, cout, k, size) in [(128, 128, 3, 56), (256, 256, 3, 28), (512, 512, 3, 14), (256, 512, 1, 56), (512, 1024, 1, 28), (1024, 2048, 1, 14), (64, 256, 1, 56), (256, 64, 1, 56)] {
+        let stride = size == 56 && cin == 64 || cin == 256 && cout == 64 ? 1 : 2
+        let geometry = Convolution2DGeometry(stride: .square(stride), padding: .square(k / 2))
+        let x = seededTensor([1, cin, size, size], seed: 3)
+        let w = seededTensor([cout, cin, k, k], seed: 4, range: -0.05...0.05)
+        let y = try Convolution2D.forward(input: x, weight: w, bias: nil, geometry: geometry)
+        let flops = 2 * Double(y.count * cin * k * k)
+        let label = "\(cin)->\(cout) k\(k) s\(stride) @\(size)"
+        try time("conv \(label) forward (\(formatted(flops / 1e9, digits: 2)) GFLOP)") { _ = try Convolution2D.forward(input: x, weight: w, bias: nil, geometry: geometry) }
+        try time("conv \(label) backward-input") { _ = try Convolution2D.backwardInput(outputGradient: y, weight: w, inputShape: x.shape, geometry: geometry) }
+    }
+}
+if what == "gemm" {
+    // Shapes of a 1×1 convolution with a 7×7 output: W [m × k] · X [k × n].
+    for (m, n, k) in [(2048, 49, 1024), (512, 49, 4608), (1024, 196, 512), (512, 49, 2048)] {
+        let a = seededTensor([m, k], seed: 1), b = seededTensor([k, n], seed: 2)
+        let bt = seededTensor([n, k], seed: 3)
+        var c = [Float](repeating: 0, count: m * n)
+        let gflop = 2 * Double(m * n * k) / 1e9
+        try time("sgemm NN m\(m) n\(n) k\(k) (\(formatted(gflop, digits: 2)) GFLOP)") {
+            a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in c.withUnsafeMutableBufferPointer { c in
+                BLAS.sgemm(transposeA: false, transposeB: false, m: m, n: n, k: k, a: a.baseAddress!, lda: k, b: b.baseAddress!, ldb: n, c: c.baseAddress!, ldc: n)
+            } } }
+        }
+        // Cᵀ = Xᵀ · Wᵀ: m' = n, n' = m.
+        try time("sgemm TT-as-NT m\(n) n\(m) k\(k)") {
+            bt.withUnsafeBufferPointer { b in a.withUnsafeBufferPointer { a in c.withUnsafeMutableBufferPointer { c in
+                BLAS.sgemm(transposeA: false, transposeB: true, m: n, n: m, k: k, a: b.baseAddress!, lda: k, b: a.baseAddress!, ldb: k, c: c.baseAddress!, ldc: m)
+            } } }
+        }
+        try time("matmul (library) m\(m) n\(n) k\(k)") { _ = try a.matmul(b) }
+    }
+}
 if what == "selection" {
     // Only the selection, for profiling.
     let scores = seededTensor([1, 64, 224, 224], seed: 5).scalars
@@ -275,7 +310,7 @@ if what == "selection" {
     }
 }
 
-for model in models where !["check", "percentile", "selection", "selection-sizes", "bandwidth", "regions", "thresholds", "info"].contains(what) {
+for model in models where !["check", "percentile", "selection", "selection-sizes", "bandwidth", "regions", "thresholds", "info", "strided", "gemm"].contains(what) {
     let entry = try Zoo.entry(named: model)
     let network = try entry.network(seed: 1)
     let batch = model == "cifar-cnn" ? 100 : 1
