@@ -255,6 +255,16 @@ if what == "regions" {
         try time("gradient rule x100 \(shape)") { for _ in 0..<100 { _ = try GradientRule().backward(input) } }
     }
 }
+if what == "batch-rule" {
+    for (batch, units) in [(100, 32768), (100, 16384), (100, 256)] {
+        let a = seededTensor([batch, units], seed: 8, range: 0...1)
+        let r = seededTensor([batch, units], seed: 9)
+        let site = ActivationSite(nodeID: 1, ordinal: 0, name: "", kind: .relu)
+        let input = ActivationBackwardInput(preActivation: a, output: a, upstream: r, site: site)
+        try time("rectgrad backward [\(batch), \(units)]") { _ = try RectGradRule().backward(input) }
+        try time("gradient backward [\(batch), \(units)]") { _ = try GradientRule().backward(input) }
+    }
+}
 if what == "thresholds" {
     for n in [56_448, 131_712, 451_584, 1_204_224, 3_211_264] {
         let a = seededTensor([1, n], seed: 8, range: 0...1)
@@ -310,7 +320,7 @@ if what == "selection" {
     }
 }
 
-for model in models where !["check", "percentile", "selection", "selection-sizes", "bandwidth", "regions", "thresholds", "info", "strided", "gemm"].contains(what) {
+for model in models where !["check", "percentile", "selection", "selection-sizes", "bandwidth", "regions", "thresholds", "info", "strided", "gemm", "batch-rule"].contains(what) {
     let entry = try Zoo.entry(named: model)
     let network = try entry.network(seed: 1)
     let batch = model == "cifar-cnn" ? 100 : 1

@@ -324,10 +324,10 @@ struct RankSample {
     /// is NaN.
     init?<Source: ScoreSource>(_ source: Source, count n: Int, rank k: Int) {
         guard n >= Percentile.bracketingThreshold, k >= 0, k < n else { return nil }
-        // Runs of four neighbouring scores, one run at a pseudo-random position in each of m/4
+        // Runs of eight neighbouring scores, one run at a pseudo-random position in each of m/8
         // equal strata: a fixed stride could line up with the rows of a feature map (e.g.
-        // always hit its border column), and a run costs one cache miss instead of four.
-        let run = 4
+        // always hit its border column), and a run costs one or two cache misses instead of eight.
+        let run = 8
         let m = min(16384, max(256, Int(8 * Double(n).squareRoot()))) / run * run
         let strata = m / run
         let sample = [Float](unsafeUninitializedCapacity: m) { buffer, initialized in
@@ -335,7 +335,9 @@ struct RankSample {
             for j in 0..<strata {
                 let start = j * n / strata, end = (j + 1) * n / strata
                 state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-                let first = start + Int((state >> 33) % UInt64(max(end - start - run + 1, 1)))
+                // A position in 0..<choices from the state's upper 32 bits, without a division.
+                let choices = UInt64(max(end - start - run + 1, 1))
+                let first = start + Int(((state >> 32) &* choices) >> 32)
                 for offset in 0..<run { buffer[j * run + offset] = source.scalar(first + offset) }
             }
             initialized = m
