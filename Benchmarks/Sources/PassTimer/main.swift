@@ -194,10 +194,72 @@ func checkPercentiles() throws {
             if !ok { failures += 1; print("FAIL max pool \(height)x\(width) kind \(kind)") }
         }
     }
+    // Depthwise convolutions against direct loops in the same order (forward: taps row by row;
+    // gradient to the input: output row, kernel row, kernel column).
+    for (size, kernel, stride, padding) in [(7, 3, 1, 1), (8, 3, 2, 1), (15, 5, 2, 2), (17, 5, 1, 2), (33, 3, 2, 1), (40, 3, 1, 0), (9, 5, 2, 1), (112, 3, 2, 1), (14, 5, 1, 2)] {
+        let channels = 3
+        let x = seededTensor([2, channels, size, size], seed: UInt64(size), range: -2...2)
+        let w = seededTensor([channels, 1, kernel, kernel], seed: 11, range: -1...1)
+        let geometry = Convolution2DGeometry(stride: .square(stride), padding: .square(padding), groups: channels)
+        let y = try Convolution2D.forward(input: x, weight: w, bias: nil, geometry: geometry)
+        let outSize = y.shape[2]
+        var expected = [Float](repeating: 0, count: y.count)
+        for plane in 0..<(2 * channels) {
+            let c = plane % channels
+            for oy in 0..<outSize {
+                for ox in 0..<outSize {
+                    var sum: Float = 0
+                    for ki in 0..<kernel {
+                        let iy = oy * stride - padding + ki
+                        if iy < 0 || iy >= size { continue }
+                        for kj in 0..<kernel {
+                            let ix = ox * stride - padding + kj
+                            if ix < 0 || ix >= size { continue }
+                            sum += w.scalars[c * kernel * kernel + ki * kernel + kj] * x.scalars[(plane * size + iy) * size + ix]
+                        }
+                    }
+                    expected[(plane * outSize + oy) * outSize + ox] = sum
+                }
+            }
+        }
+        cases += 1
+        if y.scalars != expected { failures += 1; print("FAIL depthwise forward \(size) k\(kernel) s\(stride) p\(padding)") }
+        let dy = seededTensor(y.shape, seed: 12, range: -1...1)
+        let dx = try Convolution2D.backwardInput(outputGradient: dy, weight: w, inputShape: x.shape, geometry: geometry)
+        var expectedDx = [Float](repeating: 0, count: x.count)
+        for plane in 0..<(2 * channels) {
+            let c = plane % channels
+            for oy in 0..<outSize {
+                for ki in 0..<kernel {
+                    let iy = oy * stride - padding + ki
+                    if iy < 0 || iy >= size { continue }
+                    for kj in 0..<kernel {
+                        for ox in 0..<outSize {
+                            let ix = ox * stride - padding + kj
+                            if ix < 0 || ix >= size { continue }
+                            expectedDx[(plane * size + iy) * size + ix] += w.scalars[c * kernel * kernel + ki * kernel + kj] * dy.scalars[(plane * outSize + oy) * outSize + ox]
+                        }
+                    }
+                }
+            }
+        }
+        cases += 1
+        if dx.scalars != expectedDx { failures += 1; print("FAIL depthwise backward \(size) k\(kernel) s\(stride) p\(padding): \(zip(dx.scalars, expectedDx).filter { $0 != $1 }.count) differ") }
+    }
     print("percentile check: \(failures) failures in \(cases) cases")
 }
 
 if what == "check" { try checkPercentiles() }
+if what == "depthwise" {
+    for (channels, size, kernel, stride) in [(96, 112, 3, 2), (144, 56, 3, 1), (240, 28, 5, 1), (480, 14, 5, 1), (672, 14, 5, 2), (1152, 7, 5, 1)] {
+        let geometry = Convolution2DGeometry(stride: .square(stride), padding: .square(kernel / 2), groups: channels)
+        let x = seededTensor([1, channels, size, size], seed: 3)
+        let w = seededTensor([channels, 1, kernel, kernel], seed: 4)
+        let y = try Convolution2D.forward(input: x, weight: w, bias: nil, geometry: geometry)
+        try time("depthwise \(channels) @\(size) k\(kernel) s\(stride) forward") { _ = try Convolution2D.forward(input: x, weight: w, bias: nil, geometry: geometry) }
+        try time("depthwise \(channels) @\(size) k\(kernel) s\(stride) backward-input") { _ = try Convolution2D.backwardInput(outputGradient: y, weight: w, inputShape: x.shape, geometry: geometry) }
+    }
+}
 if what == "info" {
     let before = BLAS.threadCount
     _ = try Tensor(repeating: 1, shape: [64, 64]).matmul(Tensor(repeating: 1, shape: [64, 64]))
@@ -320,7 +382,7 @@ if what == "selection" {
     }
 }
 
-for model in models where !["check", "percentile", "selection", "selection-sizes", "bandwidth", "regions", "thresholds", "info", "strided", "gemm", "batch-rule"].contains(what) {
+for model in models where !["check", "percentile", "selection", "selection-sizes", "bandwidth", "regions", "thresholds", "info", "strided", "gemm", "batch-rule", "depthwise"].contains(what) {
     let entry = try Zoo.entry(named: model)
     let network = try entry.network(seed: 1)
     let batch = model == "cifar-cnn" ? 100 : 1

@@ -249,14 +249,15 @@ extension Percentile {
         // Eight lanes: two SSE registers per value, so the four counters stay in registers.
         typealias Counts = SIMD8<Int32>
         let lowVector = SIMD8<Float>(repeating: low), highVector = SIMD8<Float>(repeating: high)
-        var below = Counts(), notBelow = Counts()
+        var below = Counts(), atLow = Counts()
         let laneBits = Counts(1, 2, 4, 8, 16, 32, 64, 128)
         var inside = 0
         var result = BracketTally()
         @inline(__always) func classify(_ value: Float) {
-            // Only for values in [low, high]: rare, so the main loop keeps two counters only.
-            if value == low {
-                result.atLow += 1
+            // Only for scores in (low, high], and NaN: rare, so the main loop only counts those
+            // below and at `low` (many can tie there, e.g. at zero).
+            if value.isNaN {
+                result.notANumber += 1
             } else if value == high {
                 result.atHigh += 1
             } else {
@@ -270,16 +271,15 @@ extension Percentile {
             let stop = min(range.upperBound, i + (8 << 24))
             while i + 8 <= stop {
                 let v = source.vector(i)
-                let atLeastLow = v .>= lowVector
-                // A true lane is −1: subtracting the mask counts it. NaN is in neither count.
-                below &-= unsafeBitCast(v .< lowVector, to: Counts.self)
-                notBelow &-= unsafeBitCast(atLeastLow, to: Counts.self)
-                let bracketed = atLeastLow .& (v .<= highVector)
-                // Rarely any lane is bracketed: test all eight at once, then visit those.
-                let lanes = unsafeBitCast(bracketed, to: Counts.self)
-                let halves = unsafeBitCast(lanes.lowHalf | lanes.highHalf, to: SIMD2<UInt64>.self)
-                if halves[0] | halves[1] != 0 {
-                    var bits = (lanes & laneBits).wrappedSum()
+                let belowLow = v .< lowVector, atLowBound = v .== lowVector
+                // A true lane is −1: subtracting the mask counts it.
+                below &-= unsafeBitCast(belowLow, to: Counts.self)
+                atLow &-= unsafeBitCast(atLowBound, to: Counts.self)
+                // Lanes in (low, high] or NaN are rare: test all eight at once, then visit those.
+                let outside = unsafeBitCast(belowLow .| atLowBound .| (v .> highVector), to: Counts.self)
+                let both = unsafeBitCast(outside.lowHalf & outside.highHalf, to: SIMD2<UInt64>.self)
+                if both[0] & both[1] != UInt64.max {
+                    var bits = (~outside & laneBits).wrappedSum()
                     let values = v
                     repeat {
                         classify(values[Int(bits.trailingZeroBitCount)])
@@ -289,20 +289,20 @@ extension Percentile {
                 i += 8
             }
             result.below += Int(below.wrappedSum())
-            result.notANumber -= Int(notBelow.wrappedSum())
-            below = Counts(); notBelow = Counts()
+            result.atLow += Int(atLow.wrappedSum())
+            below = Counts(); atLow = Counts()
         }
         while i < range.upperBound {
             let value = source.scalar(i)
-            if value < low { result.below += 1 }
-            if value >= low {
-                result.notANumber -= 1
-                if value <= high { classify(value) }
+            if value < low {
+                result.below += 1
+            } else if value == low {
+                result.atLow += 1
+            } else if !(value > high) {
+                classify(value)
             }
             i += 1
         }
-        // Every value is below the lower bound, at least the lower bound, or NaN.
-        result.notANumber += range.count - result.below
         result.inside = inside
         return result
     }

@@ -121,13 +121,14 @@ enum RectGradFusedPass {
         typealias Counts = SIMD8<Int32>
         let lowVector = SIMD8<Float>(repeating: low), highVector = SIMD8<Float>(repeating: high)
         let laneBits = Counts(1, 2, 4, 8, 16, 32, 64, 128)
-        var below = Counts(), notBelow = Counts()
+        var below = Counts(), atLow = Counts()
         var inside = 0
         var result = Percentile.BracketTally()
         @inline(__always) func classify(_ value: Float, at index: Int) {
-            // Only for importances in [low, high]: rare, so the main loop keeps two counters only.
-            if value == low {
-                result.atLow += 1
+            // Only for importances in (low, high], and NaN: rare, so the main loop only counts
+            // those below and at `low` (many units can tie there, e.g. at zero).
+            if value.isNaN {
+                result.notANumber += 1
             } else if value == high {
                 if result.atHigh < capacity { highIndices[result.atHigh] = Int32(truncatingIfNeeded: index) }
                 result.atHigh += 1
@@ -145,17 +146,18 @@ enum RectGradFusedPass {
             let stop = min(range.upperBound, i + (8 << 24))
             while i + 8 <= stop {
                 let v = source.vector(i)
-                let atLeastLow = v .>= lowVector
+                let belowLow = v .< lowVector, atLowBound = v .== lowVector
                 let aboveHigh = v .> highVector
-                below &-= unsafeBitCast(v .< lowVector, to: Counts.self)
-                notBelow &-= unsafeBitCast(atLeastLow, to: Counts.self)
+                // A true lane is −1: subtracting the mask counts it.
+                below &-= unsafeBitCast(belowLow, to: Counts.self)
+                atLow &-= unsafeBitCast(atLowBound, to: Counts.self)
                 let upstream = UnsafeRawPointer(r + i).loadUnaligned(as: SIMD8<Float>.self)
                 UnsafeMutableRawPointer(y + i).storeBytes(of: SIMD8<Float>().replacing(with: upstream, where: aboveHigh), as: SIMD8<Float>.self)
-                let bracketed = atLeastLow .& .!aboveHigh
-                let lanes = unsafeBitCast(bracketed, to: Counts.self)
-                let halves = unsafeBitCast(lanes.lowHalf | lanes.highHalf, to: SIMD2<UInt64>.self)
-                if halves[0] | halves[1] != 0 {
-                    var bits = (lanes & laneBits).wrappedSum()
+                // Lanes in (low, high] or NaN are rare: test all eight at once.
+                let outside = unsafeBitCast(belowLow .| atLowBound .| aboveHigh, to: Counts.self)
+                let both = unsafeBitCast(outside.lowHalf & outside.highHalf, to: SIMD2<UInt64>.self)
+                if both[0] & both[1] != UInt64.max {
+                    var bits = (~outside & laneBits).wrappedSum()
                     repeat {
                         let lane = Int(bits.trailingZeroBitCount)
                         classify(v[lane], at: i + lane)
@@ -165,21 +167,21 @@ enum RectGradFusedPass {
                 i += 8
             }
             result.below += Int(below.wrappedSum())
-            result.notANumber -= Int(notBelow.wrappedSum())
-            below = Counts(); notBelow = Counts()
+            result.atLow += Int(atLow.wrappedSum())
+            below = Counts(); atLow = Counts()
         }
         while i < range.upperBound {
             let value = source.scalar(i)
             y[i] = value > high ? r[i] : 0
-            if value < low { result.below += 1 }
-            if value >= low {
-                result.notANumber -= 1
-                if value <= high { classify(value, at: i) }
+            if value < low {
+                result.below += 1
+            } else if value == low {
+                result.atLow += 1
+            } else if !(value > high) {
+                classify(value, at: i)
             }
             i += 1
         }
-        // Every importance is below the lower bound, at least the lower bound, or NaN.
-        result.notANumber += range.count - result.below
         result.inside = inside
         return result
     }
