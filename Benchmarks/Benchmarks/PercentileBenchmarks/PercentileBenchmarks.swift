@@ -5,7 +5,8 @@ import RectGradCore
 /// RectGrad thresholds each activation's importance scores at a percentile. At VGG-16's first
 /// layer that is a selection among 64 × 224 × 224 = 3,211,264 values, taken inside a backward
 /// pass whose first step back is the 64→64 @224 convolution's gradient to the input; the
-/// selection should cost under a tenth of that convolution.
+/// selection should cost under a tenth of that convolution. The whole rule (threshold and mask,
+/// one fused pass) is measured next to the plain gradient rule.
 let benchmarks: @Sendable () -> Void = {
     let layer = VGGConvolution(channels: 64, size: 224)
     let scores = seededTensor(layer.inputShape, seed: 5).scalars
@@ -16,6 +17,20 @@ let benchmarks: @Sendable () -> Void = {
         benchmark.startMeasurement()
         blackHole(Percentile.value(of: &values, percentile: 98, interpolation: .nearestFloat32))
         benchmark.stopMeasurement()
+    }
+
+    // The whole rule at that layer: threshold and mask (one fused pass), next to the plain gradient.
+    let activation = seededTensor(layer.inputShape, seed: 8, range: 0...1)
+    let upstream = seededTensor(layer.inputShape, seed: 9)
+    let site = ActivationSite(nodeID: 1, ordinal: 0, name: "", kind: .relu)
+    let ruleInput = ActivationBackwardInput(preActivation: activation, output: activation, upstream: upstream, site: site)
+    if let rule = try? RectGradRule() {
+        Benchmark("rectgrad rule q=98 (threshold and mask), 3,211,264 units", configuration: configuration(extraMetrics: [])) { benchmark in
+            for _ in benchmark.scaledIterations { blackHole(try rule.backward(ruleInput)) }
+        }
+    }
+    Benchmark("reference: gradient rule, 3,211,264 units", configuration: configuration(extraMetrics: [])) { benchmark in
+        for _ in benchmark.scaledIterations { blackHole(try GradientRule().backward(ruleInput)) }
     }
 
     let weight = seededTensor(layer.weightShape, seed: 2, range: -0.05...0.05)

@@ -156,10 +156,117 @@ func checkPercentiles() throws {
             }
         }
     }
+    // 2×2 max pooling (vector path) against the window rule: first maximum in row-major order,
+    // the first NaN wins.
+    for (height, width) in [(2, 2), (5, 7), (8, 34), (33, 49), (16, 64)] {
+        for kind in 0..<3 {
+            let count = 3 * height * width
+            let values: [Float] = (0..<count).map { _ in
+                let u = generator.next() % 8
+                switch kind {
+                case 0: return Float(u)                                   // many ties
+                case 1: return u == 0 ? .nan : Float(generator.next() % 1000) // NaNs
+                default: return u == 0 ? -.infinity : Float(u) - 4
+                }
+            }
+            let x = try Tensor(shape: [1, 3, height, width], scalars: values)
+            let pooled = try Pooling2D.maxPool(x, geometry: Pooling2DGeometry(kernel: 2))
+            let outH = height / 2, outW = width / 2
+            var ok = pooled.output.shape == [1, 3, outH, outW]
+            for plane in 0..<3 where ok {
+                for oy in 0..<outH {
+                    for ox in 0..<outW {
+                        var best = Float.nan, bestIndex = -1
+                        for (dy, dx) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
+                            let index = (2 * oy + dy) * width + 2 * ox + dx
+                            let value = values[plane * height * width + index]
+                            if bestIndex < 0 { best = value; bestIndex = index; if value.isNaN { break }; continue }
+                            if value.isNaN { best = value; bestIndex = index; break }
+                            if value > best { best = value; bestIndex = index }
+                        }
+                        let o = (plane * outH + oy) * outW + ox
+                        let actual = pooled.output.scalars[o]
+                        if !(actual == best || (actual.isNaN && best.isNaN)) || pooled.argmax[o] != Int32(bestIndex) { ok = false }
+                    }
+                }
+            }
+            cases += 1
+            if !ok { failures += 1; print("FAIL max pool \(height)x\(width) kind \(kind)") }
+        }
+    }
+    // Depthwise convolutions against direct loops in the same order (forward: taps row by row;
+    // gradient to the input: output row, kernel row, kernel column).
+    for (size, kernel, stride, padding) in [(7, 3, 1, 1), (8, 3, 2, 1), (15, 5, 2, 2), (17, 5, 1, 2), (33, 3, 2, 1), (40, 3, 1, 0), (9, 5, 2, 1), (112, 3, 2, 1), (14, 5, 1, 2)] {
+        let channels = 3
+        let x = seededTensor([2, channels, size, size], seed: UInt64(size), range: -2...2)
+        let w = seededTensor([channels, 1, kernel, kernel], seed: 11, range: -1...1)
+        let geometry = Convolution2DGeometry(stride: .square(stride), padding: .square(padding), groups: channels)
+        let y = try Convolution2D.forward(input: x, weight: w, bias: nil, geometry: geometry)
+        let outSize = y.shape[2]
+        var expected = [Float](repeating: 0, count: y.count)
+        for plane in 0..<(2 * channels) {
+            let c = plane % channels
+            for oy in 0..<outSize {
+                for ox in 0..<outSize {
+                    var sum: Float = 0
+                    for ki in 0..<kernel {
+                        let iy = oy * stride - padding + ki
+                        if iy < 0 || iy >= size { continue }
+                        for kj in 0..<kernel {
+                            let ix = ox * stride - padding + kj
+                            if ix < 0 || ix >= size { continue }
+                            sum += w.scalars[c * kernel * kernel + ki * kernel + kj] * x.scalars[(plane * size + iy) * size + ix]
+                        }
+                    }
+                    expected[(plane * outSize + oy) * outSize + ox] = sum
+                }
+            }
+        }
+        cases += 1
+        if y.scalars != expected { failures += 1; print("FAIL depthwise forward \(size) k\(kernel) s\(stride) p\(padding)") }
+        let dy = seededTensor(y.shape, seed: 12, range: -1...1)
+        let dx = try Convolution2D.backwardInput(outputGradient: dy, weight: w, inputShape: x.shape, geometry: geometry)
+        var expectedDx = [Float](repeating: 0, count: x.count)
+        for plane in 0..<(2 * channels) {
+            let c = plane % channels
+            for oy in 0..<outSize {
+                for ki in 0..<kernel {
+                    let iy = oy * stride - padding + ki
+                    if iy < 0 || iy >= size { continue }
+                    for kj in 0..<kernel {
+                        for ox in 0..<outSize {
+                            let ix = ox * stride - padding + kj
+                            if ix < 0 || ix >= size { continue }
+                            expectedDx[(plane * size + iy) * size + ix] += w.scalars[c * kernel * kernel + ki * kernel + kj] * dy.scalars[(plane * outSize + oy) * outSize + ox]
+                        }
+                    }
+                }
+            }
+        }
+        cases += 1
+        if dx.scalars != expectedDx { failures += 1; print("FAIL depthwise backward \(size) k\(kernel) s\(stride) p\(padding): \(zip(dx.scalars, expectedDx).filter { $0 != $1 }.count) differ") }
+    }
     print("percentile check: \(failures) failures in \(cases) cases")
 }
 
 if what == "check" { try checkPercentiles() }
+if what == "depthwise" {
+    for (channels, size, kernel, stride) in [(96, 112, 3, 2), (144, 56, 3, 1), (240, 28, 5, 1), (480, 14, 5, 1), (672, 14, 5, 2), (1152, 7, 5, 1)] {
+        let geometry = Convolution2DGeometry(stride: .square(stride), padding: .square(kernel / 2), groups: channels)
+        let x = seededTensor([1, channels, size, size], seed: 3)
+        let w = seededTensor([channels, 1, kernel, kernel], seed: 4)
+        let y = try Convolution2D.forward(input: x, weight: w, bias: nil, geometry: geometry)
+        try time("depthwise \(channels) @\(size) k\(kernel) s\(stride) forward") { _ = try Convolution2D.forward(input: x, weight: w, bias: nil, geometry: geometry) }
+        try time("depthwise \(channels) @\(size) k\(kernel) s\(stride) backward-input") { _ = try Convolution2D.backwardInput(outputGradient: y, weight: w, inputShape: x.shape, geometry: geometry) }
+    }
+}
+if what == "info" {
+    let before = BLAS.threadCount
+    _ = try Tensor(repeating: 1, shape: [64, 64]).matmul(Tensor(repeating: 1, shape: [64, 64]))
+    print("OpenBLAS core: \(BLAS.coreName)")
+    print("OpenBLAS threads: \(before) at start, \(BLAS.threadCount) once the kernels run (they split products across their own workers)")
+    print("kernel workers: \(ProcessInfo.processInfo.activeProcessorCount)")
+}
 
 /// Times the percentile selection next to the convolution gradient it runs after.
 func timePercentile() throws {
@@ -210,6 +317,16 @@ if what == "regions" {
         try time("gradient rule x100 \(shape)") { for _ in 0..<100 { _ = try GradientRule().backward(input) } }
     }
 }
+if what == "batch-rule" {
+    for (batch, units) in [(100, 32768), (100, 16384), (100, 256)] {
+        let a = seededTensor([batch, units], seed: 8, range: 0...1)
+        let r = seededTensor([batch, units], seed: 9)
+        let site = ActivationSite(nodeID: 1, ordinal: 0, name: "", kind: .relu)
+        let input = ActivationBackwardInput(preActivation: a, output: a, upstream: r, site: site)
+        try time("rectgrad backward [\(batch), \(units)]") { _ = try RectGradRule().backward(input) }
+        try time("gradient backward [\(batch), \(units)]") { _ = try GradientRule().backward(input) }
+    }
+}
 if what == "thresholds" {
     for n in [56_448, 131_712, 451_584, 1_204_224, 3_211_264] {
         let a = seededTensor([1, n], seed: 8, range: 0...1)
@@ -221,6 +338,41 @@ if what == "thresholds" {
         try time("gradient rule \(n)") { for _ in 0..<10 { _ = try GradientRule().backward(input) } }
     }
 }
+if what == "strided" {
+    // ResNet-50's strided convolutions: (in, out, kernel, input size).
+    for (cin, cout, k, size) in [(128, 128, 3, 56), (256, 256, 3, 28), (512, 512, 3, 14), (256, 512, 1, 56), (512, 1024, 1, 28), (1024, 2048, 1, 14), (64, 256, 1, 56), (256, 64, 1, 56)] {
+        let stride = size == 56 && cin == 64 || cin == 256 && cout == 64 ? 1 : 2
+        let geometry = Convolution2DGeometry(stride: .square(stride), padding: .square(k / 2))
+        let x = seededTensor([1, cin, size, size], seed: 3)
+        let w = seededTensor([cout, cin, k, k], seed: 4, range: -0.05...0.05)
+        let y = try Convolution2D.forward(input: x, weight: w, bias: nil, geometry: geometry)
+        let flops = 2 * Double(y.count * cin * k * k)
+        let label = "\(cin)->\(cout) k\(k) s\(stride) @\(size)"
+        try time("conv \(label) forward (\(formatted(flops / 1e9, digits: 2)) GFLOP)") { _ = try Convolution2D.forward(input: x, weight: w, bias: nil, geometry: geometry) }
+        try time("conv \(label) backward-input") { _ = try Convolution2D.backwardInput(outputGradient: y, weight: w, inputShape: x.shape, geometry: geometry) }
+    }
+}
+if what == "gemm" {
+    // Shapes of a 1×1 convolution with a 7×7 output: W [m × k] · X [k × n].
+    for (m, n, k) in [(2048, 49, 1024), (512, 49, 4608), (1024, 196, 512), (512, 49, 2048)] {
+        let a = seededTensor([m, k], seed: 1), b = seededTensor([k, n], seed: 2)
+        let bt = seededTensor([n, k], seed: 3)
+        var c = [Float](repeating: 0, count: m * n)
+        let gflop = 2 * Double(m * n * k) / 1e9
+        try time("sgemm NN m\(m) n\(n) k\(k) (\(formatted(gflop, digits: 2)) GFLOP)") {
+            a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in c.withUnsafeMutableBufferPointer { c in
+                BLAS.sgemm(transposeA: false, transposeB: false, m: m, n: n, k: k, a: a.baseAddress!, lda: k, b: b.baseAddress!, ldb: n, c: c.baseAddress!, ldc: n)
+            } } }
+        }
+        // Cᵀ = Xᵀ · Wᵀ: m' = n, n' = m.
+        try time("sgemm TT-as-NT m\(n) n\(m) k\(k)") {
+            bt.withUnsafeBufferPointer { b in a.withUnsafeBufferPointer { a in c.withUnsafeMutableBufferPointer { c in
+                BLAS.sgemm(transposeA: false, transposeB: true, m: n, n: m, k: k, a: b.baseAddress!, lda: k, b: a.baseAddress!, ldb: k, c: c.baseAddress!, ldc: m)
+            } } }
+        }
+        try time("matmul (library) m\(m) n\(n) k\(k)") { _ = try a.matmul(b) }
+    }
+}
 if what == "selection" {
     // Only the selection, for profiling.
     let scores = seededTensor([1, 64, 224, 224], seed: 5).scalars
@@ -230,7 +382,7 @@ if what == "selection" {
     }
 }
 
-for model in models where !["check", "percentile", "selection", "selection-sizes", "bandwidth", "regions", "thresholds"].contains(what) {
+for model in models where !["check", "percentile", "selection", "selection-sizes", "bandwidth", "regions", "thresholds", "info", "strided", "gemm", "batch-rule", "depthwise"].contains(what) {
     let entry = try Zoo.entry(named: model)
     let network = try entry.network(seed: 1)
     let batch = model == "cifar-cnn" ? 100 : 1

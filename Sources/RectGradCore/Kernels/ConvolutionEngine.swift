@@ -58,6 +58,14 @@ enum ConvolutionEngine {
 enum ColumnConvolution {
     /// Floats of column buffer per worker and band.
     static let bandBudget = 1 << 18
+    /// The fewest output positions a band's product should have: narrower products run far
+    /// below the blocked kernel's speed and re-read the whole kernel for little work.
+    static let minimumBandWidth = 128
+
+    /// Rows that give a band at least ``minimumBandWidth`` output positions.
+    static func minimumRows(_ s: ConvolutionShape) -> Int {
+        (minimumBandWidth + s.outputWidth - 1) / max(s.outputWidth, 1)
+    }
 
     /// Output rows per band for a column matrix of `columnRows` rows: within the cache budget,
     /// few enough that an image makes at least `minimumBands` bands (to balance the workers), and
@@ -95,7 +103,7 @@ enum ColumnConvolution {
             return
         }
         let workers = Parallel.workerCount
-        let rows = rowsPerBand(s, columnRows: k, minimumBands: balancingBands(images: images, workers: workers))
+        let rows = rowsPerBand(s, columnRows: k, minimumBands: balancingBands(images: images, workers: workers), minimumRows: minimumRows(s))
         let bands = (s.outputHeight + rows - 1) / rows
         if images * bands >= 2 * workers {
             let scratch = ScratchBuffer(workers: workers, sliceCount: k * rows * outW)
@@ -142,7 +150,7 @@ enum ColumnConvolution {
     /// a band at least as tall as the kernel's extent never reaches the next band of its parity.
     /// Small images split the input channels across the workers instead.
     static func backwardInput(_ s: ConvolutionShape, dy: UnsafePointer<Float>, w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>) {
-        let k = s.columnRows, plane = s.outputPlane, outW = s.outputWidth
+        let k = s.columnRows, plane = s.outputPlane
         let images = s.batch * s.groups
         if s.isPointwise {
             for image in 0..<images {
@@ -154,7 +162,7 @@ enum ColumnConvolution {
         }
         let workers = Parallel.workerCount
         let extent = s.geometry.dilation.height * (s.kernelHeight - 1) + 1
-        let rows = rowsPerBand(s, columnRows: k, minimumBands: 2 * balancingBands(images: images, workers: workers), minimumRows: extent)
+        let rows = rowsPerBand(s, columnRows: k, minimumBands: 2 * balancingBands(images: images, workers: workers), minimumRows: max(extent, minimumRows(s)))
         let bands = (s.outputHeight + rows - 1) / rows
         if images * bands >= 2 * workers {
             backwardInputByBands(s, rows: rows, bands: bands, workers: workers, dy: dy, w: w, dx: dx)
@@ -237,7 +245,7 @@ enum ColumnConvolution {
             return
         }
         let workers = Parallel.workerCount
-        let rows = rowsPerBand(s, columnRows: k, minimumBands: balancingBands(images: images, workers: workers))
+        let rows = rowsPerBand(s, columnRows: k, minimumBands: balancingBands(images: images, workers: workers), minimumRows: minimumRows(s))
         let bands = (s.outputHeight + rows - 1) / rows
         let items = images * bands
         guard items >= 2 * workers else {

@@ -1,6 +1,7 @@
 /// Direct kernels for convolutions with one input and one output channel per group (depthwise),
 /// where a matrix product would be degenerate. Channels run in parallel; within a channel each
-/// kernel tap sweeps whole rows, so stride-1 rows are contiguous multiply–adds.
+/// kernel tap sweeps whole rows, so stride-1 rows are contiguous multiply–adds. Unit dilation and
+/// strides 1 and 2 go to the vectorised ``DepthwisePadded`` (same sums in the same order).
 enum DepthwiseConvolution {
     /// Whether `s` has one input and one output channel per group.
     static func isApplicable(_ s: ConvolutionShape) -> Bool {
@@ -19,6 +20,10 @@ enum DepthwiseConvolution {
     }
 
     static func forward(_ s: ConvolutionShape, x: UnsafePointer<Float>, w: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+        if DepthwisePadded.isApplicable(s) {
+            DepthwisePadded.forward(s, x: x, w: w, y: y)
+            return
+        }
         let pointers = UncheckedSendable((x, w, y))
         Parallel.forEach(items: s.batch * s.outputChannels) { _, item in
             let (x, w, y) = pointers.value
@@ -54,6 +59,10 @@ enum DepthwiseConvolution {
     }
 
     static func backwardInput(_ s: ConvolutionShape, dy: UnsafePointer<Float>, w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>) {
+        if DepthwisePadded.isApplicable(s) {
+            DepthwisePadded.backwardInput(s, dy: dy, w: w, dx: dx)
+            return
+        }
         let pointers = UncheckedSendable((dy, w, dx))
         Parallel.forEach(items: s.batch * s.outputChannels) { _, item in
             let (dy, w, dx) = pointers.value

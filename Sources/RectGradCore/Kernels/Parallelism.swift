@@ -14,8 +14,12 @@ import Glibc
 /// many short regions of a network pass (element-wise layers of a millisecond or less) start on
 /// every core at once instead of waiting for a parked thread to be woken.
 enum Parallel {
-    /// The number of workers a kernel splits its work into: one per available core.
-    static let workerCount: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// The number of workers a kernel splits its work into: one per available core, or the
+    /// number in the environment variable `RECTGRAD_WORKERS` (at least 1) when it is set.
+    static let workerCount: Int = {
+        if let text = ProcessInfo.processInfo.environment["RECTGRAD_WORKERS"], let count = Int(text), count >= 1 { return count }
+        return max(1, ProcessInfo.processInfo.activeProcessorCount)
+    }()
 
     /// Runs `body(worker, item)` for every `item` in `0..<items` on up to `workers` threads.
     ///

@@ -55,7 +55,8 @@ public enum Pooling2D {
         let out = try geometry.outputSize(height: h, width: w, operation: "maxPool2d")
         let outPlane = out.height * out.width
         let planes = n * c, count = planes * outPlane
-        var argmax = [Int32](repeating: 0, count: count)
+        // Every element of both arrays is written below.
+        var argmax = [Int32](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
         let output = input.withUnsafeBufferPointer { x in
             argmax.withUnsafeMutableBufferPointer { indices in
                 [Float](unsafeUninitializedCapacity: count) { y, initialized in
@@ -114,10 +115,32 @@ public enum Pooling2D {
     /// top-right, bottom-left, bottom-right; strictly greater wins; the first NaN wins).
     @inline(__always)
     private static func maxPool2x2(_ source: UnsafePointer<Float>, width w: Int, out: Size2D, into output: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>) {
+        let columnOffsets = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14)
         for oy in 0..<out.height {
             let top = source + 2 * oy * w, bottom = top + w
             let topIndex = 2 * oy * w
-            for ox in 0..<out.width {
+            var ox = 0
+            // Eight windows at a time: even and odd columns of both rows, in window order.
+            while ox + 8 <= out.width {
+                let upper = UnsafeRawPointer(top + 2 * ox).loadUnaligned(as: SIMD16<Float>.self)
+                let lower = UnsafeRawPointer(bottom + 2 * ox).loadUnaligned(as: SIMD16<Float>.self)
+                var best = upper.evenHalf
+                var offset = SIMD8<Int32>()
+                // Once the best is NaN it stays; otherwise a NaN or a strictly greater value wins.
+                @inline(__always) func consider(_ candidate: SIMD8<Float>, at position: Int32) {
+                    let take = (best .== best) .& ((candidate .!= candidate) .| (candidate .> best))
+                    best.replace(with: candidate, where: take)
+                    offset.replace(with: position, where: take)
+                }
+                consider(upper.oddHalf, at: 1)
+                consider(lower.evenHalf, at: Int32(w))
+                consider(lower.oddHalf, at: Int32(w + 1))
+                UnsafeMutableRawPointer(output + oy * out.width + ox).storeBytes(of: best, as: SIMD8<Float>.self)
+                let indices = SIMD8<Int32>(repeating: Int32(topIndex + 2 * ox)) &+ columnOffsets &+ offset
+                UnsafeMutableRawPointer(argmax + oy * out.width + ox).storeBytes(of: indices, as: SIMD8<Int32>.self)
+                ox += 8
+            }
+            while ox < out.width {
                 let x = 2 * ox
                 var best = top[x], bestIndex = topIndex + x
                 if !best.isNaN {
@@ -130,6 +153,7 @@ public enum Pooling2D {
                 let o = oy * out.width + ox
                 output[o] = best
                 argmax[o] = Int32(bestIndex)
+                ox += 1
             }
         }
     }

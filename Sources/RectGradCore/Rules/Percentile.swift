@@ -249,14 +249,15 @@ extension Percentile {
         // Eight lanes: two SSE registers per value, so the four counters stay in registers.
         typealias Counts = SIMD8<Int32>
         let lowVector = SIMD8<Float>(repeating: low), highVector = SIMD8<Float>(repeating: high)
-        var below = Counts(), notBelow = Counts()
+        var below = Counts(), atLow = Counts()
         let laneBits = Counts(1, 2, 4, 8, 16, 32, 64, 128)
         var inside = 0
         var result = BracketTally()
         @inline(__always) func classify(_ value: Float) {
-            // Only for values in [low, high]: rare, so the main loop keeps two counters only.
-            if value == low {
-                result.atLow += 1
+            // Only for scores in (low, high], and NaN: rare, so the main loop only counts those
+            // below and at `low` (many can tie there, e.g. at zero).
+            if value.isNaN {
+                result.notANumber += 1
             } else if value == high {
                 result.atHigh += 1
             } else {
@@ -270,16 +271,15 @@ extension Percentile {
             let stop = min(range.upperBound, i + (8 << 24))
             while i + 8 <= stop {
                 let v = source.vector(i)
-                let atLeastLow = v .>= lowVector
-                // A true lane is −1: subtracting the mask counts it. NaN is in neither count.
-                below &-= unsafeBitCast(v .< lowVector, to: Counts.self)
-                notBelow &-= unsafeBitCast(atLeastLow, to: Counts.self)
-                let bracketed = atLeastLow .& (v .<= highVector)
-                // Rarely any lane is bracketed: test all eight at once, then visit those.
-                let lanes = unsafeBitCast(bracketed, to: Counts.self)
-                let halves = unsafeBitCast(lanes.lowHalf | lanes.highHalf, to: SIMD2<UInt64>.self)
-                if halves[0] | halves[1] != 0 {
-                    var bits = (lanes & laneBits).wrappedSum()
+                let belowLow = v .< lowVector, atLowBound = v .== lowVector
+                // A true lane is −1: subtracting the mask counts it.
+                below &-= unsafeBitCast(belowLow, to: Counts.self)
+                atLow &-= unsafeBitCast(atLowBound, to: Counts.self)
+                // Lanes in (low, high] or NaN are rare: test all eight at once, then visit those.
+                let outside = unsafeBitCast(belowLow .| atLowBound .| (v .> highVector), to: Counts.self)
+                let both = unsafeBitCast(outside.lowHalf & outside.highHalf, to: SIMD2<UInt64>.self)
+                if both[0] & both[1] != UInt64.max {
+                    var bits = (~outside & laneBits).wrappedSum()
                     let values = v
                     repeat {
                         classify(values[Int(bits.trailingZeroBitCount)])
@@ -289,20 +289,20 @@ extension Percentile {
                 i += 8
             }
             result.below += Int(below.wrappedSum())
-            result.notANumber -= Int(notBelow.wrappedSum())
-            below = Counts(); notBelow = Counts()
+            result.atLow += Int(atLow.wrappedSum())
+            below = Counts(); atLow = Counts()
         }
         while i < range.upperBound {
             let value = source.scalar(i)
-            if value < low { result.below += 1 }
-            if value >= low {
-                result.notANumber -= 1
-                if value <= high { classify(value) }
+            if value < low {
+                result.below += 1
+            } else if value == low {
+                result.atLow += 1
+            } else if !(value > high) {
+                classify(value)
             }
             i += 1
         }
-        // Every value is below the lower bound, at least the lower bound, or NaN.
-        result.notANumber += range.count - result.below
         result.inside = inside
         return result
     }
@@ -324,10 +324,10 @@ struct RankSample {
     /// is NaN.
     init?<Source: ScoreSource>(_ source: Source, count n: Int, rank k: Int) {
         guard n >= Percentile.bracketingThreshold, k >= 0, k < n else { return nil }
-        // Runs of four neighbouring scores, one run at a pseudo-random position in each of m/4
+        // Runs of eight neighbouring scores, one run at a pseudo-random position in each of m/8
         // equal strata: a fixed stride could line up with the rows of a feature map (e.g.
-        // always hit its border column), and a run costs one cache miss instead of four.
-        let run = 4
+        // always hit its border column), and a run costs one or two cache misses instead of eight.
+        let run = 8
         let m = min(16384, max(256, Int(8 * Double(n).squareRoot()))) / run * run
         let strata = m / run
         let sample = [Float](unsafeUninitializedCapacity: m) { buffer, initialized in
@@ -335,7 +335,9 @@ struct RankSample {
             for j in 0..<strata {
                 let start = j * n / strata, end = (j + 1) * n / strata
                 state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-                let first = start + Int((state >> 33) % UInt64(max(end - start - run + 1, 1)))
+                // A position in 0..<choices from the state's upper 32 bits, without a division.
+                let choices = UInt64(max(end - start - run + 1, 1))
+                let first = start + Int(((state >> 32) &* choices) >> 32)
                 for offset in 0..<run { buffer[j * run + offset] = source.scalar(first + offset) }
             }
             initialized = m

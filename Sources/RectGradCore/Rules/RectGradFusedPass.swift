@@ -3,10 +3,10 @@
 /// The threshold `t` is bracketed by a sample (see ``Percentile``) before it is known: `low ≤ t ≤
 /// high`. A unit whose importance is at most `low` is dropped whatever `t` is, and one above
 /// `high` passes, so a single pass can count the importances for the selection *and* write the
-/// gradient of every unit outside the bracket; it writes `R` for importances equal to `high`
-/// (right unless `t = high`) and records the few units strictly inside the bracket. Once `t` is
-/// selected among those, only they are revisited — or, when `t = high`, the whole example.
-/// The gradient is exactly `R · 1[importance > t]`, as the two-pass rule computes it.
+/// gradient of every unit outside the bracket; it writes 0 for the units in `(low, high]` and
+/// records them. Once `t` is selected, only those are revisited (the ones equal to `high` pass
+/// unless `t = high`). The gradient is exactly `R · 1[importance > t]`, as the two-pass rule
+/// computes it.
 enum RectGradFusedPass {
     /// Writes the example's gradient into `y` and returns `true`; returns `false`, with `y`
     /// partly written, when the caller must select and mask the usual way (a small example, a
@@ -40,12 +40,15 @@ enum RectGradFusedPass {
         defer { values.deallocate() }
         let indices = UnsafeMutablePointer<Int32>.allocate(capacity: capacity * parts)
         defer { indices.deallocate() }
+        let highIndices = UnsafeMutablePointer<Int32>.allocate(capacity: capacity * parts)
+        defer { highIndices.deallocate() }
         var tallies = [Percentile.BracketTally](repeating: Percentile.BracketTally(), count: parts)
         tallies.withUnsafeMutableBufferPointer { tallies in
             guard let tallies = tallies.baseAddress else { return }
             Parallel.forEach(items: parts, workers: parts == 1 ? 1 : Parallel.workerCount) { _, part in
                 tallies[part] = tally(source, r: r, into: y, range: Parallel.range(part, of: parts, count: n), low: low, high: high,
-                                      values: values + part * capacity, indices: indices + part * capacity, capacity: capacity)
+                                      values: values + part * capacity, indices: indices + part * capacity,
+                                      highIndices: highIndices + part * capacity, capacity: capacity)
             }
         }
         var total = Percentile.BracketTally()
@@ -57,8 +60,8 @@ enum RectGradFusedPass {
             total.notANumber += tally.notANumber
         }
         guard total.notANumber == 0 else { return .notANumber }
-        // Units strictly inside the bracket that did not fit were not recorded.
-        let overflowed = tallies.contains { $0.inside > capacity }
+        // Units in (low, high] that did not fit were not recorded.
+        let overflowed = tallies.contains { $0.inside > capacity || $0.atHigh > capacity }
         let threshold: Float
         if k < total.below {
             return .missed
@@ -78,9 +81,8 @@ enum RectGradFusedPass {
             return .missed
         }
 
-        if threshold == high || overflowed {
-            // The importances equal to `high` were passed provisionally (or some undecided units
-            // were not recorded): mask the whole example.
+        if overflowed {
+            // Some undecided units were not recorded: mask the whole example.
             let t = Elementwise.Vector(repeating: threshold)
             Parallel.forRanges(count: n) { range in
                 var i = range.lowerBound
@@ -95,12 +97,17 @@ enum RectGradFusedPass {
                 }
             }
         } else {
-            // Only the units strictly inside the bracket are still undecided (their slots hold 0).
+            // Only the recorded units are undecided (their slots hold 0): those strictly inside
+            // pass above the threshold, those equal to `high` unless the threshold is `high`.
             for (part, tally) in tallies.enumerated() {
                 let recorded = indices + part * capacity
                 for j in 0..<tally.inside {
                     let i = Int(recorded[j])
                     if source.scalar(i) > threshold { y[i] = r[i] }
+                }
+                if threshold < high {
+                    let atHigh = highIndices + part * capacity
+                    for j in 0..<tally.atHigh { y[Int(atHigh[j])] = r[Int(atHigh[j])] }
                 }
             }
         }
@@ -108,20 +115,22 @@ enum RectGradFusedPass {
     }
 
     /// One part of a fused pass: the counts of ``Percentile/BracketTally``, `y` written for every
-    /// unit (0 at or below `low` and strictly inside, `R` from `high` up), and the importances and
-    /// indices of the units strictly inside while fewer than `capacity` have been found.
-    private static func tally<Source: ScoreSource>(_ source: Source, r: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, range: Range<Int>, low: Float, high: Float, values: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int32>, capacity: Int) -> Percentile.BracketTally {
+    /// unit (`R` above `high`, else 0), the importances and indices of the units strictly inside
+    /// and the indices of those equal to `high` (when `low < high`), while they fit in `capacity`.
+    private static func tally<Source: ScoreSource>(_ source: Source, r: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, range: Range<Int>, low: Float, high: Float, values: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int32>, highIndices: UnsafeMutablePointer<Int32>, capacity: Int) -> Percentile.BracketTally {
         typealias Counts = SIMD8<Int32>
         let lowVector = SIMD8<Float>(repeating: low), highVector = SIMD8<Float>(repeating: high)
         let laneBits = Counts(1, 2, 4, 8, 16, 32, 64, 128)
-        var below = Counts(), notBelow = Counts()
+        var below = Counts(), atLow = Counts()
         var inside = 0
         var result = Percentile.BracketTally()
         @inline(__always) func classify(_ value: Float, at index: Int) {
-            // Only for importances in [low, high]: rare, so the main loop keeps two counters only.
-            if value == low {
-                result.atLow += 1
+            // Only for importances in (low, high], and NaN: rare, so the main loop only counts
+            // those below and at `low` (many units can tie there, e.g. at zero).
+            if value.isNaN {
+                result.notANumber += 1
             } else if value == high {
+                if result.atHigh < capacity { highIndices[result.atHigh] = Int32(truncatingIfNeeded: index) }
                 result.atHigh += 1
             } else {
                 if inside < capacity {
@@ -137,17 +146,18 @@ enum RectGradFusedPass {
             let stop = min(range.upperBound, i + (8 << 24))
             while i + 8 <= stop {
                 let v = source.vector(i)
-                let atLeastLow = v .>= lowVector
-                let atLeastHigh = v .>= highVector
-                below &-= unsafeBitCast(v .< lowVector, to: Counts.self)
-                notBelow &-= unsafeBitCast(atLeastLow, to: Counts.self)
+                let belowLow = v .< lowVector, atLowBound = v .== lowVector
+                let aboveHigh = v .> highVector
+                // A true lane is −1: subtracting the mask counts it.
+                below &-= unsafeBitCast(belowLow, to: Counts.self)
+                atLow &-= unsafeBitCast(atLowBound, to: Counts.self)
                 let upstream = UnsafeRawPointer(r + i).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(y + i).storeBytes(of: SIMD8<Float>().replacing(with: upstream, where: atLeastHigh), as: SIMD8<Float>.self)
-                let bracketed = atLeastLow .& (v .<= highVector)
-                let lanes = unsafeBitCast(bracketed, to: Counts.self)
-                let halves = unsafeBitCast(lanes.lowHalf | lanes.highHalf, to: SIMD2<UInt64>.self)
-                if halves[0] | halves[1] != 0 {
-                    var bits = (lanes & laneBits).wrappedSum()
+                UnsafeMutableRawPointer(y + i).storeBytes(of: SIMD8<Float>().replacing(with: upstream, where: aboveHigh), as: SIMD8<Float>.self)
+                // Lanes in (low, high] or NaN are rare: test all eight at once.
+                let outside = unsafeBitCast(belowLow .| atLowBound .| aboveHigh, to: Counts.self)
+                let both = unsafeBitCast(outside.lowHalf & outside.highHalf, to: SIMD2<UInt64>.self)
+                if both[0] & both[1] != UInt64.max {
+                    var bits = (~outside & laneBits).wrappedSum()
                     repeat {
                         let lane = Int(bits.trailingZeroBitCount)
                         classify(v[lane], at: i + lane)
@@ -157,21 +167,21 @@ enum RectGradFusedPass {
                 i += 8
             }
             result.below += Int(below.wrappedSum())
-            result.notANumber -= Int(notBelow.wrappedSum())
-            below = Counts(); notBelow = Counts()
+            result.atLow += Int(atLow.wrappedSum())
+            below = Counts(); atLow = Counts()
         }
         while i < range.upperBound {
             let value = source.scalar(i)
-            y[i] = value >= high ? r[i] : 0
-            if value < low { result.below += 1 }
-            if value >= low {
-                result.notANumber -= 1
-                if value <= high { classify(value, at: i) }
+            y[i] = value > high ? r[i] : 0
+            if value < low {
+                result.below += 1
+            } else if value == low {
+                result.atLow += 1
+            } else if !(value > high) {
+                classify(value, at: i)
             }
             i += 1
         }
-        // Every importance is below the lower bound, at least the lower bound, or NaN.
-        result.notANumber += range.count - result.below
         result.inside = inside
         return result
     }
