@@ -102,6 +102,10 @@ final class WorkerPool: @unchecked Sendable {
     /// How long an idle helper keeps polling for the next region before it parks.
     static let pollingDuration: UInt64 = 4_000_000  // nanoseconds
 
+    /// How many times a caller re-checks for unfinished helpers before it starts yielding its
+    /// core between checks (a few microseconds: an unhindered helper finishes well within it).
+    static let spinsBeforeYielding = 2_000
+
     private static let closedBit: UInt64 = 1 << 31
     private static let countMask: UInt64 = (1 << 31) - 1
 
@@ -143,8 +147,14 @@ final class WorkerPool: @unchecked Sendable {
             }
             work(0)
             // Close the region, then wait for the helpers inside it (they are finishing an item).
+            // Spin briefly, then yield the core at every check: a helper that another process
+            // preempted in the middle of its item may be waiting for exactly this core, and a
+            // caller spinning through its whole time slice would keep it from finishing.
             var current = state.bitwiseOr(Self.closedBit, ordering: .acquiringAndReleasing).newValue
+            var spins = 0
             while current & Self.countMask != 0 {
+                spins += 1
+                if spins > Self.spinsBeforeYielding { sched_yield() }
                 current = state.load(ordering: .acquiring)
             }
             self.work = nil
