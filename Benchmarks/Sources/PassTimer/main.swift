@@ -7,7 +7,7 @@ import RectGradZoo
 
 // Times whole-network passes without the benchmark harness (quick to build and to run under a
 // profiler): `PassTimer [model] [what] [repeats]` where `what` is forward, saliency,
-// guided-backprop, rectgrad, all or session.
+// guided-backprop, rectgrad, all or session; `thread` times the passes from a non-main thread.
 
 // OpenBLAS polls with its own threads for about 0.1 s after it loads; let that pass first.
 usleep(300_000)
@@ -382,7 +382,27 @@ if what == "selection" {
     }
 }
 
-for model in models where !["check", "percentile", "selection", "selection-sizes", "bandwidth", "regions", "thresholds", "info", "strided", "gemm", "batch-rule", "depthwise"].contains(what) {
+if what == "thread" {
+    // The three attribution passes timed from a thread other than the main thread (as the
+    // benchmark harness and Swift concurrency tasks call the library).
+    let done = DispatchSemaphore(value: 0)
+    let worker = Thread {
+        for model in models {
+            guard let entry = try? Zoo.entry(named: model), let network = try? entry.network(seed: 1) else { continue }
+            let batch = model == "cifar-cnn" ? 100 : 1
+            let size = entry.preprocessing.inputSize
+            let input = seededTensor([batch, 3, size.height, size.width], seed: 7)
+            try? time("\(model) forward (thread)") { _ = try network.logits(for: input) }
+            for (name, method) in [("saliency", AttributionMethod.saliency), ("guided-backprop", .guidedBackprop), ("rectgrad", .rectGrad())] {
+                try? time("\(model) \(name) (thread)") { _ = try network.attribute(input, method: method) }
+            }
+        }
+        done.signal()
+    }
+    worker.start()
+    done.wait()
+}
+for model in models where !["check", "thread", "percentile", "selection", "selection-sizes", "bandwidth", "regions", "thresholds", "info", "strided", "gemm", "batch-rule", "depthwise"].contains(what) {
     let entry = try Zoo.entry(named: model)
     let network = try entry.network(seed: 1)
     let batch = model == "cifar-cnn" ? 100 : 1
