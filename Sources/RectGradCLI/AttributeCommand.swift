@@ -99,11 +99,8 @@ struct AttributeCommand: ParsableCommand {
         do { entry = try Zoo.entry(named: model) } catch { throw AttributeCommandError(option: "--model", message: "\(error)") }
         let network: Network
         if let weights {
-            // The file is decoded before the architecture is built, and the architecture is a
-            // zero skeleton (no random draws) whose tensors the file's replace, so the mapped file
-            // and a second copy of the weights are never in memory together.
-            let file = try SafetensorsFile.read(contentsOf: URL(fileURLWithPath: weights))
-            network = try entry.network(initialization: .zeros).loadingWeights(file, source: weights, allowExtraNames: allowExtraWeights)
+            // The architecture shares the file's tensors (no random draws, no second copy).
+            network = try entry.network(weights: SafetensorsFile.read(contentsOf: URL(fileURLWithPath: weights)), source: weights, allowExtraNames: allowExtraWeights)
         } else {
             network = try entry.network(seed: weightSeed)
             CLIInputs.note("no --weights given: \(entry.name) has random He-initialised weights (seed \(weightSeed))")

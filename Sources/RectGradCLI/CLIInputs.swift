@@ -25,7 +25,7 @@ enum CLIInputs {
     /// The network of `entry` with the weights in `weightsPath`, or He-normal weights from `seed`.
     static func network(for entry: ZooEntry, weights weightsPath: String?, seed: UInt64, allowExtraNames: Bool) throws -> Network {
         guard let weightsPath else { return try entry.network(seed: seed) }
-        return try entry.network(initialization: .zeros).loadingWeights(from: URL(fileURLWithPath: weightsPath), allowExtraNames: allowExtraNames)
+        return try entry.network(weights: SafetensorsFile.read(contentsOf: URL(fileURLWithPath: weightsPath)), source: weightsPath, allowExtraNames: allowExtraNames)
     }
 
     /// Reads an NCHW `.npy` input and checks it against the network.

@@ -27,7 +27,7 @@ struct ConvertPthCommand: ParsableCommand {
     func run() throws {
         let file = try PyTorchCheckpoint.read(contentsOf: URL(fileURLWithPath: inputPath))
         if let model {
-            _ = try Zoo.entry(named: model).network(initialization: .zeros).loadingWeights(file, source: inputPath)
+            _ = try Zoo.entry(named: model).network(weights: file, source: inputPath)
         }
         try file.write(to: URL(fileURLWithPath: outputPath))
         let skipped = file.skippedNames.isEmpty ? "" : " (skipped \(file.skippedNames.count) num_batches_tracked counters)"

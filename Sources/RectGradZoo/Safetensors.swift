@@ -33,14 +33,22 @@ public struct SafetensorsFile: Sendable, Equatable {
     /// The tensor called `name`, if any.
     public subscript(name: String) -> Tensor? { tensors.first { $0.name == name }?.value }
 
-    /// Reads and validates the file at `url` (memory-mapped).
+    /// Reads and validates the file at `url`.
+    ///
+    /// The header is read and validated first; then each tensor's bytes are read straight into its
+    /// Float32 storage in chunks, so the file is never in memory as a whole (loading VGG-16's
+    /// 553 MB of weights needs the weights plus 8 MiB, not twice the weights).
     /// - Throws: ``WeightsError`` naming the file and tensor.
     public static func read(contentsOf url: URL) throws(WeightsError) -> SafetensorsFile {
-        let data: Data
-        do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
-            throw WeightsError(file: url.path, reason: .unreadable(error.localizedDescription))
+        do throws(WeightsError.Reason) {
+            let file = try SafetensorsFileReader(path: url.path)
+            let layout = try SafetensorsLayout(totalSize: file.size) { (range) throws(WeightsError.Reason) in try file.bytes(range) }
+            return try layout.assemble { (entry, destination) throws(WeightsError.Reason) in
+                try file.convert(entry, dataStart: layout.dataStart, into: destination)
+            }
+        } catch {
+            throw WeightsError(file: url.path, reason: error)
         }
-        return try decode(data, source: url.path)
     }
 
     /// Decodes and validates safetensors bytes; `source` names them in errors.
@@ -107,19 +115,41 @@ public struct SafetensorsFile: Sendable, Equatable {
     static let maximumHeaderLength: UInt64 = 100_000_000
 
     private static func decode(_ raw: UnsafeRawBufferPointer) throws(WeightsError.Reason) -> SafetensorsFile {
-        guard raw.count >= 8 else { throw .truncatedHeaderLength(fileSize: raw.count) }
-        let declared = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
-        guard declared <= UInt64(raw.count - 8), declared <= maximumHeaderLength else {
-            throw .headerLengthOutOfRange(declared: declared, available: raw.count - 8)
+        let layout = try SafetensorsLayout(totalSize: raw.count) { range in Data(raw[range]) }
+        return try layout.assemble { entry, destination in
+            let bytes = UnsafeRawBufferPointer(rebasing: raw[(layout.dataStart + entry.begin)..<(layout.dataStart + entry.end)])
+            entry.dtype.convert(bytes, into: destination)
+        }
+    }
+}
+
+/// The validated layout of a safetensors file: its header parsed and every entry checked (dtype,
+/// shape against byte range, ranges in the file, not overlapping, covering the data without gaps)
+/// before any tensor data is read.
+struct SafetensorsLayout {
+    /// One tensor's place in the data section.
+    struct Entry { var name: String; var dtype: SafetensorsDType; var shape: [Int]; var begin: Int; var end: Int }
+
+    /// The entries in data order.
+    var entries: [Entry] = []
+    var metadata: [String: String]
+    /// The offset of the data section in the file (8 + the header length).
+    var dataStart: Int
+
+    /// Validates the layout of a file of `totalSize` bytes; `bytes` returns a byte range of it.
+    init(totalSize: Int, bytes: (Range<Int>) throws(WeightsError.Reason) -> Data) throws(WeightsError.Reason) {
+        guard totalSize >= 8 else { throw .truncatedHeaderLength(fileSize: totalSize) }
+        let prefix = try bytes(0..<8)
+        let declared = prefix.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: 0, as: UInt64.self)) }
+        guard declared <= UInt64(totalSize - 8), declared <= SafetensorsFile.maximumHeaderLength else {
+            throw .headerLengthOutOfRange(declared: declared, available: totalSize - 8)
         }
         let headerLength = Int(declared)
-        let header = try SafetensorsHeader.parse(Data(raw[8..<(8 + headerLength)]))
-        let dataStart = 8 + headerLength
-        let dataSize = raw.count - dataStart
+        let header = try SafetensorsHeader.parse(try bytes(8..<(8 + headerLength)))
+        metadata = header.metadata
+        dataStart = 8 + headerLength
+        let dataSize = totalSize - dataStart
 
-        // Validate every entry before touching the data.
-        struct Planned { var name: String; var dtype: SafetensorsDType; var shape: [Int]; var begin: Int; var end: Int }
-        var planned: [Planned] = []
         for entry in header.entries {
             guard let dtype = SafetensorsDType(rawValue: entry.dtype) else { throw .unsupportedDType(tensor: entry.name, dtype: entry.dtype) }
             guard entry.shape.allSatisfy({ $0 >= 0 }) else { throw .invalidEntry(tensor: entry.name, reason: "negative extent in shape \(entry.shape)") }
@@ -134,28 +164,42 @@ public struct SafetensorsFile: Sendable, Equatable {
             }
             guard expected == end - begin else { throw .byteCountMismatch(tensor: entry.name, expected: expected, actual: end - begin) }
             guard end <= dataSize else { throw .offsetsOutOfRange(tensor: entry.name, end: end, dataSize: dataSize) }
-            planned.append(Planned(name: entry.name, dtype: dtype, shape: entry.shape, begin: begin, end: end))
+            entries.append(Entry(name: entry.name, dtype: dtype, shape: entry.shape, begin: begin, end: end))
         }
-        planned.sort { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }
+        entries.sort { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }
         var covered = 0
         var previous: String?
-        for entry in planned {
+        for entry in entries {
             if entry.begin < covered, let previous { throw .overlappingTensors(previous, entry.name) }
             if entry.begin > covered { throw .unreferencedBytes(offset: covered, count: entry.begin - covered) }
             if entry.end > entry.begin || previous == nil { previous = entry.name }
             covered = max(covered, entry.end)
         }
         if covered < dataSize { throw .unreferencedBytes(offset: covered, count: dataSize - covered) }
+    }
 
-        var file = SafetensorsFile(tensors: [], metadata: header.metadata)
-        for entry in planned {
+    /// Builds the tensors; `fill` writes an entry's elements, converted to Float32, into storage
+    /// of the entry's element count.
+    func assemble(_ fill: (Entry, UnsafeMutableBufferPointer<Float>) throws(WeightsError.Reason) -> Void) throws(WeightsError.Reason) -> SafetensorsFile {
+        var file = SafetensorsFile(tensors: [], metadata: metadata)
+        for entry in entries {
             guard entry.dtype.isFloatingPoint else {
                 guard entry.name.hasSuffix("num_batches_tracked") else { throw .unsupportedDType(tensor: entry.name, dtype: entry.dtype.rawValue) }
                 file.skippedNames.append(entry.name)
                 continue
             }
-            let bytes = UnsafeRawBufferPointer(rebasing: raw[(dataStart + entry.begin)..<(dataStart + entry.end)])
-            let scalars = entry.dtype.floats(from: bytes)
+            let count = (entry.end - entry.begin) / entry.dtype.byteCount
+            var failure: WeightsError.Reason?
+            let scalars = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+                do throws(WeightsError.Reason) {
+                    try fill(entry, buffer)
+                } catch {
+                    failure = error
+                    buffer.initialize(repeating: 0)
+                }
+                initialized = count
+            }
+            if let failure { throw failure }
             do {
                 file.tensors.append(NamedParameter(name: entry.name, value: try Tensor(shape: entry.shape, scalars: scalars)))
             } catch {
@@ -184,23 +228,22 @@ enum SafetensorsDType: String {
 
     var isFloatingPoint: Bool { self == .f64 || self == .f32 || self == .f16 || self == .bf16 }
 
-    /// Converts little-endian elements to Float32 (only for floating-point dtypes).
-    func floats(from bytes: UnsafeRawBufferPointer) -> [Float] {
-        let count = bytes.count / byteCount
-        var result = [Float](repeating: 0, count: count)
+    /// Converts little-endian elements to Float32 into `destination` (which holds
+    /// `bytes.count / byteCount` elements; only for floating-point dtypes).
+    func convert(_ bytes: UnsafeRawBufferPointer, into destination: UnsafeMutableBufferPointer<Float>) {
+        let count = min(bytes.count / byteCount, destination.count)
         switch self {
         case .f32:
-            for i in 0..<count { result[i] = Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
+            for i in 0..<count { destination[i] = Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
         case .f64:
-            for i in 0..<count { result[i] = Float(Double(bitPattern: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)))) }
+            for i in 0..<count { destination[i] = Float(Double(bitPattern: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)))) }
         case .f16:
-            for i in 0..<count { result[i] = HalfPrecision.float(fromHalf: UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
+            for i in 0..<count { destination[i] = HalfPrecision.float(fromHalf: UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
         case .bf16:
-            for i in 0..<count { result[i] = Float(bitPattern: UInt32(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16) }
+            for i in 0..<count { destination[i] = Float(bitPattern: UInt32(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16) }
         default:
-            break
+            destination.initialize(repeating: 0)
         }
-        return result
     }
 }
 

@@ -33,6 +33,20 @@ extension Zoo {
     /// The network called `name` with the weights of a safetensors file.
     /// - Throws: ``ZooError`` for an unknown name, ``WeightsError`` for a bad or mismatched file.
     public static func network(named name: String, weights url: URL, allowExtraNames: Bool = false) throws -> Network {
-        try entry(named: name).network(initialization: .zeros).loadingWeights(from: url, allowExtraNames: allowExtraNames)
+        let entry = try entry(named: name)
+        return try entry.network(weights: SafetensorsFile.read(contentsOf: url), source: url.path, allowExtraNames: allowExtraNames)
+    }
+}
+
+extension ZooEntry {
+    /// The architecture with the tensors of `file`, checked strictly (a missing tensor, an
+    /// unexpected one unless `allowExtraNames`, or a wrong shape is an error naming it); `source`
+    /// names the file in errors. The network shares the file's tensors, so the weights are in
+    /// memory once.
+    /// - Throws: ``ZooError`` if the architecture cannot be built, ``WeightsError`` for a
+    ///   mismatched file.
+    public func network(weights file: SafetensorsFile, source: String, allowExtraNames: Bool = false) throws -> Network {
+        let skeleton = try network(initialization: .sharing(file.dictionary))
+        return try skeleton.loadingWeights(file, source: source, allowExtraNames: allowExtraNames)
     }
 }

@@ -12,8 +12,24 @@ func safetensorsBytes(header: String, data: [UInt8], declaredLength: UInt64? = n
 }
 
 /// The reason a decode fails with (or `nil` when it succeeds).
+///
+/// The same bytes are also written to a file and read back with `read(contentsOf:)`, which streams
+/// the tensors from the file: it must fail with the same reason, or succeed with the same tensors.
 func failure(_ data: Data) -> WeightsError.Reason? {
-    do { _ = try SafetensorsFile.decode(data, source: "w.safetensors"); return nil } catch { return error.reason }
+    let inMemory: Result<SafetensorsFile, WeightsError.Reason>
+    do { inMemory = .success(try SafetensorsFile.decode(data, source: "w.safetensors")) } catch { inMemory = .failure(error.reason) }
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("rectgrad-st-\(UInt64.random(in: 0...UInt64.max)).safetensors")
+    defer { try? FileManager.default.removeItem(at: url) }
+    do {
+        try data.write(to: url)
+        let fromFile: Result<SafetensorsFile, WeightsError.Reason>
+        do { fromFile = .success(try SafetensorsFile.read(contentsOf: url)) } catch { fromFile = .failure(error.reason) }
+        #expect(fromFile == inMemory, "reading the bytes from a file disagrees with decoding them in memory")
+    } catch {
+        Issue.record("could not write \(url.path): \(error)")
+    }
+    if case .failure(let reason) = inMemory { return reason }
+    return nil
 }
 
 private let twoTensors = #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1,1],"data_offsets":[8,12]}}"#
@@ -170,4 +186,67 @@ private func tinyNetwork() throws -> Network {
     }
     let error = WeightsError(file: broken.path, reason: .unsupportedDType(tensor: "fc.weight", dtype: "I32"))
     #expect(error.description.contains(broken.path) && error.description.contains("fc.weight"))
+}
+
+@Test func readsTensorsLargerThanOneChunkFromFiles() throws {
+    // 3,000,000 F32 values (12 MB, more than the 8 MiB read chunk) and an F16 tensor after them:
+    // read from a file, every value arrives where decoding the same bytes in memory puts it.
+    let count = 3_000_000
+    let large = (0..<count).map { Float($0 % 1009) * 0.25 - 100 }
+    let halves: [UInt16] = [0x3C00, 0xC000, 0x0001, 0x7BFF]  // 1, −2, the smallest subnormal, 65504
+    let header = #"{"big":{"dtype":"F32","shape":[3000,1000],"data_offsets":[0,12000000]},"h":{"dtype":"F16","shape":[4],"data_offsets":[12000000,12000008]}}"#
+    let bytes = safetensorsBytes(header: header, data: littleEndian(large) + halves.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] })
+    #expect(failure(bytes) == nil)
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("rectgrad-st-large-\(UInt64.random(in: 0...UInt64.max)).safetensors")
+    defer { try? FileManager.default.removeItem(at: url) }
+    try bytes.write(to: url)
+    let file = try SafetensorsFile.read(contentsOf: url)
+    #expect(file["big"]?.scalars == large)
+    #expect(file["h"]?.scalars == [1, -2, 0x1p-24, 65504])
+}
+
+@Test func namesFilesThatCannotBeRead() {
+    let missing = URL(fileURLWithPath: "/nonexistent-rectgrad/w.safetensors")
+    #expect {
+        try SafetensorsFile.read(contentsOf: missing)
+    } throws: { error in
+        guard let error = error as? WeightsError, case .unreadable = error.reason else { return false }
+        return error.file == missing.path
+    }
+    let directory = FileManager.default.temporaryDirectory
+    #expect {
+        try SafetensorsFile.read(contentsOf: directory)
+    } throws: { error in
+        guard let error = error as? WeightsError, case .unreadable("not a regular file") = error.reason else { return false }
+        return true
+    }
+}
+
+@Test func zooEntriesShareTheFileTensorsAndStayStrict() throws {
+    // resnet18 (batch norms, shortcut convolutions, a dense head) built from a file's tensors:
+    // the same parameters as loading the file into a zero skeleton, and the same errors.
+    let entry = try Zoo.entry(named: "resnet18")
+    let reference = try entry.network(seed: 3)
+    let file = reference.safetensors
+    let shared = try entry.network(weights: file, source: "w.safetensors")
+    #expect(shared.parameters == reference.parameters)
+    #expect(shared.parameters == (try entry.network(initialization: .zeros).loadingWeights(file, source: "w.safetensors")).parameters)
+
+    func reason(_ tensors: [NamedParameter], allowExtra: Bool = false) -> WeightsError.Reason? {
+        do {
+            _ = try entry.network(weights: SafetensorsFile(tensors: tensors), source: "w.safetensors", allowExtraNames: allowExtra)
+            return nil
+        } catch let error as WeightsError { return error.reason } catch { return nil }
+    }
+    let all = reference.parameters
+    #expect(reason(all.filter { $0.name != "layer2.0.conv1.weight" }) == .missingTensor("layer2.0.conv1.weight"))
+    let reshaped = all.map { $0.name == "fc.weight" ? NamedParameter(name: $0.name, value: .zeros([10, 512])) : $0 }
+    guard case .shapeMismatch(let tensor, _, _)? = reason(reshaped) else {
+        Issue.record("a wrong fc.weight shape must be refused")
+        return
+    }
+    #expect(tensor == "fc.weight")
+    let extra = all + [NamedParameter(name: "head.extra", value: .zeros([2]))]
+    #expect(reason(extra) != nil)
+    #expect(reason(extra, allowExtra: true) == nil)
 }

@@ -1,0 +1,83 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Positional reads from an open safetensors file: the header as `Data`, and each tensor's bytes
+/// converted to Float32 through a bounded chunk buffer straight into the tensor's storage.
+final class SafetensorsFileReader {
+    /// The file's size in bytes.
+    let size: Int
+    private let descriptor: Int32
+
+    /// The bytes converted per read (8 MiB).
+    static let chunkSize = 8 << 20
+
+    /// Opens the file at `path` for reading.
+    init(path: String) throws(WeightsError.Reason) {
+        let descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else { throw .unreadable(Self.systemError()) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else {
+            let message = Self.systemError()
+            close(descriptor)
+            throw .unreadable(message)
+        }
+        guard (status.st_mode & S_IFMT) == S_IFREG else {
+            close(descriptor)
+            throw .unreadable("not a regular file")
+        }
+        self.descriptor = descriptor
+        self.size = Int(status.st_size)
+    }
+
+    deinit { close(descriptor) }
+
+    /// The bytes of `range`.
+    func bytes(_ range: Range<Int>) throws(WeightsError.Reason) -> Data {
+        var data = Data(count: range.count)
+        var failure: WeightsError.Reason?
+        data.withUnsafeMutableBytes { buffer in
+            do throws(WeightsError.Reason) { try readFully(into: buffer, at: range.lowerBound) } catch { failure = error }
+        }
+        if let failure { throw failure }
+        return data
+    }
+
+    /// Reads `entry`'s elements (at `dataStart + entry.begin` in the file) converted to Float32
+    /// into `destination`, one chunk at a time.
+    func convert(_ entry: SafetensorsLayout.Entry, dataStart: Int, into destination: UnsafeMutableBufferPointer<Float>) throws(WeightsError.Reason) {
+        let elementSize = entry.dtype.byteCount
+        let elementsPerChunk = max(Self.chunkSize / elementSize, 1)
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: elementsPerChunk * elementSize, alignment: 16)
+        defer { chunk.deallocate() }
+        var done = 0
+        while done < destination.count {
+            let count = min(elementsPerChunk, destination.count - done)
+            let bytes = UnsafeMutableRawBufferPointer(rebasing: chunk[0..<(count * elementSize)])
+            try readFully(into: bytes, at: dataStart + entry.begin + done * elementSize)
+            entry.dtype.convert(UnsafeRawBufferPointer(bytes), into: UnsafeMutableBufferPointer(rebasing: destination[done..<(done + count)]))
+            done += count
+        }
+    }
+
+    /// Fills `buffer` from `offset`, retrying short and interrupted reads.
+    private func readFully(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws(WeightsError.Reason) {
+        var done = 0
+        while done < buffer.count {
+            guard let base = buffer.baseAddress else { return }
+            let result = pread(descriptor, base + done, buffer.count - done, off_t(offset + done))
+            if result < 0 {
+                if errno == EINTR { continue }
+                throw .unreadable(Self.systemError())
+            }
+            // The file shrank after its size was taken.
+            guard result > 0 else { throw .unreadable("the file ended at byte \(offset + done) while reading (was it changed while being read?)") }
+            done += result
+        }
+    }
+
+    private static func systemError() -> String { String(cString: strerror(errno)) }
+}
