@@ -171,6 +171,34 @@ def jpeg_files():
         "RGB", [(255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255)], subsampling=0, progressive=True
     )
     files.update(pillow_references(files, ["rgb.jpg", "gray.jpg", "cmyk.jpg", "progressive.jpg"]))
+    files.update(oriented_files())
+    return files
+
+
+def oriented_files():
+    """24x16 JPEGs (six 8x8 colour blocks) carrying an EXIF orientation tag, and Pillow's
+    `ImageOps.exif_transpose` of each as the reference of the upright pixels."""
+    import io
+    from PIL import Image, ImageOps
+
+    colors = [(255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 0), (0, 255, 255), (255, 255, 255)]
+    image = Image.new("RGB", (24, 16))
+    for index, color in enumerate(colors):
+        x0, y0 = 8 * (index % 3), 8 * (index // 3)
+        image.paste(color, (x0, y0, x0 + 8, y0 + 8))
+    files = {}
+    for orientation in (3, 5, 6, 8):
+        exif = Image.Exif()
+        exif[0x0112] = orientation
+        buffer = io.BytesIO()
+        image.save(buffer, "JPEG", quality=95, subsampling=0, exif=exif.tobytes())
+        name = "oriented-%d.jpg" % orientation
+        files[name] = buffer.getvalue()
+        upright = ImageOps.exif_transpose(Image.open(io.BytesIO(files[name]))).convert("RGB")
+        width, height = upright.size
+        data = upright.tobytes()
+        rows = [[tuple(data[3 * (y * width + x):3 * (y * width + x) + 3]) for x in range(width)] for y in range(height)]
+        files[name + ".upright.pillow.png"] = png(rows, color_type=2)
     return files
 
 

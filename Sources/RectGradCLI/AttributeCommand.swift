@@ -35,6 +35,9 @@ struct AttributeCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("Image files, resized and scaled as the model expects.", valueName: "image"))
     var images: [String] = []
 
+    @Option(name: .long, help: CLIInputs.orientationHelp)
+    var orientation = "exif"
+
     @Option(name: .long, help: ArgumentHelp("The attribution method, or 'all'.", valueName: "method"))
     var method: String
 
@@ -86,6 +89,7 @@ struct AttributeCommand: ParsableCommand {
     func validate() throws {
         if input == nil && images.isEmpty { throw ValidationError("Give either --input X.npy or image files.") }
         if input != nil && !images.isEmpty { throw ValidationError("Give either --input or image files, not both.") }
+        _ = try CLIInputs.orientation(parsing: orientation)
         _ = try methodNames()
         _ = try parameters()
         _ = try targets()
@@ -211,7 +215,7 @@ struct AttributeCommand: ParsableCommand {
             batch = try NumPyFile.read(contentsOf: URL(fileURLWithPath: input))
             source = "--input \(input)"
         } else {
-            batch = try CLIInputs.readImages(images, preprocessing: entry.preprocessing)
+            batch = try CLIInputs.readImages(images, preprocessing: entry.preprocessing, orientation: CLIInputs.orientation(parsing: orientation))
             source = "the images"
         }
         do { try network.validateInputShape(batch.shape) } catch {

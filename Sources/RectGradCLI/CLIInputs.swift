@@ -42,11 +42,29 @@ enum CLIInputs {
 
     /// Decodes PNG or JPEG files, resizes them to the model's input size and scales them as its
     /// ``Preprocessing`` says, giving one `[N, 3, H, W]` batch.
-    static func readImages(_ paths: [String], preprocessing: Preprocessing) throws -> Tensor {
+    static func readImages(_ paths: [String], preprocessing: Preprocessing, orientation: OrientationHandling) throws -> Tensor {
         let inputs = try paths.map { path in
-            try preprocessing.networkInput(from: ImageDecoding.decode(contentsOf: URL(fileURLWithPath: path))).tensor
+            try preprocessing.networkInput(from: decodeImage(path, orientation: orientation)).tensor
         }
         return try Tensor.concatenate(inputs)
+    }
+
+    /// Decodes the PNG or JPEG at `path`.
+    static func decodeImage(_ path: String, orientation: OrientationHandling) throws -> RGBImage {
+        try ImageDecoding.decode(contentsOf: URL(fileURLWithPath: path), options: .init(orientation: orientation))
+    }
+
+    /// The help of the `--orientation` option of the commands that read images.
+    static let orientationHelp = ArgumentHelp(
+        "'exif' turns JPEGs upright by their EXIF orientation, as photo viewers show them; 'ignore' keeps the stored pixels, as torchvision's loaders do.",
+        valueName: "exif|ignore")
+
+    /// The `--orientation` value, or a validation error naming the option.
+    static func orientation(parsing text: String) throws -> OrientationHandling {
+        guard let handling = OrientationHandling(rawValue: text) else {
+            throw ValidationError("--orientation must be 'exif' or 'ignore', got '\(text)'.")
+        }
+        return handling
     }
 
     /// Writes a tensor as a float32 `.npy` file.

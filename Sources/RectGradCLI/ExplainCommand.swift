@@ -19,6 +19,9 @@ struct ExplainCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("PNG or JPEG files.", valueName: "image"))
     var images: [String]
 
+    @Option(name: .long, help: CLIInputs.orientationHelp)
+    var orientation = "exif"
+
     @Option(name: .long, help: ArgumentHelp("The zoo model (see `rectgrad models`).", valueName: "name"))
     var model = "efficientnet-lite0"
 
@@ -48,6 +51,7 @@ struct ExplainCommand: ParsableCommand {
 
     func validate() throws {
         if images.isEmpty { throw ValidationError("Give at least one image file.") }
+        _ = try CLIInputs.orientation(parsing: orientation)
         if !(0...100).contains(percentile) { throw ValidationError("--percentile must be in [0, 100], got \(percentile).") }
         if steps < 1 { throw ValidationError("--steps must be at least 1.") }
         if samples < 1 { throw ValidationError("--samples must be at least 1.") }
@@ -81,7 +85,7 @@ struct ExplainCommand: ParsableCommand {
         let elapsed = try clock.measure {
             for (index, path) in images.enumerated() {
                 progress.update("explain [\(index + 1)/\(images.count)] \((path as NSString).lastPathComponent)")
-                let image = try ImageDecoding.decode(contentsOf: URL(fileURLWithPath: path))
+                let image = try CLIInputs.decodeImage(path, orientation: CLIInputs.orientation(parsing: orientation))
                 explained.append(try explainer.explain(name: (path as NSString).lastPathComponent, image: image))
             }
         }

@@ -37,6 +37,9 @@ struct PredictCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The number of classes printed per example.", valueName: "k"))
     var top = 5
 
+    @Option(name: .long, help: CLIInputs.orientationHelp)
+    var orientation = "exif"
+
     @Option(name: .long, help: ArgumentHelp("The seed of the random weights used without --weights.", valueName: "n"))
     var seed: UInt64 = 0
 
@@ -44,6 +47,7 @@ struct PredictCommand: ParsableCommand {
         if input == nil && images.isEmpty { throw ValidationError("Give either --input X.npy or image files.") }
         if input != nil && !images.isEmpty { throw ValidationError("Give either --input or image files, not both.") }
         if top < 1 { throw ValidationError("--top must be at least 1.") }
+        _ = try CLIInputs.orientation(parsing: orientation)
     }
 
     func run() throws {
@@ -56,7 +60,7 @@ struct PredictCommand: ParsableCommand {
             tensor = try CLIInputs.readInput(input, for: network)
             labels = (0..<tensor.shape[0]).map { "example \($0)" }
         } else {
-            tensor = try CLIInputs.readImages(images, preprocessing: entry.preprocessing)
+            tensor = try CLIInputs.readImages(images, preprocessing: entry.preprocessing, orientation: CLIInputs.orientation(parsing: orientation))
             labels = images
         }
         let logits = try network.logits(for: tensor)

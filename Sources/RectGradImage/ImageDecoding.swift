@@ -10,6 +10,14 @@ public enum AlphaHandling: String, Sendable, Hashable, CaseIterable {
     case drop
 }
 
+/// Whether decoding turns a JPEG upright by its EXIF orientation tag.
+public enum OrientationHandling: String, Sendable, Hashable, CaseIterable {
+    /// Return the pixels as stored (Pillow's `Image.open`, torchvision's `decode_jpeg` default).
+    case ignore
+    /// Apply the EXIF orientation, as photo viewers and Pillow's `ImageOps.exif_transpose` do.
+    case applyEXIF = "exif"
+}
+
 /// What decoding does when libjpeg reports recoverable damage (it warns, patches the data and
 /// carries on: premature end of file, bad Huffman codes, extraneous bytes before a marker…).
 public enum JPEGDamagePolicy: String, Sendable, Hashable, CaseIterable {
@@ -47,7 +55,9 @@ public struct ImageHeader: Sendable, Hashable {
 /// Pillow instead keeps the high byte, which can differ by one), transparency follows
 /// ``Options/alpha``, and CMYK/YCCK JPEGs are converted with `R = C'·K'/255` on inverted ink
 /// values (the stored samples when an Adobe APP14 marker is present, as Photoshop and Pillow
-/// write them). Colour profiles, PNG gamma and EXIF orientation are ignored.
+/// write them). A JPEG's EXIF orientation is applied only when ``Options/orientation`` asks for
+/// it (by default the stored pixels are returned, as Pillow's `Image.open` and torchvision's
+/// loaders return them). Colour profiles and PNG gamma are ignored.
 ///
 /// Failures are typed: see ``ImageError/Reason``. The pixel limit is checked against the header
 /// before any pixel memory is allocated.
@@ -64,16 +74,21 @@ public enum ImageDecoding {
         public var alpha: AlphaHandling
         /// What to do with JPEG data that libjpeg can only repair. Default ``JPEGDamagePolicy/reject``.
         public var jpegDamage: JPEGDamagePolicy
+        /// Whether a JPEG's EXIF orientation turns the pixels upright. Default
+        /// ``OrientationHandling/ignore`` (the stored pixels, as PyTorch pipelines see them).
+        public var orientation: OrientationHandling
 
         /// Creates options; every parameter has the documented default.
         public init(
             maximumPixelCount: Int = 100_000_000,
             alpha: AlphaHandling = .compositeOnWhite,
-            jpegDamage: JPEGDamagePolicy = .reject
+            jpegDamage: JPEGDamagePolicy = .reject,
+            orientation: OrientationHandling = .ignore
         ) {
             self.maximumPixelCount = maximumPixelCount
             self.alpha = alpha
             self.jpegDamage = jpegDamage
+            self.orientation = orientation
         }
     }
 
@@ -107,8 +122,20 @@ public enum ImageDecoding {
             guard !overflow, pixels <= limit else {
                 throw ImageError(.tooLarge(width: header.header.width, height: header.header.height, limit: limit))
             }
-            return try CodecBridge.decode(bytes, header: header, options: options)
+            let image = try CodecBridge.decode(bytes, header: header, options: options)
+            guard options.orientation == .applyEXIF, format == .jpeg, let orientation = EXIFOrientationReader.orientation(inJPEG: bytes) else {
+                return image
+            }
+            return image.oriented(orientation)
         }
+    }
+
+    /// The EXIF orientation a JPEG declares, or `nil` for a PNG, a JPEG without one, or
+    /// unreadable metadata (which decoding then ignores, as Pillow does).
+    /// - Throws: ``ImageError`` for empty data or an unknown format.
+    public static func exifOrientation(of data: Data) throws(ImageError) -> ImageOrientation? {
+        guard try format(of: data) == .jpeg else { return nil }
+        return try withBytes(of: data) { bytes throws(ImageError) in EXIFOrientationReader.orientation(inJPEG: bytes) }
     }
 
     /// Reads and decodes the PNG or JPEG file at `url`; errors name the file.

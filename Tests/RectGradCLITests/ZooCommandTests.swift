@@ -14,7 +14,7 @@ import RectifiedGradient
     let help = try rectgrad(["predict", "--help"])
     #expect(help.status == 0)
     #expect(help.standardOutput.contains(
-        "USAGE: rectgrad predict --model <name> [--weights <file>] [--allow-extra-weights] [--input <file>] [<image> ...] [--output <file>] [--top <k>] [--seed <n>]"
+        "USAGE: rectgrad predict --model <name> [--weights <file>] [--allow-extra-weights] [--input <file>] [<image> ...] [--output <file>] [--top <k>] [--orientation <exif|ignore>] [--seed <n>]"
     ))
     #expect(help.standardOutput.contains("--input <file>          A preprocessed NCHW .npy array, run as is."))
     #expect(help.standardOutput.contains("--output <file>         Write the logits [N, classes] to this .npy file."))
@@ -156,4 +156,10 @@ import RectifiedGradient
     let lines = printed.standardOutput.split(separator: "\n").map(String.init)
     #expect(lines.count == 4)
     #expect(lines[0] == paths[0] + ":" && lines[2] == paths[1] + ":")
+}
+
+@Test func orientationOptionNamesItsValues() throws {
+    let result = try rectgrad(["predict", "--model", "cifar-cnn", "--orientation", "sideways", "x.png"])
+    #expect(result.status != 0)
+    #expect(result.standardError.contains("--orientation must be 'exif' or 'ignore', got 'sideways'."))
 }
