@@ -10,7 +10,8 @@ struct ConvertPthCommand: ParsableCommand {
         discussion: """
         Reads both torch.save formats (zip and legacy) with a restricted unpickler that refuses \
         every Python global a state dict does not use, so untrusted files cannot run code. Tensors \
-        are written as F32; integer num_batches_tracked counters are dropped. With --model the \
+        are written as F32 unless --dtype says F16 or BF16 (half the size; round to nearest even; \
+        a value out of the type's range is an error); integer num_batches_tracked counters are dropped. With --model the \
         names and shapes are checked against a zoo architecture before anything is written.
         """
     )
@@ -24,12 +25,21 @@ struct ConvertPthCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Check names and shapes against this zoo model first.", valueName: "name"))
     var model: String?
 
+    @Option(name: .long, help: ArgumentHelp("The element type written.", valueName: "f32|f16|bf16"))
+    var dtype = "f32"
+
+    func validate() throws {
+        guard SafetensorsStorageType(rawValue: dtype.uppercased()) != nil else {
+            throw ValidationError("--dtype must be f32, f16 or bf16, got '\(dtype)'.")
+        }
+    }
+
     func run() throws {
         let file = try PyTorchCheckpoint.read(contentsOf: URL(fileURLWithPath: inputPath))
         if let model {
             _ = try Zoo.entry(named: model).network(weights: file, source: inputPath)
         }
-        try file.write(to: URL(fileURLWithPath: outputPath))
+        try file.write(to: URL(fileURLWithPath: outputPath), as: SafetensorsStorageType(rawValue: dtype.uppercased()) ?? .f32)
         let skipped = file.skippedNames.isEmpty ? "" : " (skipped \(file.skippedNames.count) num_batches_tracked counters)"
         print("wrote \(file.tensors.count) tensors to \(outputPath)\(skipped)")
     }

@@ -65,7 +65,15 @@ public struct SafetensorsFile: Sendable, Equatable {
 
     /// Writes the tensors as F32 (the header padded with spaces to a multiple of 8 bytes).
     public func encoded() -> Data {
-        var header = "{"
+        // F32 represents every Float32, so encoding cannot fail.
+        (try? encoded(as: .f32)) ?? Data()
+    }
+
+    /// Writes the tensors as `type` (the header padded with spaces to a multiple of 8 bytes).
+    /// F16 and BF16 round to nearest, ties to even, as NumPy and PyTorch convert.
+    /// - Throws: ``WeightsError/Reason/notRepresentable(tensor:dtype:value:)`` for a finite value
+    ///   outside the type's range.
+    public func encoded(as type: SafetensorsStorageType) throws(WeightsError.Reason) -> Data {
         var entries: [String] = []
         if !metadata.isEmpty {
             let pairs = metadata.keys.sorted().map { "\(jsonString($0)):\(jsonString(metadata[$0] ?? ""))" }
@@ -73,38 +81,32 @@ public struct SafetensorsFile: Sendable, Equatable {
         }
         var offset = 0
         for tensor in tensors {
-            let size = tensor.value.count * 4
+            let size = tensor.value.count * type.byteCount
             let shape = tensor.value.shape.map(String.init).joined(separator: ",")
-            entries.append("\(jsonString(tensor.name)):{\"dtype\":\"F32\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(offset + size)]}")
+            entries.append("\(jsonString(tensor.name)):{\"dtype\":\"\(type.rawValue)\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(offset + size)]}")
             offset += size
         }
-        header += entries.joined(separator: ",") + "}"
-        let headerBytes = Array(header.utf8)
+        let headerBytes = Array(("{" + entries.joined(separator: ",") + "}").utf8)
         let padded = headerBytes + [UInt8](repeating: 0x20, count: (8 - headerBytes.count % 8) % 8)
         var data = Data(capacity: 8 + padded.count + offset)
         let length = UInt64(padded.count)
         data.append(contentsOf: (0..<8).map { UInt8(truncatingIfNeeded: length >> (8 * UInt64($0))) })
         data.append(contentsOf: padded)
         for tensor in tensors {
-            tensor.value.withUnsafeBufferPointer { values in
-                var bytes = [UInt8](repeating: 0, count: values.count * 4)
-                for (i, value) in values.enumerated() {
-                    let bits = value.bitPattern
-                    bytes[4 * i] = UInt8(truncatingIfNeeded: bits)
-                    bytes[4 * i + 1] = UInt8(truncatingIfNeeded: bits >> 8)
-                    bytes[4 * i + 2] = UInt8(truncatingIfNeeded: bits >> 16)
-                    bytes[4 * i + 3] = UInt8(truncatingIfNeeded: bits >> 24)
-                }
-                data.append(contentsOf: bytes)
+            let bytes = tensor.value.withUnsafeBufferPointer { values in
+                Result { () throws(WeightsError.Reason) -> [UInt8] in try type.littleEndianBytes(of: values, tensor: tensor.name) }
             }
+            data.append(contentsOf: try bytes.get())
         }
         return data
     }
 
-    /// Writes the tensors to `url` as F32.
-    /// - Throws: ``WeightsError`` with reason ``WeightsError/Reason/unwritable(_:)``.
-    public func write(to url: URL) throws(WeightsError) {
-        do { try encoded().write(to: url, options: .atomic) } catch {
+    /// Writes the file to `url` (atomically), its tensors as `type` (default F32).
+    /// - Throws: ``WeightsError`` naming the file.
+    public func write(to url: URL, as type: SafetensorsStorageType = .f32) throws(WeightsError) {
+        let data: Data
+        do { data = try encoded(as: type) } catch { throw WeightsError(file: url.path, reason: error) }
+        do { try data.write(to: url, options: .atomic) } catch {
             throw WeightsError(file: url.path, reason: .unwritable(error.localizedDescription))
         }
     }

@@ -35,6 +35,9 @@ public struct WeightsError: Error, Equatable, Sendable, CustomStringConvertible 
         case shapeMismatch(tensor: String, expected: [Int], actual: [Int])
         /// A tensor contains NaN or infinity.
         case nonFiniteTensor(String)
+        /// A value of the tensor is finite in Float32 but outside the range of the dtype it is
+        /// being written as (it would become infinity).
+        case notRepresentable(tensor: String, dtype: String, value: Float)
     }
 
     /// The file name.
@@ -81,6 +84,7 @@ public struct WeightsError: Error, Equatable, Sendable, CustomStringConvertible 
             detail = "has tensors the architecture does not have: \(names.prefix(5).joined(separator: ", "))\(names.count > 5 ? " and \(names.count - 5) more" : "")"
         case .shapeMismatch(let tensor, let expected, let actual): detail = "tensor '\(tensor)' has shape \(actual), the architecture needs \(expected)"
         case .nonFiniteTensor(let name): detail = "tensor '\(name)' contains NaN or infinity"
+        case .notRepresentable(let tensor, let dtype, let value): detail = "tensor '\(tensor)' holds \(value), which \(dtype) cannot represent (it would become infinity)"
         }
         return "\(file) \(detail)"
     }

@@ -163,3 +163,24 @@ import RectifiedGradient
     #expect(result.status != 0)
     #expect(result.standardError.contains("--orientation must be 'exif' or 'ignore', got 'sideways'."))
 }
+
+@Test func convertPthWritesHalfPrecisionOnRequest() throws {
+    let directory = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let output = directory.appendingPathComponent("module-f16.safetensors")
+    let result = try rectgrad(["convert-pth", try zooFixture("pth/module.pth").path, output.path, "--dtype", "f16"])
+    #expect(result.status == 0, "\(result.standardError)")
+    let bytes = try Data(contentsOf: output)
+    #expect(String(decoding: bytes.prefix(400), as: UTF8.self).contains(#""dtype":"F16""#))
+    // Every value is the F32 value to within half a unit in the last place of a half (2^-11 relative).
+    let expected = try SafetensorsFile.read(contentsOf: zooFixture("pth/module-expected.safetensors"))
+    let halves = try SafetensorsFile.read(contentsOf: output)
+    #expect(halves.tensors.map(\.name) == expected.tensors.map(\.name))
+    for (half, full) in zip(halves.tensors, expected.tensors) {
+        for (a, b) in zip(half.value.scalars, full.value.scalars) {
+            #expect(abs(a - b) <= abs(b) * 0x1p-11 + 0x1p-25, "\(half.name): \(a) vs \(b)")
+        }
+    }
+    let unknown = try rectgrad(["convert-pth", try zooFixture("pth/module.pth").path, output.path, "--dtype", "f8"])
+    expectCleanFailure(unknown, mentioning: ["--dtype must be f32, f16 or bf16, got 'f8'."])
+}

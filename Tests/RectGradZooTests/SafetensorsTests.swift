@@ -250,3 +250,43 @@ private func tinyNetwork() throws -> Network {
     #expect(reason(extra) != nil)
     #expect(reason(extra, allowExtra: true) == nil)
 }
+
+/// The data section of an encoded file as 16-bit little-endian words.
+private func halfWords(_ data: Data) -> [UInt16] {
+    let bytes = [UInt8](data)
+    let headerLength = (0..<8).reduce(0) { $0 | Int(bytes[$1]) << (8 * $1) }
+    let payload = Array(bytes[(8 + headerLength)...])
+    return stride(from: 0, to: payload.count, by: 2).map { UInt16(payload[$0]) | UInt16(payload[$0 + 1]) << 8 }
+}
+
+@Test func writesHalfPrecisionRoundingToNearestEven() throws {
+    // Expected bit patterns from NumPy's float32 → float16 conversion (round to nearest, ties to
+    // even): 1, −2, 65504 (largest half), 1/3, 2^-24 (smallest subnormal), 2^-25 (a tie → 0),
+    // 3·2^-25 (a tie → 2 units), 2^-14 (smallest normal), 2^-14 − 2^-25 (rounds up into the
+    // normals), 0.1, 1 + 2^-11 (a tie → 1), 1 + 3·2^-11 (a tie → up), 65519 (just below the
+    // overflow midpoint), 6e-8, −0.
+    let values: [Float] = [1, -2, 65504, 1.0 / 3, 0x1p-24, 0x1p-25, 3 * 0x1p-25, 0x1p-14, 0x1p-14 - 0x1p-25, 0.1, 1 + 0x1p-11, 1 + 3 * 0x1p-11, 65519, 6e-8, -0.0]
+    let expected: [UInt16] = [0x3C00, 0xC000, 0x7BFF, 0x3555, 0x0001, 0x0000, 0x0002, 0x0400, 0x0400, 0x2E66, 0x3C00, 0x3C02, 0x7BFF, 0x0001, 0x8000]
+    let file = SafetensorsFile(tensors: [NamedParameter(name: "w", value: try Tensor(shape: [values.count], scalars: values))])
+    let data = try file.encoded(as: .f16)
+    #expect(halfWords(data) == expected)
+    // Read back: each value is the half it was rounded to.
+    let read = try SafetensorsFile.decode(data)
+    #expect(read["w"]?.scalars.prefix(4) == [1, -2, 65504, 0.333251953125])
+    #expect(data.count < file.encoded().count)
+
+    // 65520 rounds to infinity in F16: refused, naming the tensor.
+    let overflow = SafetensorsFile(tensors: [NamedParameter(name: "fc.weight", value: try Tensor(shape: [2], scalars: [1, 65520]))])
+    #expect(throws: WeightsError.Reason.notRepresentable(tensor: "fc.weight", dtype: "F16", value: 65520)) { try overflow.encoded(as: .f16) }
+}
+
+@Test func writesBFloat16RoundingToNearestEven() throws {
+    // Expected from PyTorch's float32 → bfloat16 conversion: 1, 1 + 2^-8 (a tie → 1),
+    // 1 + 3·2^-8 (a tie → up), −3.140625, 0.1, the largest bfloat16, 1e-40 (a float32 subnormal).
+    let values: [Float] = [1, 1 + 0x1p-8, 1 + 3 * 0x1p-8, -3.140625, 0.1, 3.3895313892515355e38, 1e-40]
+    let expected: [UInt16] = [0x3F80, 0x3F80, 0x3F82, 0xC049, 0x3DCD, 0x7F7F, 0x0001]
+    let file = SafetensorsFile(tensors: [NamedParameter(name: "w", value: try Tensor(shape: [values.count], scalars: values))])
+    #expect(halfWords(try file.encoded(as: .bf16)) == expected)
+    let overflow = SafetensorsFile(tensors: [NamedParameter(name: "w", value: try Tensor(shape: [1], scalars: [.greatestFiniteMagnitude]))])
+    #expect(throws: WeightsError.Reason.notRepresentable(tensor: "w", dtype: "BF16", value: .greatestFiniteMagnitude)) { try overflow.encoded(as: .bf16) }
+}
