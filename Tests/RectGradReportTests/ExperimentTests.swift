@@ -112,8 +112,11 @@ func roarAndKarReplaceComplementarySets(percentage: Double) throws {
     #expect(result.outcomes.map(\.mode) == [.removeTop, .keepTop, .removeTop, .keepTop])
     #expect(result.outcomes.allSatisfy { (0...1).contains($0.accuracy) && $0.percentage == 50 })
     #expect(result.unmodifiedAccuracy.map { (0...1).contains($0) } == true)
+    #expect(result.rankingStatistics.map(\.ranking) == ["rectgrad", "random"])
+    #expect(result.rankingStatistics.allSatisfy { $0.topOnObject.count == 1 && (0...1).contains($0.topOnObject[0]) })
+    #expect(result.rankingStatistics.last?.tiedFraction == 0)
     let markdown = ExperimentTables.markdown(result)
-    #expect(markdown.contains("| rectgrad | ") && markdown.contains("| random | ") && markdown.contains("KAR"))
+    #expect(markdown.contains("| rectgrad | ") && markdown.contains("| random | ") && markdown.contains("KAR") && markdown.contains("on object"))
     let csv = ExperimentTables.csv(result).split(separator: "\n")
     #expect(csv.count == 6 && csv[0] == "ranking,mode,percentage,accuracy,seconds")
     let charts = ExperimentTables.charts(result)
@@ -186,4 +189,18 @@ func tinyNetwork() throws -> Network {
     #expect(throws: ReportError.self) {
         try run.run(images: Tensor.zeros([1, 1, 2, 2]), masks: [[true, false, false, false]], labels: [0])
     }
+}
+
+@Test func rankingStatisticsCountTiesAndTopPixelsOnTheObject() throws {
+    // Image A: scores (3, 0, 0, 1), two tied zeros, object at pixels 0 and 3 = its top 50 %.
+    // Image B: scores (1, 2, 3, 4), no ties, object at pixel 0 = outside its top 50 % (3, 2).
+    let scores: [[Float]] = [[3, 0, 0, 1], [1, 2, 3, 4]]
+    let orders = try scores.map { try PixelRanking.order($0) }
+    #expect(orders == [[0, 3, 1, 2], [3, 2, 1, 0]])
+    let masks = [[true, false, false, true], [true, false, false, false]]
+    let statistics = try RankingStatistics.measure(ranking: "m", orders: orders, scores: scores, masks: masks, percentages: [50, 100])
+    #expect(statistics.tiedFraction == 0.25)
+    #expect(statistics.topOnObject == [0.5, 0.375])
+    #expect(statistics.objectFraction == 0.375)
+    #expect(throws: ReportError.self) { try RankingStatistics.measure(ranking: "m", orders: orders, scores: nil, masks: [[true]], percentages: [50]) }
 }

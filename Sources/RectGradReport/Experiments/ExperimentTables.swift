@@ -25,6 +25,16 @@ public enum ExperimentTables {
             }
             lines.append("")
         }
+        if !result.rankingStatistics.isEmpty {
+            lines.append("How the rankings order the \(c.testCount) held-out images (object: \(String(format: "%.1f", (result.rankingStatistics.first?.objectFraction ?? 0) * 100)) % of the pixels on average):")
+            lines.append("")
+            lines.append("| ranking | tied pixels | " + c.percentages.map { "top \(formattedPercentage($0)) % on object" }.joined(separator: " | ") + " |")
+            lines.append("| --- | ---: |" + String(repeating: " ---: |", count: c.percentages.count))
+            for s in result.rankingStatistics {
+                lines.append("| \(s.ranking) | \(String(format: "%.1f %%", s.tiedFraction * 100)) | " + s.topOnObject.map { String(format: "%.1f %%", $0 * 100) }.joined(separator: " | ") + " |")
+            }
+            lines.append("")
+        }
         return lines.joined(separator: "\n")
     }
 

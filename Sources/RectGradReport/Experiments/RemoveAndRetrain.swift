@@ -115,12 +115,62 @@ public struct RemoveAndRetrainResult: Sendable {
     public var outcomes: [RetrainingOutcome]
     /// Seconds spent ranking the training and test images, per ranking.
     public var rankingSeconds: [String: Double]
+    /// How each ranking orders the held-out images, in the order of the rankings.
+    public var rankingStatistics: [RankingStatistics] = []
     /// Wall-clock seconds of the whole run.
     public var seconds: Double
 
     /// The accuracy of one cell, if it was measured.
     public func accuracy(ranking: String, mode: RetrainingMode, percentage: Double) -> Double? {
         outcomes.first { $0.ranking == ranking && $0.mode == mode && $0.percentage == percentage }?.accuracy
+    }
+}
+
+/// How a ranking orders the held-out images, measured against their object masks.
+public struct RankingStatistics: Sendable, Hashable {
+    /// The ranking (method name or `random`).
+    public var ranking: String
+    /// Mean share of pixels whose score equals another pixel's score in the same image (their
+    /// order is row-major; RectGrad's positive part leaves many exact zeros).
+    public var tiedFraction: Double
+    /// Mean share of the top p % pixels that lie on the object, per configured percentage.
+    public var topOnObject: [Double]
+    /// Mean share of the image covered by the object.
+    public var objectFraction: Double
+
+    /// Creates statistics.
+    public init(ranking: String, tiedFraction: Double, topOnObject: [Double], objectFraction: Double) {
+        self.ranking = ranking
+        self.tiedFraction = tiedFraction
+        self.topOnObject = topOnObject
+        self.objectFraction = objectFraction
+    }
+
+    /// Measures `orders` (one per image, most important first) with the images' `scores` (`nil`
+    /// for the random ranking, which has no ties) against their `masks`.
+    /// - Throws: ``ReportError/invalidOption(name:reason:)`` when the sizes disagree.
+    public static func measure(ranking: String, orders: [[Int]], scores: [[Float]]?, masks: [[Bool]], percentages: [Double]) throws(ReportError) -> RankingStatistics {
+        guard !orders.isEmpty, orders.count == masks.count, scores.map({ $0.count == orders.count }) ?? true,
+              zip(orders, masks).allSatisfy({ $0.count == $1.count }) else {
+            throw .invalidOption(name: "orders", reason: "\(orders.count) orders, \(masks.count) masks")
+        }
+        var tied = 0.0, object = 0.0
+        var top = [Double](repeating: 0, count: percentages.count)
+        for (index, order) in orders.enumerated() {
+            let mask = masks[index], n = Double(order.count)
+            if let imageScores = scores?[index] {
+                var counts: [Float: Int] = [:]
+                for score in imageScores { counts[score, default: 0] += 1 }
+                tied += Double(counts.values.filter { $0 > 1 }.reduce(0, +)) / n
+            }
+            object += Double(mask.filter { $0 }.count) / n
+            for (k, p) in percentages.enumerated() {
+                let count = try PixelRanking.count(percentage: p, of: order.count)
+                if count > 0 { top[k] += Double(order.prefix(count).filter { mask[$0] }.count) / Double(count) }
+            }
+        }
+        let images = Double(orders.count)
+        return RankingStatistics(ranking: ranking, tiedFraction: tied / images, topOnObject: top.map { $0 / images }, objectFraction: object / images)
     }
 }
 
@@ -173,12 +223,17 @@ public struct RemoveAndRetrain: Sendable {
         }
         var outcomes: [RetrainingOutcome] = []
         var rankingSeconds: [String: Double] = [:]
+        var statistics: [RankingStatistics] = []
         for source in c.rankings {
             progress("\(source): ranking the pixels of \(c.trainCount + c.testCount) images")
             let rankingStart = clock.now
             let trainOrders = try orders(source, images: train.images, labels: train.labels, split: .train)
-            let testOrders = try orders(source, images: test.images, labels: test.labels, split: .test)
+            let (testOrders, testScores) = try ranked(source, images: test.images, labels: test.labels, split: .test)
             rankingSeconds[source.description] = (clock.now - rankingStart).seconds
+            statistics.append(try RankingStatistics.measure(
+                ranking: source.description, orders: testOrders, scores: testScores,
+                masks: try (0..<c.testCount).map { try test.mask(at: $0) }, percentages: c.percentages
+            ))
             progress(String(format: "%@: ranked in %.1f s", source.description, rankingSeconds[source.description] ?? 0))
             for mode in c.modes {
                 for p in c.percentages {
@@ -193,7 +248,7 @@ public struct RemoveAndRetrain: Sendable {
                 }
             }
         }
-        return RemoveAndRetrainResult(configuration: c, unmodifiedAccuracy: unmodified, outcomes: outcomes, rankingSeconds: rankingSeconds, seconds: (clock.now - start).seconds)
+        return RemoveAndRetrainResult(configuration: c, unmodifiedAccuracy: unmodified, outcomes: outcomes, rankingSeconds: rankingSeconds, rankingStatistics: statistics, seconds: (clock.now - start).seconds)
     }
 
     /// The pixel order (most important first) of every image of a batch `[N, C, H, W]`: the
@@ -201,17 +256,23 @@ public struct RemoveAndRetrain: Sendable {
     /// RectGrad family), or a random order seeded by `(seed, split, index)`.
     /// - Throws: ``ReportError`` and attribution errors.
     public func orders(_ source: PixelRankingSource, images: Tensor, labels: [Int], split: DatasetSplit) throws -> [[Int]] {
+        try ranked(source, images: images, labels: labels, split: split).orders
+    }
+
+    /// The orders and, for a method, the per-pixel scores they sort.
+    func ranked(_ source: PixelRankingSource, images: Tensor, labels: [Int], split: DatasetSplit) throws -> (orders: [[Int]], scores: [[Float]]?) {
         guard images.rank == 4, images.shape[0] == labels.count else {
             throw ReportError.invalidOption(name: "images", reason: "\(images.shape) does not match \(labels.count) labels")
         }
         let n = labels.count, plane = images.shape[2] * images.shape[3], perImage = images.count / max(n, 1)
         switch source {
         case .random:
-            return (0..<n).map { PixelRanking.randomOrder(pixelCount: plane, seed: Self.rankingSeed(configuration.seed, split: split, index: $0)) }
+            return ((0..<n).map { PixelRanking.randomOrder(pixelCount: plane, seed: Self.rankingSeed(configuration.seed, split: split, index: $0)) }, nil)
         case .method(let name):
             let method = name.method(configuration.parameters)
-            var result: [[Int]] = []
+            var result: [[Int]] = [], scores: [[Float]] = []
             result.reserveCapacity(n)
+            scores.reserveCapacity(n)
             let batch = configuration.attributionBatchSize
             for first in stride(from: 0, to: n, by: batch) {
                 let count = min(batch, n - first)
@@ -219,10 +280,12 @@ public struct RemoveAndRetrain: Sendable {
                 let session = try AttributionSession(network: network, input: input, targets: .perExample(Array(labels[first..<(first + count)])))
                 let map = try session.attribute(method).map
                 for example in 0..<count {
-                    result.append(try PixelRanking.order(PixelRanking.scores(of: map.example(example), positivePartOnly: name.isRectGradFamily)))
+                    let imageScores = try PixelRanking.scores(of: map.example(example), positivePartOnly: name.isRectGradFamily)
+                    result.append(try PixelRanking.order(imageScores))
+                    scores.append(imageScores)
                 }
             }
-            return result
+            return (result, scores)
         }
     }
 
