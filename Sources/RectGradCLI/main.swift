@@ -17,6 +17,7 @@ struct RectGrad: ParsableCommand {
             ModelsCommand.self,
             TrainCommand.self,
             ConvertPthCommand.self,
+            ExperimentCommand.self,
         ]
     )
 }
