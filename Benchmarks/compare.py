@@ -42,6 +42,13 @@ def run(command, realtime, cwd=None):
         command = ["chrt", "-f", "10"] + command
     print("$ MALLOC_ARENA_MAX=1 " + " ".join(command), file=sys.stderr, flush=True)
     result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=ENVIRONMENT)
+    # `swift package` itself (its plugin runner, before any benchmark runs) sometimes dies with
+    # SIGSEGV on this machine; such a run measured nothing, so it is repeated (twice at most).
+    for _ in range(2):
+        if result.returncode >= 0 or "Program crashed" not in result.stderr or "swift-package" not in result.stderr:
+            break
+        print("  swift-package crashed; running the command again", file=sys.stderr, flush=True)
+        result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=ENVIRONMENT)
     if result.returncode != 0:
         sys.stderr.write(result.stdout + result.stderr)
         raise SystemExit(f"command failed ({result.returncode}): {' '.join(command)}")
