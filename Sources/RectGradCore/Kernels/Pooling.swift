@@ -87,11 +87,9 @@ public enum Pooling2D {
     @inline(__always)
     private static func maxPoolPlane(_ source: UnsafePointer<Float>, height h: Int, width w: Int, geometry: Pooling2DGeometry, out: Size2D, into output: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>) {
         for oy in 0..<out.height {
-            let y0 = oy * geometry.stride.height - geometry.padding.height
-            let yStart = max(y0, 0), yEnd = min(y0 + geometry.kernel.height, h)
+            let (yStart, yEnd) = geometry.windowRows(outputRow: oy, inputHeight: h)
             for ox in 0..<out.width {
-                let x0 = ox * geometry.stride.width - geometry.padding.width
-                let xStart = max(x0, 0), xEnd = min(x0 + geometry.kernel.width, w)
+                let (xStart, xEnd) = geometry.windowColumns(outputColumn: ox, inputWidth: w)
                 var bestIndex = yStart * w + xStart
                 var best = source[bestIndex]
                 if !best.isNaN {
@@ -210,11 +208,9 @@ public enum Pooling2D {
                     for plane in 0..<(n * c) {
                         let base = plane * h * w
                         for oy in 0..<out.height {
-                            let y0 = oy * geometry.stride.height - geometry.padding.height
-                            let yStart = max(y0, 0), yEnd = min(y0 + geometry.kernel.height, h)
+                            let (yStart, yEnd) = geometry.windowRows(outputRow: oy, inputHeight: h)
                             for ox in 0..<out.width {
-                                let x0 = ox * geometry.stride.width - geometry.padding.width
-                                let xStart = max(x0, 0), xEnd = min(x0 + geometry.kernel.width, w)
+                                let (xStart, xEnd) = geometry.windowColumns(outputColumn: ox, inputWidth: w)
                                 let k = Float((yEnd - yStart) * (xEnd - xStart))
                                 var total: Float = 0
                                 for iy in yStart..<yEnd { for ix in xStart..<xEnd { total += x[base + iy * w + ix] } }
@@ -331,5 +327,22 @@ public enum Pooling2D {
             }
         }
         return Tensor(uncheckedShape: [n, c, h, w], scalars: result)
+    }
+}
+
+extension Pooling2DGeometry {
+    /// The input rows `start..<end` of the window of output row `oy`, clipped to the image
+    /// (padded rows are left out).
+    @inline(__always)
+    func windowRows(outputRow oy: Int, inputHeight h: Int) -> (start: Int, end: Int) {
+        let y0 = oy * stride.height - padding.height
+        return (max(y0, 0), min(y0 + kernel.height, h))
+    }
+
+    /// The input columns `start..<end` of the window of output column `ox`, clipped to the image.
+    @inline(__always)
+    func windowColumns(outputColumn ox: Int, inputWidth w: Int) -> (start: Int, end: Int) {
+        let x0 = ox * stride.width - padding.width
+        return (max(x0, 0), min(x0 + kernel.width, w))
     }
 }
