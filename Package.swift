@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "RectGradAttribution", targets: ["RectGradAttribution"]),
         .library(name: "RectGradImage", targets: ["RectGradImage"]),
         .library(name: "RectGradData", targets: ["RectGradData"]),
+        .library(name: "RectGradExperiments", targets: ["RectGradExperiments"]),
         .library(name: "RectGradReport", targets: ["RectGradReport"]),
         .library(name: "RectifiedGradient", targets: ["RectifiedGradient"]),
         .executable(name: "rectgrad", targets: ["RectGradCLI"]),
@@ -51,16 +52,22 @@ let package = Package(
             resources: [.copy("Resources/cifar-cnn-shapes.safetensors")],
             swiftSettings: strictSwift
         ),
-        // Explanation reports: heatmap figures, self-contained HTML, the demo.
+        // The paper's experiments: remove-and-retrain / keep-and-retrain, feature-map occlusion.
+        .target(
+            name: "RectGradExperiments",
+            dependencies: ["RectGradCore", "RectGradLayers", "RectGradZoo", "RectGradAttribution", "RectGradData"],
+            swiftSettings: strictSwift
+        ),
+        // Rendering: heatmap figures, charts, tables, self-contained HTML, the demo.
         .target(
             name: "RectGradReport",
-            dependencies: ["RectGradCore", "RectGradLayers", "RectGradZoo", "RectGradAttribution", "RectGradImage", "RectGradData"],
+            dependencies: ["RectGradCore", "RectGradLayers", "RectGradZoo", "RectGradAttribution", "RectGradImage", "RectGradData", "RectGradExperiments"],
             swiftSettings: strictSwift
         ),
         // Umbrella module re-exporting the public modules.
         .target(
             name: "RectifiedGradient",
-            dependencies: ["RectGradCore", "RectGradLayers", "RectGradZoo", "RectGradAttribution", "RectGradImage", "RectGradData", "RectGradReport"],
+            dependencies: ["RectGradCore", "RectGradLayers", "RectGradZoo", "RectGradAttribution", "RectGradImage", "RectGradData", "RectGradExperiments", "RectGradReport"],
             swiftSettings: strictSwift
         ),
         // The `rectgrad` command-line tool.
@@ -95,6 +102,7 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         .testTarget(name: "RectGradDataTests", dependencies: ["RectGradData", "RectGradZoo", "_RectGradTestSupport"], swiftSettings: strictSwift),
+        .testTarget(name: "RectGradExperimentsTests", dependencies: ["RectGradExperiments", "RectGradReport", "_RectGradTestSupport"], swiftSettings: strictSwift),
         .testTarget(name: "RectGradReportTests", dependencies: ["RectGradReport", "_RectGradTestSupport"], swiftSettings: strictSwift),
         .testTarget(name: "RectGradCLITests", dependencies: ["RectGradCLI", "RectifiedGradient", "_RectGradTestSupport"], swiftSettings: strictSwift),
     ]

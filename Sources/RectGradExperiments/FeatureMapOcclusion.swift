@@ -36,8 +36,8 @@ public struct FeatureOcclusionConfiguration: Sendable {
     public init() {}
 
     /// Checks the settings.
-    /// - Throws: ``ReportError/invalidOption(name:reason:)`` naming the setting.
-    public func validate() throws(ReportError) {
+    /// - Throws: ``ExperimentError/invalidOption(name:reason:)`` naming the setting.
+    public func validate() throws(ExperimentError) {
         guard !fractions.isEmpty, fractions.allSatisfy({ $0.isFinite && (0...1).contains($0) }) else {
             throw .invalidOption(name: "fractions", reason: "give at least one fraction, each in [0, 1]")
         }
@@ -113,8 +113,8 @@ public struct FeatureMapOcclusion: Sendable {
     /// Which positions of an `mapHeight × mapWidth` map are object positions, given an
     /// `imageHeight × imageWidth` object mask (row-major): a position is an object position when
     /// any mask pixel of its block is `true`.
-    /// - Throws: ``ReportError/invalidOption(name:reason:)`` when the sizes do not divide evenly.
-    public static func objectPositions(mask: [Bool], imageHeight: Int, imageWidth: Int, mapHeight: Int, mapWidth: Int) throws(ReportError) -> [Bool] {
+    /// - Throws: ``ExperimentError/invalidOption(name:reason:)`` when the sizes do not divide evenly.
+    public static func objectPositions(mask: [Bool], imageHeight: Int, imageWidth: Int, mapHeight: Int, mapWidth: Int) throws(ExperimentError) -> [Bool] {
         guard imageHeight >= 1, imageWidth >= 1, mask.count == imageHeight * imageWidth else {
             throw .invalidOption(name: "mask", reason: "\(mask.count) flags for a \(imageHeight)×\(imageWidth) image")
         }
@@ -132,21 +132,21 @@ public struct FeatureMapOcclusion: Sendable {
     }
 
     /// Runs the protocol on `images` `[N, C, H, W]` with their object masks (`H·W` flags each) and labels.
-    /// - Throws: ``ReportError`` for invalid settings or inputs; layer and tape errors.
+    /// - Throws: ``ExperimentError`` for invalid settings or inputs; layer and tape errors.
     public func run(images: Tensor, masks: [[Bool]], labels: [Int]) throws -> FeatureOcclusionResult {
         let c = configuration
         try c.validate()
         try network.validateInputShape(images.shape)
         let n = images.shape[0]
         guard masks.count == n, labels.count == n else {
-            throw ReportError.invalidOption(name: "images", reason: "\(n) images, \(masks.count) masks and \(labels.count) labels")
+            throw ExperimentError.invalidOption(name: "images", reason: "\(n) images, \(masks.count) masks and \(labels.count) labels")
         }
         guard labels.allSatisfy({ (0..<network.classCount).contains($0) }) else {
-            throw ReportError.invalidOption(name: "labels", reason: "a label is outside 0..<\(network.classCount)")
+            throw ExperimentError.invalidOption(name: "labels", reason: "a label is outside 0..<\(network.classCount)")
         }
         let layers = network.body.layers
         guard let split = layers.firstIndex(where: { $0.name == c.layer }), split < layers.count - 1 else {
-            throw ReportError.invalidOption(name: "layer", reason: "'\(c.layer)' is not a top-level layer before the last one; layers: \(layers.dropLast().map(\.name).joined(separator: ", "))")
+            throw ExperimentError.invalidOption(name: "layer", reason: "'\(c.layer)' is not a top-level layer before the last one; layers: \(layers.dropLast().map(\.name).joined(separator: ", "))")
         }
         let head = Sequential(name: network.body.name, Array(layers[...split]))
         let tail = Sequential(name: network.body.name, Array(layers[(split + 1)...]))
@@ -169,7 +169,7 @@ public struct FeatureMapOcclusion: Sendable {
             let gradient = try tape.backward(from: logits, seed: seed, withRespectTo: [hidden])[hidden] ?? Tensor.zeros(tape.shape(hidden))
             let activations = try tape.value(hidden)
             guard activations.rank == 4 else {
-                throw ReportError.invalidOption(name: "layer", reason: "'\(c.layer)' outputs \(activations.shape), not a feature map [N, C, H, W]")
+                throw ExperimentError.invalidOption(name: "layer", reason: "'\(c.layer)' outputs \(activations.shape), not a feature map [N, C, H, W]")
             }
             let (channels, height, width) = (activations.shape[1], activations.shape[2], activations.shape[3])
             let plane = height * width

@@ -3,6 +3,7 @@ import Testing
 import RectGradAttribution
 import RectGradCore
 import RectGradLayers
+import RectGradExperiments
 import RectGradReport
 
 // MARK: Pixel ranking and masking (ROAR / KAR)
@@ -12,21 +13,21 @@ import RectGradReport
     let map = try Tensor(shape: [2, 1, 2], scalars: [1, -3, -2, 1])
     #expect(try PixelRanking.scores(of: map, positivePartOnly: false) == [-1, -2])
     #expect(try PixelRanking.scores(of: map, positivePartOnly: true) == [1, 1])
-    #expect(throws: ReportError.self) { try PixelRanking.scores(of: Tensor(shape: [2, 2], scalars: [1, 2, 3, 4]), positivePartOnly: false) }
+    #expect(throws: ExperimentError.self) { try PixelRanking.scores(of: Tensor(shape: [2, 2], scalars: [1, 2, 3, 4]), positivePartOnly: false) }
 }
 
 @Test func orderIsDescendingWithTiesInRowMajorOrder() throws {
     let scores: [Float] = [0.5, 2, 2, -1, 0.5, 3, 0, 2]
     #expect(try PixelRanking.order(scores) == [5, 1, 2, 7, 0, 4, 6, 3])
     #expect(try PixelRanking.order([0, 0, 0]) == [0, 1, 2])
-    #expect(throws: ReportError.self) { try PixelRanking.order([1, .nan]) }
+    #expect(throws: ExperimentError.self) { try PixelRanking.order([1, .nan]) }
 }
 
 @Test func countsRoundToNearestWithHalvesToEven() throws {
     #expect(try [10.0, 30, 50, 70, 90].map { try PixelRanking.count(percentage: $0, of: 1024) } == [102, 307, 512, 717, 922])
     // 8 pixels: 6.25 % is 0.5 → 0, 18.75 % is 1.5 → 2, 31.25 % is 2.5 → 2, 100 % is 8.
     #expect(try [0, 6.25, 18.75, 31.25, 100].map { try PixelRanking.count(percentage: $0, of: 8) } == [0, 0, 2, 2, 8])
-    #expect(throws: ReportError.self) { try PixelRanking.count(percentage: 101, of: 8) }
+    #expect(throws: ExperimentError.self) { try PixelRanking.count(percentage: 101, of: 8) }
 }
 
 @Test func roarReplacesTheTopPixelsByTheChannelMeansAndKarTheRest() throws {
@@ -48,8 +49,8 @@ import RectGradReport
     var image = first
     try PixelRanking.replace(&image, pixels: roar, fill: [-1, -2])
     #expect(image == [0, -1, 2, 3, 4, -1, 6, 7, 8, -2, 10, 11, 12, -2, 14, 15])
-    #expect(throws: ReportError.self) { try PixelRanking.replace(&image, pixels: [true, false, true], fill: [0, 0]) }
-    #expect(throws: ReportError.self) { try PixelRanking.replacedPixels(order: [0, 0, 1], percentage: 10, mode: .removeTop) }
+    #expect(throws: ExperimentError.self) { try PixelRanking.replace(&image, pixels: [true, false, true], fill: [0, 0]) }
+    #expect(throws: ExperimentError.self) { try PixelRanking.replacedPixels(order: [0, 0, 1], percentage: 10, mode: .removeTop) }
 }
 
 @Test(arguments: [0.0, 10, 30, 50, 70, 90, 100])
@@ -93,10 +94,10 @@ func roarAndKarReplaceComplementarySets(percentage: Double) throws {
 @Test func rankingSourcesParseMethodNamesAndRandom() throws {
     #expect(try PixelRankingSource(parsing: "RectGrad") == .method(.rectGrad))
     #expect(try PixelRankingSource(parsing: "random") == .random)
-    #expect(throws: ReportError.self) { try PixelRankingSource(parsing: "nope") }
+    #expect(throws: ExperimentError.self) { try PixelRankingSource(parsing: "nope") }
     var configuration = RemoveAndRetrainConfiguration()
     configuration.rankings = [.method(.occlusion)]
-    #expect(throws: ReportError.self) { try configuration.validate() }
+    #expect(throws: ExperimentError.self) { try configuration.validate() }
 }
 
 @Test func aTinyRoarKarRunRetrainsEveryCellAndWritesTheTables() throws {
@@ -179,14 +180,14 @@ func tinyNetwork() throws -> Network {
         true, false, false, false,
     ]
     #expect(try FeatureMapOcclusion.objectPositions(mask: mask, imageHeight: 4, imageWidth: 4, mapHeight: 2, mapWidth: 2) == [false, true, true, false])
-    #expect(throws: ReportError.self) { try FeatureMapOcclusion.objectPositions(mask: mask, imageHeight: 4, imageWidth: 4, mapHeight: 3, mapWidth: 3) }
+    #expect(throws: ExperimentError.self) { try FeatureMapOcclusion.objectPositions(mask: mask, imageHeight: 4, imageWidth: 4, mapHeight: 3, mapWidth: 3) }
 }
 
 @Test func featureOcclusionRejectsAnUnknownLayer() throws {
     var configuration = FeatureOcclusionConfiguration()
     configuration.layer = "conv9"
     let run = FeatureMapOcclusion(network: try tinyNetwork(), configuration: configuration)
-    #expect(throws: ReportError.self) {
+    #expect(throws: ExperimentError.self) {
         try run.run(images: Tensor.zeros([1, 1, 2, 2]), masks: [[true, false, false, false]], labels: [0])
     }
 }
@@ -202,5 +203,5 @@ func tinyNetwork() throws -> Network {
     #expect(statistics.tiedFraction == 0.25)
     #expect(statistics.topOnObject == [0.5, 0.375])
     #expect(statistics.objectFraction == 0.375)
-    #expect(throws: ReportError.self) { try RankingStatistics.measure(ranking: "m", orders: orders, scores: nil, masks: [[true]], percentages: [50]) }
+    #expect(throws: ExperimentError.self) { try RankingStatistics.measure(ranking: "m", orders: orders, scores: nil, masks: [[true]], percentages: [50]) }
 }

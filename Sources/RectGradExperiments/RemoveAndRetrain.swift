@@ -13,8 +13,8 @@ public enum PixelRankingSource: Sendable, Hashable, CustomStringConvertible {
     case random
 
     /// Parses a method name or `random`.
-    /// - Throws: ``ReportError/invalidOption(name:reason:)`` for `methods`, listing the valid names.
-    public init(parsing text: String) throws(ReportError) {
+    /// - Throws: ``ExperimentError/invalidOption(name:reason:)`` for `methods`, listing the valid names.
+    public init(parsing text: String) throws(ExperimentError) {
         if text.lowercased() == "random" {
             self = .random
             return
@@ -73,8 +73,8 @@ public struct RemoveAndRetrainConfiguration: Sendable {
     public init() {}
 
     /// Checks the settings.
-    /// - Throws: ``ReportError/invalidOption(name:reason:)`` naming the setting.
-    public func validate() throws(ReportError) {
+    /// - Throws: ``ExperimentError/invalidOption(name:reason:)`` naming the setting.
+    public func validate() throws(ExperimentError) {
         guard !rankings.isEmpty else { throw .invalidOption(name: "methods", reason: "at least one ranking is needed") }
         guard !percentages.isEmpty else { throw .invalidOption(name: "percentages", reason: "at least one percentage is needed") }
         for p in percentages { _ = try PixelRanking.count(percentage: p, of: 1) }
@@ -148,8 +148,8 @@ public struct RankingStatistics: Sendable, Hashable {
 
     /// Measures `orders` (one per image, most important first) with the images' `scores` (`nil`
     /// for the random ranking, which has no ties) against their `masks`.
-    /// - Throws: ``ReportError/invalidOption(name:reason:)`` when the sizes disagree.
-    public static func measure(ranking: String, orders: [[Int]], scores: [[Float]]?, masks: [[Bool]], percentages: [Double]) throws(ReportError) -> RankingStatistics {
+    /// - Throws: ``ExperimentError/invalidOption(name:reason:)`` when the sizes disagree.
+    public static func measure(ranking: String, orders: [[Int]], scores: [[Float]]?, masks: [[Bool]], percentages: [Double]) throws(ExperimentError) -> RankingStatistics {
         guard !orders.isEmpty, orders.count == masks.count, scores.map({ $0.count == orders.count }) ?? true,
               zip(orders, masks).allSatisfy({ $0.count == $1.count }) else {
             throw .invalidOption(name: "orders", reason: "\(orders.count) orders, \(masks.count) masks")
@@ -206,7 +206,7 @@ public struct RemoveAndRetrain: Sendable {
     /// Runs every retraining.
     /// - Parameter progress: called with a short status line as the run proceeds (batch progress,
     ///   and `"<mode> <ranking> p=<p>: test accuracy <a> %"` when a retraining finishes).
-    /// - Throws: ``ReportError`` for invalid settings; data, attribution and training errors.
+    /// - Throws: ``ExperimentError`` for invalid settings; data, attribution and training errors.
     public func run(progress: (String) -> Void = { _ in }) throws -> RemoveAndRetrainResult {
         let c = configuration
         try c.validate()
@@ -254,7 +254,7 @@ public struct RemoveAndRetrain: Sendable {
     /// The pixel order (most important first) of every image of a batch `[N, C, H, W]`: the
     /// channel-summed attribution of `network` for the image's label (positive part only for the
     /// RectGrad family), or a random order seeded by `(seed, split, index)`.
-    /// - Throws: ``ReportError`` and attribution errors.
+    /// - Throws: ``ExperimentError`` and attribution errors.
     public func orders(_ source: PixelRankingSource, images: Tensor, labels: [Int], split: DatasetSplit) throws -> [[Int]] {
         try ranked(source, images: images, labels: labels, split: split).orders
     }
@@ -262,7 +262,7 @@ public struct RemoveAndRetrain: Sendable {
     /// The orders and, for a method, the per-pixel scores they sort.
     func ranked(_ source: PixelRankingSource, images: Tensor, labels: [Int], split: DatasetSplit) throws -> (orders: [[Int]], scores: [[Float]]?) {
         guard images.rank == 4, images.shape[0] == labels.count else {
-            throw ReportError.invalidOption(name: "images", reason: "\(images.shape) does not match \(labels.count) labels")
+            throw ExperimentError.invalidOption(name: "images", reason: "\(images.shape) does not match \(labels.count) labels")
         }
         let n = labels.count, plane = images.shape[2] * images.shape[3], perImage = images.count / max(n, 1)
         switch source {
@@ -292,8 +292,8 @@ public struct RemoveAndRetrain: Sendable {
     /// A copy of `images` `[N, C, H, W]` in which each image's pixels are replaced by `fill` (one
     /// value per channel) as ``PixelRanking/replacedPixels(order:percentage:mode:)`` selects with
     /// that image's order.
-    /// - Throws: ``ReportError/invalidOption(name:reason:)`` when the sizes disagree.
-    public static func replacing(images: Tensor, orders: [[Int]], percentage: Double, mode: RetrainingMode, fill: [Float]) throws(ReportError) -> Tensor {
+    /// - Throws: ``ExperimentError/invalidOption(name:reason:)`` when the sizes disagree.
+    public static func replacing(images: Tensor, orders: [[Int]], percentage: Double, mode: RetrainingMode, fill: [Float]) throws(ExperimentError) -> Tensor {
         guard images.rank == 4, images.shape[0] == orders.count, images.shape[1] == fill.count else {
             throw .invalidOption(name: "images", reason: "\(images.shape) does not match \(orders.count) orders and \(fill.count) channel means")
         }
@@ -338,6 +338,6 @@ public struct RemoveAndRetrain: Sendable {
 }
 
 /// `10` for 10.0, `12.5` otherwise.
-func formattedPercentage(_ value: Double) -> String {
+package func formattedPercentage(_ value: Double) -> String {
     value == value.rounded() && abs(value) < 1e9 ? String(Int(value)) : String(value)
 }

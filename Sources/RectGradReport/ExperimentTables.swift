@@ -1,4 +1,5 @@
 import Foundation
+import RectGradExperiments
 
 /// Markdown and CSV renderings of the experiments' results, and their charts.
 public enum ExperimentTables {

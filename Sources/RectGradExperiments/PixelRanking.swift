@@ -16,8 +16,8 @@ public enum PixelRanking {
     /// The per-pixel score of an attribution map `[C, H, W]` or `[1, C, H, W]`: the sum over
     /// channels, with every value first replaced by `max(value, 0)` when `positivePartOnly` (the
     /// spec's protocol for RectGrad).
-    /// - Throws: ``ReportError/invalidOption(name:reason:)`` for another shape or a non-finite value.
-    public static func scores(of attribution: Tensor, positivePartOnly: Bool) throws(ReportError) -> [Float] {
+    /// - Throws: ``ExperimentError/invalidOption(name:reason:)`` for another shape or a non-finite value.
+    public static func scores(of attribution: Tensor, positivePartOnly: Bool) throws(ExperimentError) -> [Float] {
         let shape = attribution.shape
         guard shape.count == 3 || (shape.count == 4 && shape[0] == 1), shape.allSatisfy({ $0 >= 1 }) else {
             throw .invalidOption(name: "attribution", reason: "expected a map [C, H, W] or [1, C, H, W], got \(shape)")
@@ -39,8 +39,8 @@ public enum PixelRanking {
     }
 
     /// Pixel indices from the highest score to the lowest; equal scores keep row-major order.
-    /// - Throws: ``ReportError/invalidOption(name:reason:)`` for a NaN score (which has no rank).
-    public static func order(_ scores: [Float]) throws(ReportError) -> [Int] {
+    /// - Throws: ``ExperimentError/invalidOption(name:reason:)`` for a NaN score (which has no rank).
+    public static func order(_ scores: [Float]) throws(ExperimentError) -> [Int] {
         guard !scores.contains(where: \.isNaN) else { throw .invalidOption(name: "scores", reason: "a score is NaN") }
         return scores.indices.sorted { scores[$0] > scores[$1] || (scores[$0] == scores[$1] && $0 < $1) }
     }
@@ -63,8 +63,8 @@ public enum PixelRanking {
     /// The number of pixels a percentage of `pixelCount` stands for: `p/100 · n` rounded to the
     /// nearest integer, halves to even (for 32×32 images: 10 % → 102, 30 % → 307, 50 % → 512,
     /// 70 % → 717, 90 % → 922).
-    /// - Throws: ``ReportError/invalidOption(name:reason:)`` for a percentage outside `[0, 100]`.
-    public static func count(percentage: Double, of pixelCount: Int) throws(ReportError) -> Int {
+    /// - Throws: ``ExperimentError/invalidOption(name:reason:)`` for a percentage outside `[0, 100]`.
+    public static func count(percentage: Double, of pixelCount: Int) throws(ExperimentError) -> Int {
         guard percentage.isFinite, (0...100).contains(percentage) else {
             throw .invalidOption(name: "percentages", reason: "\(percentage) is not in [0, 100]")
         }
@@ -74,9 +74,9 @@ public enum PixelRanking {
     /// Which pixels are replaced: the first ``count(percentage:of:)`` pixels of `order` for
     /// ``RetrainingMode/removeTop`` (ROAR), every other pixel for ``RetrainingMode/keepTop`` (KAR).
     /// The two modes at the same percentage replace complementary sets.
-    /// - Throws: ``ReportError/invalidOption(name:reason:)`` when `order` is not a permutation of
+    /// - Throws: ``ExperimentError/invalidOption(name:reason:)`` when `order` is not a permutation of
     ///   `0..<order.count` or the percentage is out of range.
-    public static func replacedPixels(order: [Int], percentage: Double, mode: RetrainingMode) throws(ReportError) -> [Bool] {
+    public static func replacedPixels(order: [Int], percentage: Double, mode: RetrainingMode) throws(ExperimentError) -> [Bool] {
         let n = order.count
         var seen = [Bool](repeating: false, count: n)
         for index in order {
@@ -93,8 +93,8 @@ public enum PixelRanking {
 
     /// Replaces the flagged pixels of one image `[C·H·W]` (channel-major, as in NCHW) by `fill[c]`
     /// in every channel `c`.
-    /// - Throws: ``ReportError/invalidOption(name:reason:)`` when the sizes disagree.
-    public static func replace(_ image: inout [Float], pixels replaced: [Bool], fill: [Float]) throws(ReportError) {
+    /// - Throws: ``ExperimentError/invalidOption(name:reason:)`` when the sizes disagree.
+    public static func replace(_ image: inout [Float], pixels replaced: [Bool], fill: [Float]) throws(ExperimentError) {
         let plane = replaced.count
         guard plane > 0, fill.count * plane == image.count else {
             throw .invalidOption(name: "image", reason: "\(image.count) values do not make \(fill.count) channels of \(plane) pixels")
@@ -105,8 +105,8 @@ public enum PixelRanking {
     }
 
     /// The mean of every channel of a batch `[N, C, H, W]` (accumulated in Double).
-    /// - Throws: ``ReportError/invalidOption(name:reason:)`` for another rank or an empty batch.
-    public static func channelMeans(of images: Tensor) throws(ReportError) -> [Float] {
+    /// - Throws: ``ExperimentError/invalidOption(name:reason:)`` for another rank or an empty batch.
+    public static func channelMeans(of images: Tensor) throws(ExperimentError) -> [Float] {
         guard images.rank == 4, images.count > 0 else {
             throw .invalidOption(name: "images", reason: "expected a non-empty batch [N, C, H, W], got \(images.shape)")
         }
