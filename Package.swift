@@ -34,8 +34,8 @@ let package = Package(
         .target(name: "RectGradCore", dependencies: ["COpenBLAS"], swiftSettings: strictSwift),
         // Thin layer modules on the tape and the optimiser.
         .target(name: "RectGradLayers", dependencies: ["RectGradCore"], swiftSettings: strictSwift),
-        // Architectures, weights I/O (safetensors, npy, pth) and preprocessing.
-        .target(name: "RectGradZoo", dependencies: ["RectGradCore", "RectGradLayers"], swiftSettings: strictSwift),
+        // Architectures, their preprocessing and class names (`Model`), weights loading.
+        .target(name: "RectGradZoo", dependencies: ["RectGradCore", "RectGradLayers", "RectGradImage"], swiftSettings: strictSwift),
         // Attribution methods on top of the tape's backward rules.
         .target(name: "RectGradAttribution", dependencies: ["RectGradCore", "RectGradLayers"], swiftSettings: strictSwift),
         // libpng / libjpeg with error codes instead of exits and longjmps escaping to Swift.
@@ -48,7 +48,7 @@ let package = Package(
         // The built-in procedural dataset with object masks, and training.
         .target(
             name: "RectGradData",
-            dependencies: ["RectGradCore", "RectGradLayers"],
+            dependencies: ["RectGradCore", "RectGradLayers", "RectGradImage"],
             resources: [.copy("Resources/cifar-cnn-shapes.safetensors")],
             swiftSettings: strictSwift
         ),
@@ -85,7 +85,7 @@ let package = Package(
         .testTarget(name: "RectGradLayersTests", dependencies: ["RectGradLayers", "_RectGradTestSupport"], swiftSettings: strictSwift),
         .testTarget(
             name: "RectGradZooTests",
-            dependencies: ["RectGradZoo", "_RectGradTestSupport"],
+            dependencies: ["RectGradZoo", "RectGradImage", "_RectGradTestSupport"],
             resources: [.copy("Fixtures")],
             swiftSettings: strictSwift
         ),

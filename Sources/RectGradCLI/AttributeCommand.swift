@@ -12,22 +12,15 @@ struct AttributeCommand: ParsableCommand {
         The output is a float32 NCHW .npy array with the input's shape; with --method all, --output \
         is a folder that receives one <method>.npy per method (the forward pass is recorded once and \
         replayed under every rule). --input takes an already preprocessed NCHW array; image files are \
-        resized to the model's input size and scaled as the model expects. Without --weights the \
-        network has random He-initialised weights (see --weight-seed).
+        brought to the model's input size and scaled as the model expects. Without --weights the \
+        cached or shipped weights are used; --random-weights explains a randomly initialised network. \
+        Before it starts, the command estimates its forward and backward passes (integrated \
+        gradients: --steps per example, SmoothGrad: --samples, occlusion: one per window) and \
+        refuses more than \(WorkEstimate.limit) unless --force.
         """
     )
 
-    @Option(name: .long, help: ArgumentHelp("The zoo model (see `rectgrad models`).", valueName: "name"))
-    var model: String
-
-    @Option(name: .long, help: ArgumentHelp("Weights in safetensors format; names and shapes must match the model.", valueName: "file"))
-    var weights: String?
-
-    @Flag(name: .long, help: "Ignore tensors in --weights that the model does not have.")
-    var allowExtraWeights = false
-
-    @Option(name: .long, help: ArgumentHelp("The seed of the random weights used without --weights.", valueName: "n"))
-    var weightSeed: UInt64 = 0
+    @OptionGroup var modelOptions: ModelOptions
 
     @Option(name: .long, help: ArgumentHelp("A preprocessed NCHW .npy array, run as is.", valueName: "file"))
     var input: String?
@@ -36,13 +29,19 @@ struct AttributeCommand: ParsableCommand {
     var images: [String] = []
 
     @Option(name: .long, help: CLIInputs.orientationHelp)
-    var orientation = "exif"
+    var orientation = OrientationHandling.applyEXIF
 
     @Option(name: .long, help: ArgumentHelp("The attribution method, or 'all'.", valueName: "method"))
     var method: String
 
     @Option(name: .long, help: ArgumentHelp("The output .npy file (a folder with --method all).", valueName: "path"))
     var output: String
+
+    @Flag(name: .long, help: "Replace existing output files.")
+    var overwrite = false
+
+    @Flag(name: .long, help: "Run even when the estimated number of passes exceeds the limit.")
+    var force = false
 
     @Option(name: .long, help: ArgumentHelp("The explained class: one for every example, or a comma-separated list with one per example (default: the predicted class).", valueName: "k[,k…]"))
     var target: String?
@@ -51,16 +50,16 @@ struct AttributeCommand: ParsableCommand {
     var percentile: Double = 98
 
     @Option(name: .long, help: ArgumentHelp("How RectGrad reads the percentile: nearest (the published float32 rule) or linear (NumPy's default).", valueName: "nearest|linear"))
-    var interpolation: String = "nearest"
+    var interpolation = PercentileInterpolation.nearestFloat32
 
     @Option(name: .long, help: ArgumentHelp("RectGrad-const's threshold τ.", valueName: "t"))
     var tau: Float = 0
 
     @Option(name: .long, help: ArgumentHelp("RectGrad's importance score: signed (a·R) or absolute (|a·R|).", valueName: "signed|absolute"))
-    var importance: String = "signed"
+    var importance = ImportanceScore.signed
 
     @Option(name: .long, help: ArgumentHelp("The padding rule (default: on for the RectGrad family, off otherwise).", valueName: "on|off"))
-    var borderRule: String?
+    var borderRule: Switch?
 
     @Option(name: .long, help: ArgumentHelp("Integrated gradients' number of steps.", valueName: "m"))
     var steps = 50
@@ -87,9 +86,19 @@ struct AttributeCommand: ParsableCommand {
     var chunkSize: Int?
 
     func validate() throws {
+        if modelOptions.model == nil { throw ValidationError("Missing expected argument '--model <name>'.") }
         if input == nil && images.isEmpty { throw ValidationError("Give either --input X.npy or image files.") }
         if input != nil && !images.isEmpty { throw ValidationError("Give either --input or image files, not both.") }
-        _ = try CLIInputs.orientation(parsing: orientation)
+        let inputs = images + [input].compactMap { $0 }
+        if method.lowercased() == "all" {
+            try FileAccess.checkOutputFolder(output, option: "--output", inputs: inputs)
+        } else {
+            guard output.lowercased().hasSuffix(".npy") else {
+                throw ValidationError("--output must be a .npy file (got '\(output)'); heatmap images are made by `rectgrad explain`.")
+            }
+            try FileAccess.checkOutputFile(output, option: "--output", overwrite: overwrite, inputs: inputs)
+        }
+        for path in inputs { try FileAccess.checkInputFile(path, option: path == input ? "--input" : "") }
         _ = try methodNames()
         _ = try parameters()
         _ = try targets()
@@ -99,17 +108,16 @@ struct AttributeCommand: ParsableCommand {
     func run() throws {
         let names = try methodNames()
         let methods = try names.map { $0.method(try parameters()) }
-        let entry: ZooEntry
-        do { entry = try Zoo.entry(named: model) } catch { throw AttributeCommandError(option: "--model", message: "\(error)") }
-        let network: Network
-        if let weights {
-            // The architecture shares the file's tensors (no random draws, no second copy).
-            network = try entry.network(weights: SafetensorsFile.read(contentsOf: URL(fileURLWithPath: weights)), source: weights, allowExtraNames: allowExtraWeights)
-        } else {
-            network = try entry.network(seed: weightSeed)
-            CLIInputs.note("no --weights given: \(entry.name) has random He-initialised weights (seed \(weightSeed))")
+        do { _ = try modelOptions.entry() } catch { throw AttributeCommandError(option: "--model", message: "\(error)") }
+        let loaded = try modelOptions.load()
+        let network = loaded.model.network
+        if modelOptions.weights == nil { CLIInputs.note("\(loaded.model.name) with \(loaded.weightsDescription)") }
+        let batch = try readInput(model: loaded.model)
+        let estimate = WorkEstimate(methods: methods, input: batch.shape)
+        if estimate.passes > WorkEstimate.reportThreshold { CLIInputs.note(estimate.description) }
+        if estimate.passes > WorkEstimate.limit && !force {
+            throw ValidationError("\(estimate.description), more than the limit of \(CLIInputs.grouped(WorkEstimate.limit)); reduce --steps, --samples or the occlusion windows (--window, --stride), or pass --force.")
         }
-        let batch = try readInput(entry: entry, network: network)
 
         let session: AttributionSession
         do {
@@ -117,18 +125,21 @@ struct AttributeCommand: ParsableCommand {
         } catch let error as AttributionError {
             throw AttributeCommandError(error)
         }
+        try NonFinite.check(session.logits, model: loaded.model, input: batch)
         let outputs: [URL]
         if method.lowercased() == "all" {
+            try FileAccess.createFolder(output, option: "--output")
             let folder = URL(fileURLWithPath: output, isDirectory: true)
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             outputs = names.map { folder.appendingPathComponent("\($0.rawValue).npy") }
+            for url in outputs { try FileAccess.checkOutputFile(url.path, option: "--output", overwrite: overwrite) }
         } else {
             outputs = [URL(fileURLWithPath: output)]
         }
         for (method, url) in zip(methods, outputs) {
             let result: AttributionResult
             do { result = try session.attribute(method) } catch let error as AttributionError { throw AttributeCommandError(error) }
-            try CLIInputs.writeArray(result.map, to: url.path)
+            try NonFinite.check(result, method: method.name)
+            try CLIInputs.writeArray(result.map, to: url.path, option: "--output")
             var line = "\(method.name): wrote \(url.path) \(result.map.shape), targets \(result.targets.map(String.init).joined(separator: ","))"
             if let completeness = result.completeness {
                 line += ", completeness gap " + completeness.gaps.map { String(format: "%.3g", $0) }.joined(separator: ",")
@@ -150,21 +161,9 @@ struct AttributeCommand: ParsableCommand {
         var parameters = MethodParameters()
         parameters.percentile = percentile
         parameters.tau = tau
-        guard let importance = ImportanceScore(rawValue: importance.lowercased()) else {
-            throw ValidationError("--importance must be 'signed' or 'absolute', got '\(importance)'.")
-        }
         parameters.importance = importance
-        guard let interpolation = PercentileInterpolation(rawValue: interpolation.lowercased()) else {
-            throw ValidationError("--interpolation must be 'nearest' or 'linear', got '\(interpolation)'.")
-        }
         parameters.interpolation = interpolation
-        if let borderRule {
-            switch borderRule.lowercased() {
-            case "on": parameters.masksConvolutionBorder = true
-            case "off": parameters.masksConvolutionBorder = false
-            default: throw ValidationError("--border-rule must be 'on' or 'off', got '\(borderRule)'.")
-            }
-        }
+        parameters.masksConvolutionBorder = borderRule?.isOn
         parameters.steps = steps
         parameters.samples = samples
         parameters.noiseLevel = noiseLevel
@@ -207,7 +206,8 @@ struct AttributeCommand: ParsableCommand {
     // MARK: Input
 
     /// The input batch: the `.npy` array as is, or the images resized and scaled for the model.
-    func readInput(entry: ZooEntry, network: Network) throws -> Tensor {
+    func readInput(model: Model) throws -> Tensor {
+        let network = model.network
         let expected = "[N, \(network.inputChannels), \(network.inputSize.height), \(network.inputSize.width)]"
         let batch: Tensor
         let source: String
@@ -215,7 +215,7 @@ struct AttributeCommand: ParsableCommand {
             batch = try NumPyFile.read(contentsOf: URL(fileURLWithPath: input))
             source = "--input \(input)"
         } else {
-            batch = try CLIInputs.readImages(images, preprocessing: entry.preprocessing, orientation: CLIInputs.orientation(parsing: orientation))
+            batch = try CLIInputs.readImages(images, for: model, orientation: orientation)
             source = "the images"
         }
         do { try network.validateInputShape(batch.shape) } catch {

@@ -15,21 +15,18 @@ enum CLIError: Error, CustomStringConvertible {
     }
 }
 
-/// Shared helpers for reading inputs, building networks and writing outputs.
+/// A failure while a command runs (not a usage mistake): printed as `Error: <message>`, exit status 1.
+struct CommandFailure: Error, CustomStringConvertible {
+    var description: String
+
+    init(_ message: String) { description = message }
+}
+
+/// Shared helpers for reading inputs and writing outputs.
 enum CLIInputs {
-    /// The zoo entry called `name`.
-    static func entry(named name: String) throws -> ZooEntry {
-        try Zoo.entry(named: name)
-    }
-
-    /// The network of `entry` with the weights in `weightsPath`, or He-normal weights from `seed`.
-    static func network(for entry: ZooEntry, weights weightsPath: String?, seed: UInt64, allowExtraNames: Bool) throws -> Network {
-        guard let weightsPath else { return try entry.network(seed: seed) }
-        return try entry.network(weights: SafetensorsFile.read(contentsOf: URL(fileURLWithPath: weightsPath)), source: weightsPath, allowExtraNames: allowExtraNames)
-    }
-
     /// Reads an NCHW `.npy` input and checks it against the network.
-    static func readInput(_ path: String, for network: Network) throws -> Tensor {
+    static func readInput(_ path: String, for network: Network, option: String = "--input") throws -> Tensor {
+        try FileAccess.checkInputFile(path, option: option)
         let tensor = try NumPyFile.read(contentsOf: URL(fileURLWithPath: path))
         do { try network.validateInputShape(tensor.shape) } catch {
             throw CLIError.inputDoesNotFit(
@@ -40,18 +37,16 @@ enum CLIInputs {
         return tensor
     }
 
-    /// Decodes PNG or JPEG files, resizes them to the model's input size and scales them as its
-    /// ``Preprocessing`` says, giving one `[N, 3, H, W]` batch.
-    static func readImages(_ paths: [String], preprocessing: Preprocessing, orientation: OrientationHandling) throws -> Tensor {
-        let inputs = try paths.map { path in
-            try preprocessing.networkInput(from: decodeImage(path, orientation: orientation)).tensor
-        }
-        return try Tensor.concatenate(inputs)
+    /// Decodes PNG or JPEG files and prepares them as the model's ``Preprocessing`` says, giving
+    /// one `[N, 3, H, W]` batch.
+    static func readImages(_ paths: [String], for model: Model, orientation: OrientationHandling) throws -> Tensor {
+        try model.input(from: paths.map { try decodeImage($0, orientation: orientation) })
     }
 
     /// Decodes the PNG or JPEG at `path`.
     static func decodeImage(_ path: String, orientation: OrientationHandling) throws -> RGBImage {
-        try ImageDecoding.decode(contentsOf: URL(fileURLWithPath: path), options: .init(orientation: orientation))
+        try FileAccess.checkInputFile(path, option: "")
+        return try ImageDecoding.decode(contentsOf: URL(fileURLWithPath: path), options: .init(orientation: orientation))
     }
 
     /// The help of the `--orientation` option of the commands that read images.
@@ -59,31 +54,9 @@ enum CLIInputs {
         "'exif' turns JPEGs upright by their EXIF orientation, as photo viewers show them; 'ignore' keeps the stored pixels, as torchvision's loaders do.",
         valueName: "exif|ignore")
 
-    /// The `--orientation` value, or a validation error naming the option.
-    static func orientation(parsing text: String) throws -> OrientationHandling {
-        guard let handling = OrientationHandling(rawValue: text) else {
-            throw ValidationError("--orientation must be 'exif' or 'ignore', got '\(text)'.")
-        }
-        return handling
-    }
-
-    /// Writes a tensor as a float32 `.npy` file.
-    static func writeArray(_ tensor: Tensor, to path: String) throws {
-        try NumPyFile.write(tensor, to: URL(fileURLWithPath: path))
-    }
-
-    /// The `k` most probable classes of each row of `[N, K]` logits: `(class, probability, logit)`.
-    static func topClasses(_ logits: Tensor, k: Int) -> [[(index: Int, probability: Double, logit: Float)]] {
-        guard logits.rank == 2 else { return [] }
-        let classes = logits.shape[1]
-        return (0..<logits.shape[0]).map { row in
-            let values = (0..<classes).map { logits[row, $0] }
-            let largest = Double(values.max() ?? 0)
-            let exponentials = values.map { Foundation.exp(Double($0) - largest) }
-            let total = exponentials.reduce(0, +)
-            let order = (0..<classes).sorted { values[$0] > values[$1] || (values[$0] == values[$1] && $0 < $1) }
-            return order.prefix(k).map { ($0, exponentials[$0] / total, values[$0]) }
-        }
+    /// Writes a tensor as a float32 `.npy` file (atomically).
+    static func writeArray(_ tensor: Tensor, to path: String, option: String) throws {
+        try FileAccess.write(NumPyFile.encode(tensor), to: path, option: option)
     }
 
     /// Prints a note to standard error (for notes that must not mix with the results).

@@ -28,10 +28,15 @@ struct ConvertPthCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The element type written.", valueName: "f32|f16|bf16"))
     var dtype = "f32"
 
+    @Flag(name: .long, help: "Replace an existing output file.")
+    var overwrite = false
+
     func validate() throws {
         guard SafetensorsStorageType(rawValue: dtype.uppercased()) != nil else {
             throw ValidationError("--dtype must be f32, f16 or bf16, got '\(dtype)'.")
         }
+        try FileAccess.checkInputFile(inputPath, option: "")
+        try FileAccess.checkOutputFile(outputPath, option: "", overwrite: overwrite, inputs: [inputPath])
     }
 
     func run() throws {
@@ -39,7 +44,7 @@ struct ConvertPthCommand: ParsableCommand {
         if let model {
             _ = try Zoo.entry(named: model).network(weights: file, source: inputPath)
         }
-        try file.write(to: URL(fileURLWithPath: outputPath), as: SafetensorsStorageType(rawValue: dtype.uppercased()) ?? .f32)
+        try FileAccess.write(file.encoded(as: SafetensorsStorageType(rawValue: dtype.uppercased()) ?? .f32), to: outputPath, option: "")
         let skipped = file.skippedNames.isEmpty ? "" : " (skipped \(file.skippedNames.count) num_batches_tracked counters)"
         print("wrote \(file.tensors.count) tensors to \(outputPath)\(skipped)")
     }

@@ -31,18 +31,15 @@ struct DemoCommand: ParsableCommand {
 
     func validate() throws {
         if metricsImages < 10 { throw ValidationError("--metrics-images must be at least 10 (one image per class is shown).") }
+        try FileAccess.checkOutputFolder(out, option: "--out")
     }
 
     func run() throws {
-        let network: Network
-        let description: String
-        if let weights {
-            network = try Zoo.network(named: "cifar-cnn", weights: URL(fileURLWithPath: weights))
-            description = "weights \((weights as NSString).lastPathComponent)"
-        } else {
-            network = try Demo.shippedNetwork()
-            description = "shipped weights trained by `rectgrad train` (\(ShippedModel.recipe.trainCount) images, \(ShippedModel.recipe.epochs) epochs)"
-        }
+        let network = try ModelOptions.load(
+            entry: Zoo.entry(named: ShippedModel.architecture), weights: weights, randomWeights: false, weightSeed: 0,
+            allowExtraWeights: false).model.network
+        let description = weights.map { "weights \(($0 as NSString).lastPathComponent)" }
+            ?? "shipped weights trained by `rectgrad train` (\(ShippedModel.recipe.trainCount) images, \(ShippedModel.recipe.epochs) epochs)"
         var configuration = DemoConfiguration()
         configuration.metricsImages = metricsImages
         configuration.style = dataset.style

@@ -22,21 +22,25 @@ struct ExperimentOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The output folder (results.md, results.csv, PNG charts).", valueName: "dir"))
     var out: String
 
+    func validate() throws {
+        try FileAccess.checkOutputFolder(out, option: "--out")
+    }
+
+    /// The explained cifar-cnn: --weights, or the shipped weights.
     func network() throws -> Network {
-        if let weights { return try Zoo.network(named: "cifar-cnn", weights: URL(fileURLWithPath: weights)) }
-        return try Demo.shippedNetwork()
+        try ModelOptions.load(entry: Zoo.entry(named: ShippedModel.architecture), weights: weights, randomWeights: false, weightSeed: 0, allowExtraWeights: false).model.network
     }
 
     var weightsDescription: String { weights.map { "weights \(($0 as NSString).lastPathComponent)" } ?? "the shipped cifar-cnn" }
 
     func write(_ text: String, to name: String) throws {
-        let directory = URL(fileURLWithPath: out)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try Data(text.utf8).write(to: directory.appendingPathComponent(name))
+        try FileAccess.createFolder(out, option: "--out")
+        try FileAccess.write(Data(text.utf8), to: URL(fileURLWithPath: out).appendingPathComponent(name).path, option: "--out")
     }
 
     func write(_ chart: LineChart, to name: String) throws {
-        try chart.render().writePNG(to: URL(fileURLWithPath: out).appendingPathComponent(name))
+        try FileAccess.createFolder(out, option: "--out")
+        try FileAccess.write(chart.render().encodePNG(), to: URL(fileURLWithPath: out).appendingPathComponent(name).path, option: "--out")
     }
 }
 

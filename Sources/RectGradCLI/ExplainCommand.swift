@@ -8,7 +8,7 @@ struct ExplainCommand: ParsableCommand {
         commandName: "explain",
         abstract: "Explain images with several attribution methods and write heatmaps and an HTML report.",
         discussion: """
-        Every image is resized to the model's input size and explained for its predicted class. \
+        Every image is brought to the model's input size (`rectgrad models` lists how) and explained for its predicted class. \
         The forward pass is recorded once per image and replayed backward for every rule-based \
         method. One PNG per image and method and a self-contained report.html (images embedded) \
         are written to --out. Maps are shown with the paper's final threshold (default 0.5,99.5) \
@@ -20,13 +20,9 @@ struct ExplainCommand: ParsableCommand {
     var images: [String]
 
     @Option(name: .long, help: CLIInputs.orientationHelp)
-    var orientation = "exif"
+    var orientation = OrientationHandling.applyEXIF
 
-    @Option(name: .long, help: ArgumentHelp("The zoo model (see `rectgrad models`).", valueName: "name"))
-    var model = "efficientnet-lite0"
-
-    @Option(name: .long, help: ArgumentHelp("Weights in safetensors format. Default for efficientnet-lite0: .cache/weights/efficientnet-lite0.safetensors (Scripts/fetch-efficientnet-lite0.sh).", valueName: "file"))
-    var weights: String?
+    @OptionGroup var modelOptions: ModelOptions
 
     @Option(name: .long, help: ArgumentHelp("Comma-separated methods (see `rectgrad attribute --help`) or 'all'.", valueName: "list"))
     var methods = ExplainCommand.defaultMethods.map(\.rawValue).joined(separator: ",")
@@ -46,12 +42,16 @@ struct ExplainCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The output folder.", valueName: "dir"))
     var out = "rectgrad-report"
 
+    /// The model explained without --model.
+    static let defaultModel = "efficientnet-lite0"
+
     /// Every method but occlusion, whose cost grows with the pixel count.
     static let defaultMethods: [MethodName] = MethodName.allCases.filter { $0 != .occlusion }
 
     func validate() throws {
         if images.isEmpty { throw ValidationError("Give at least one image file.") }
-        _ = try CLIInputs.orientation(parsing: orientation)
+        for image in images { try FileAccess.checkInputFile(image, option: "") }
+        try FileAccess.checkOutputFolder(out, option: "--out", inputs: images)
         if !(0...100).contains(percentile) { throw ValidationError("--percentile must be in [0, 100], got \(percentile).") }
         if steps < 1 { throw ValidationError("--steps must be at least 1.") }
         if samples < 1 { throw ValidationError("--samples must be at least 1.") }
@@ -69,15 +69,13 @@ struct ExplainCommand: ParsableCommand {
     }
 
     func run() throws {
-        let entry = try Zoo.entry(named: model)
-        let weightsPath = try resolvedWeights(for: entry)
-        let network = try CLIInputs.network(for: entry, weights: weightsPath, seed: 0, allowExtraNames: false)
-        if weightsPath == nil { CLIInputs.note("no --weights given: \(entry.name) has random He-initialised weights") }
+        let loaded = try modelOptions.load(defaultModel: Self.defaultModel)
+        let model = loaded.model
         var parameters = MethodParameters()
         parameters.percentile = percentile
         parameters.steps = steps
         parameters.samples = samples
-        let explainer = Explainer(network: network, modelName: entry.name, classNames: entry.classNames, preprocessing: entry.preprocessing, methods: try parsedMethods(), parameters: parameters)
+        let explainer = Explainer(model: model, methods: try parsedMethods(), parameters: parameters)
 
         let progress = ProgressLine()
         var explained: [ExplainedImage] = []
@@ -85,15 +83,15 @@ struct ExplainCommand: ParsableCommand {
         let elapsed = try clock.measure {
             for (index, path) in images.enumerated() {
                 progress.update("explain [\(index + 1)/\(images.count)] \((path as NSString).lastPathComponent)")
-                let image = try CLIInputs.decodeImage(path, orientation: CLIInputs.orientation(parsing: orientation))
+                let image = try CLIInputs.decodeImage(path, orientation: orientation)
                 explained.append(try explainer.explain(name: (path as NSString).lastPathComponent, image: image))
             }
         }
         progress.clear()
         let report = ExplanationReport(images: explained, finalThreshold: try FinalThreshold(parsing: finalThreshold))
-        let url = try report.write(to: URL(fileURLWithPath: out), title: "RectGrad explanations — \(entry.name)", facts: [
-            ("model", entry.name + (weightsPath.map { " (\(($0 as NSString).lastPathComponent))" } ?? " (random weights)")),
-            ("preprocessing", entry.preprocessing.description),
+        let url = try report.write(to: URL(fileURLWithPath: out), title: "RectGrad explanations — \(model.name)", facts: [
+            ("model", "\(model.name) (\(loaded.weightsDescription))"),
+            ("preprocessing", model.preprocessing.description),
             ("methods", explainer.methods.map(\.rawValue).joined(separator: ", ")),
             ("RectGrad percentile", "\(percentile)"),
             ("final threshold", finalThreshold),
@@ -105,18 +103,5 @@ struct ExplainCommand: ParsableCommand {
             print("\(image.name): \(image.className) (\(String(format: "%.1f", Double(image.confidence) * 100)) %)")
         }
         print("report: \(url.path)")
-    }
-
-    /// The weights to load: `--weights`, or the fetched EfficientNet-Lite0 cache.
-    func resolvedWeights(for entry: ZooEntry) throws -> String? {
-        if let weights { return weights }
-        if entry.name == "efficientnet-lite0" {
-            let cached = ".cache/weights/efficientnet-lite0.safetensors"
-            guard FileManager.default.fileExists(atPath: cached) else {
-                throw ValidationError("efficientnet-lite0 needs its pretrained weights: run Scripts/fetch-efficientnet-lite0.sh, or pass --weights FILE.")
-            }
-            return cached
-        }
-        return nil
     }
 }

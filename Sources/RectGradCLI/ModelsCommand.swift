@@ -8,8 +8,9 @@ struct ModelsCommand: ParsableCommand {
         abstract: "List the model zoo with parameter counts and expected input sizes.",
         discussion: """
         PARAMETERS counts weights and biases (batch-norm running statistics excluded). INPUT is the \
-        size images are resized to; PREPROCESSING is how pixels in 0...255 are scaled. Pretrained \
-        weights are loaded with `rectgrad predict --weights FILE.safetensors`.
+        network's input size. Below the table, every model's preprocessing: how a photo reaches the \
+        input size and how pixels in 0...255 are scaled. Weights are given with --weights \
+        FILE.safetensors, or found in the weights cache (below), or shipped (cifar-cnn).
         """
     )
 
@@ -21,11 +22,12 @@ struct ModelsCommand: ParsableCommand {
             for name in Zoo.names { print(name) }
             return
         }
-        let header = ["NAME", "PARAMETERS", "INPUT", "CLASSES", "PREPROCESSING"]
+        let header = ["NAME", "PARAMETERS", "INPUT", "CLASSES", "WEIGHTS"]
         let rows = Zoo.entries.map { entry -> [String] in
             let size = entry.preprocessing.inputSize
-            let scaling = entry.preprocessing.isSymmetric ? "pixel / 127.5 - 1" : "ImageNet mean/std"
-            return [entry.name, CLIInputs.grouped(entry.parameterCount), "3x\(size.height)x\(size.width)", String(entry.classCount), scaling]
+            let found = WeightsCache.defaultWeights(for: entry.name)
+            let weights = found.map { $0 == ShippedModel.weightsURL ? "shipped (trained on the shapes dataset)" : $0.path } ?? "none (use --weights or --random-weights)"
+            return [entry.name, CLIInputs.grouped(entry.parameterCount), "3x\(size.height)x\(size.width)", String(entry.classCount), weights]
         }
         let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
         for row in [header] + rows {
@@ -36,6 +38,20 @@ struct ModelsCommand: ParsableCommand {
             }
             print(cells.joined(separator: "  ").trimmingTrailingSpaces())
         }
+        print("")
+        print("Preprocessing:")
+        var seen: [(Preprocessing, [String])] = []
+        for entry in Zoo.entries {
+            if let index = seen.firstIndex(where: { $0.0 == entry.preprocessing }) { seen[index].1.append(entry.name) } else { seen.append((entry.preprocessing, [entry.name])) }
+        }
+        for (preprocessing, names) in seen {
+            print("  \(names.joined(separator: ", ")):")
+            print("    \(preprocessing.inputSize.height)×\(preprocessing.inputSize.width) RGB; \(preprocessing.resize)")
+            print("    \(preprocessing.scaling)")
+        }
+        print("  (--resize stretch on predict, attribute and explain resizes straight to the input size instead.)")
+        print("")
+        print("Weights cache: \(WeightsCache.directory.path) (set RECTGRAD_CACHE_DIR or XDG_CACHE_HOME to move it)")
     }
 }
 

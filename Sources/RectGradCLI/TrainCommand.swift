@@ -68,10 +68,11 @@ struct TrainCommand: ParsableCommand {
         if testCount < 1 || testCount > ShapesDataset.maximumCount { throw ValidationError("--test-count must lie in 1...\(ShapesDataset.maximumCount).") }
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1.") }
         if !(learningRate > 0) || !learningRate.isFinite { throw ValidationError("--learning-rate must be positive.") }
+        if let out { try FileAccess.checkOutputFile(out, option: "--out", overwrite: true) }
     }
 
     func run() throws {
-        let entry = try CLIInputs.entry(named: model)
+        let entry = try Zoo.entry(named: model)
         let network = try entry.network(seed: seed)
         let imageShape = [1, 3, ShapesDataset.imageSize, ShapesDataset.imageSize]
         do { try network.validateInputShape(imageShape) } catch {
@@ -116,7 +117,7 @@ struct TrainCommand: ParsableCommand {
                 "train_count": String(trainCount), "test_count": String(testCount), "batch_size": String(batchSize),
                 "learning_rate": String(learningRate), "test_accuracy": String(format: "%.4f", accuracy),
             ]
-            try file.write(to: URL(fileURLWithPath: out))
+            try FileAccess.write(file.encoded(), to: out, option: "--out")
             print("wrote \(out)")
         }
     }

@@ -9,6 +9,7 @@ struct RectGrad: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rectgrad",
         abstract: "Explain convolutional networks with Rectified Gradient and other attribution methods.",
+        version: RectifiedGradientVersion.string,
         subcommands: [
             DemoCommand.self,
             ExplainCommand.self,

@@ -3,9 +3,8 @@
 /// exactly that order (so `pixel / 127.5 − 1` and torchvision's `ToTensor` + `Normalize` are
 /// reproduced bit for bit).
 ///
-/// `mean` and `standardDeviation` are indexed by the tensor's channel, i.e. in the
-/// ``ChannelOrder`` the tensor is built with.
-public struct PixelScaling: Sendable, Hashable {
+/// `mean` and `standardDeviation` are indexed by the tensor's channel (red, green, blue).
+public struct PixelScaling: Sendable, Hashable, CustomStringConvertible {
     /// The divisor applied to the raw 0…255 value.
     public let divisor: Float
     /// Added after the division.
@@ -63,21 +62,18 @@ public struct PixelScaling: Sendable, Hashable {
         let raw = ((value * standardDeviation[channel] + mean[channel]) - offset) * divisor
         return RGBImage.clampedByte(raw)
     }
-}
 
-/// The order of the three colour channels in a tensor.
-public enum ChannelOrder: String, Sendable, Hashable, CaseIterable {
-    /// Red, green, blue (PyTorch models).
-    case rgb
-    /// Blue, green, red (Caffe-trained models).
-    case bgr
+    /// The formula with its numbers, e.g. `pixel / 127.5 − 1` or
+    /// `(pixel / 255 − mean) / std, mean (0.485, 0.456, 0.406), std (0.229, 0.224, 0.225)`.
+    public var description: String {
+        let plain = mean == [0, 0, 0] && standardDeviation == [1, 1, 1]
+        let base = offset == 0 ? "pixel / \(Self.number(divisor))" : "pixel / \(Self.number(divisor)) \(offset < 0 ? "−" : "+") \(Self.number(abs(offset)))"
+        if plain { return base }
+        let m = mean.map(Self.number).joined(separator: ", "), s = standardDeviation.map(Self.number).joined(separator: ", ")
+        return "(\(base) − mean) / std, mean (\(m)), std (\(s))"
+    }
 
-    /// The RGB component (0 red, 1 green, 2 blue) stored in tensor channel `channel`.
-    @inline(__always)
-    func sourceComponent(ofChannel channel: Int) -> Int {
-        switch self {
-        case .rgb: channel
-        case .bgr: 2 - channel
-        }
+    private static func number(_ value: Float) -> String {
+        value == value.rounded() && abs(value) < 1e6 ? String(Int(value)) : "\(value)"
     }
 }

@@ -86,10 +86,10 @@ public struct Demo: Sendable {
         let (accuracyImages, accuracyLabels) = try test.batch(accuracyIndices)
         let accuracy = try Evaluation.accuracy(of: network, images: accuracyImages, labels: accuracyLabels)
 
-        let explainer = Explainer(
-            network: network, modelName: ShippedModel.architecture, classNames: ShapeClass.names,
-            preprocessing: .symmetric(inputSize: 32), methods: MethodName.allCases, parameters: c.parameters
-        )
+        let model = Model(
+            name: ShippedModel.architecture, network: network,
+            preprocessing: try Zoo.entry(named: ShippedModel.architecture).preprocessing, classNames: ShapeClass.names)
+        let explainer = Explainer(model: model, methods: MethodName.allCases, parameters: c.parameters)
         // The metrics images: the first `metricsImages` held-out images; the figure shows one image per
         // class among them.
         progress("explaining \(c.metricsImages) held-out images with \(MethodName.allCases.count) methods")

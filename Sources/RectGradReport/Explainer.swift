@@ -37,33 +37,24 @@ public struct ExplainedImage: Sendable {
 
 /// Explains images with a network: one recorded forward pass per image, one backward per method.
 public struct Explainer: Sendable {
-    /// The network.
-    public var network: Network
-    /// The model's name (for the report).
-    public var modelName: String
-    /// Class names indexed by class.
-    public var classNames: [String]
-    /// How images become inputs.
-    public var preprocessing: Preprocessing
+    /// The model: network, preprocessing and class names.
+    public var model: Model
     /// The methods, in display order.
     public var methods: [MethodName]
     /// Their parameters (percentile, τ, steps, …).
     public var parameters: MethodParameters
 
     /// Creates an explainer.
-    public init(network: Network, modelName: String, classNames: [String], preprocessing: Preprocessing, methods: [MethodName], parameters: MethodParameters = MethodParameters()) {
-        self.network = network
-        self.modelName = modelName
-        self.classNames = classNames
-        self.preprocessing = preprocessing
+    public init(model: Model, methods: [MethodName], parameters: MethodParameters = MethodParameters()) {
+        self.model = model
         self.methods = methods
         self.parameters = parameters
     }
 
-    /// Explains one image (resized to the input size) for its predicted class.
+    /// Explains one image (prepared by the model's preprocessing) for its predicted class.
     public func explain(name: String, image: RGBImage, mask: [Bool]? = nil) throws -> ExplainedImage {
-        let (resized, input) = try preprocessing.networkInput(from: image)
-        return try explain(name: name, displayImage: resized, input: input, mask: mask)
+        let prepared = try model.preprocessing.prepared(image)
+        return try explain(name: name, displayImage: prepared, input: prepared.tensor(scaling: model.preprocessing.scaling), mask: mask)
     }
 
     /// Explains a prepared input `[1, C, H, W]` whose display image is `displayImage`.
@@ -83,7 +74,7 @@ public struct Explainer: Sendable {
         }
         let clock = ContinuousClock()
         var created: AttributionSession?
-        let forward = try clock.measure { created = try AttributionSession(network: network, input: input) }
+        let forward = try clock.measure { created = try AttributionSession(network: model.network, input: input) }
         guard let session = created else { throw ReportError.invalidOption(name: "input", reason: "no session") }
         let probabilities = try SoftmaxCrossEntropy.softmax(session.logits)
         var mapsPerMethod: [(MethodName, Tensor, Double)] = []
@@ -93,23 +84,16 @@ public struct Explainer: Sendable {
             if let result { mapsPerMethod.append((method, result.map, elapsed.seconds / Double(max(count, 1)))) }
         }
         let classes = session.logits.shape[1]
-        return (0..<count).map { index in
+        return try (0..<count).map { index in
             let predicted = session.targets[index]
             return ExplainedImage(
                 name: names[index], image: displayImages[index], predictedClass: predicted,
-                className: predicted < classNames.count ? classNames[predicted] : "class \(predicted)",
+                className: model.className(predicted),
                 confidence: probabilities[flat: index * classes + predicted],
-                maps: mapsPerMethod.map { MethodMap(method: $0.0, map: $0.1.example(index).reshapedToBatchOfOne(), seconds: $0.2) },
+                maps: try mapsPerMethod.map { MethodMap(method: $0.0, map: try $0.1.example(index).reshaped([1] + $0.1.shape.dropFirst()), seconds: $0.2) },
                 mask: masks?[index], forwardSeconds: forward.seconds / Double(max(count, 1))
             )
         }
-    }
-}
-
-extension Tensor {
-    /// `[C, H, W]` → `[1, C, H, W]`.
-    func reshapedToBatchOfOne() -> Tensor {
-        (try? reshaped([1] + shape)) ?? self
     }
 }
 

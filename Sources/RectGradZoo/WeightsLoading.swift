@@ -49,4 +49,17 @@ extension ZooEntry {
         let skeleton = try network(initialization: .sharing(file.dictionary))
         return try skeleton.loadingWeights(file, source: source, allowExtraNames: allowExtraNames)
     }
+
+    /// The model with the tensors of `file`, checked as ``network(weights:source:allowExtraNames:)``.
+    /// - Throws: ``ZooError`` or ``WeightsError`` as ``network(weights:source:allowExtraNames:)``.
+    public func model(weights file: SafetensorsFile, source: String, allowExtraNames: Bool = false) throws -> Model {
+        Model(name: name, network: try network(weights: file, source: source, allowExtraNames: allowExtraNames),
+              preprocessing: preprocessing, classNames: classNames)
+    }
+
+    /// The model with the weights of the safetensors file at `url`.
+    /// - Throws: ``WeightsError`` for an unreadable, bad or mismatched file.
+    public func model(weights url: URL, allowExtraNames: Bool = false) throws -> Model {
+        try model(weights: SafetensorsFile.read(contentsOf: url), source: url.path, allowExtraNames: allowExtraNames)
+    }
 }

@@ -1,4 +1,5 @@
 import RectGradCore
+import RectGradImage
 import RectGradLayers
 
 /// One model of the zoo: its name, what it expects and how to build it.
@@ -11,7 +12,7 @@ public struct ZooEntry: Sendable {
     public let classCount: Int
     /// The class names in logit order (ImageNet-1k or CIFAR-10).
     public let classNames: [String]
-    /// How images become inputs (size and scaling).
+    /// How images become inputs (geometry and scaling).
     public let preprocessing: Preprocessing
     /// Learnable parameters (weights and biases; batch-norm running statistics excluded).
     public let parameterCount: Int
@@ -37,6 +38,11 @@ public struct ZooEntry: Sendable {
     /// Builds the network with He-normal weights (zero biases, identity batch norms) from `seed`.
     public func network(seed: UInt64 = 0) throws(ZooError) -> Network {
         try build(.heNormal(seed: seed))
+    }
+
+    /// The model (network, preprocessing, class names) with He-normal weights from `seed`.
+    public func model(seed: UInt64 = 0) throws(ZooError) -> Model {
+        Model(name: name, network: try network(seed: seed), preprocessing: preprocessing, classNames: classNames)
     }
 
     /// Builds the network with the given initialisation (``WeightInitialization/zeros`` is a cheap
@@ -90,7 +96,7 @@ public enum Zoo {
         let configuration = variant.configuration
         return ZooEntry(
             name: variant.rawValue, summary: "VGG-\(variant.depth)\(variant.batchNorm ? " with batch norm" : "") (torchvision)",
-            classNames: ImageNetClasses.names, preprocessing: .imageNetStatistics(inputSize: 224),
+            classNames: ImageNetClasses.names, preprocessing: .imageNetEvaluation(inputSize: 224),
             parameterCount: configuration.parameterCount
         ) { (initialization: WeightInitialization) throws(ZooError) in
             try VGG.network(configuration, name: variant.rawValue, initialization: initialization)
@@ -101,7 +107,7 @@ public enum Zoo {
         let configuration = variant.configuration
         return ZooEntry(
             name: variant.rawValue, summary: "ResNet-\(variant.depth) (torchvision)",
-            classNames: ImageNetClasses.names, preprocessing: .imageNetStatistics(inputSize: 224),
+            classNames: ImageNetClasses.names, preprocessing: .imageNetEvaluation(inputSize: 224),
             parameterCount: configuration.parameterCount
         ) { (initialization: WeightInitialization) throws(ZooError) in
             try ResNet.network(configuration, name: variant.rawValue, initialization: initialization)
@@ -110,7 +116,7 @@ public enum Zoo {
 
     private static let efficientNetEntry = ZooEntry(
         name: "efficientnet-lite0", summary: "EfficientNet-Lite0 (ReLU6, no squeeze-excitation; pretrained weights via Scripts/fetch-efficientnet-lite0.sh)",
-        classNames: ImageNetClasses.names, preprocessing: .symmetric(inputSize: 224),
+        classNames: ImageNetClasses.names, preprocessing: .imageNetEvaluation(inputSize: 224, scaling: .minusOneToOne),
         parameterCount: EfficientNetLite.Configuration.lite0.parameterCount
     ) { (initialization: WeightInitialization) throws(ZooError) in
         try EfficientNetLite.network(.lite0, name: "efficientnet-lite0", initialization: initialization)

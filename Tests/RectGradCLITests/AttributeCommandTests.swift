@@ -22,7 +22,8 @@ import RectifiedGradient
         try #require(FileManager.default.isExecutableFile(atPath: binary.path), "rectgrad is not built at \(binary.path)")
         let process = Process()
         process.executableURL = binary
-        process.arguments = ["attribute"] + arguments
+        // The expected maps are computed on cifar-cnn's random weights of seed 0 unless a test gives --weights.
+        process.arguments = ["attribute"] + arguments + (arguments.contains("--weights") ? [] : ["--random-weights"])
         let output = Pipe(), error = Pipe()
         process.standardOutput = output
         process.standardError = error
@@ -83,7 +84,7 @@ import RectifiedGradient
         ]
         for (arguments, method) in cases {
             let output = folder.appendingPathComponent("out.npy")
-            let run = try attribute(["--model", "cifar-cnn", "--input", input.path, "--target", "4", "--output", output.path] + arguments)
+            let run = try attribute(["--model", "cifar-cnn", "--input", input.path, "--target", "4", "--output", output.path, "--overwrite"] + arguments)
             #expect(run.status == 0, "\(arguments): \(run.error)")
             let expected = try network.attribute(x, method: method, targets: .all(4)).map
             #expect(try NumPyFile.read(contentsOf: output) == expected, "\(arguments)")
@@ -94,13 +95,13 @@ import RectifiedGradient
         let (folder, _, x) = try scratch()
         defer { try? FileManager.default.removeItem(at: folder) }
         // A 64×48 picture of the first input example, resized by the command to 32×32.
-        let image = try RGBImage(tensor: try x.example(0).reshaped([1, 3, 32, 32])).resized(width: 64, height: 48)
+        let image = try RGBImage(tensor: try x.example(0).reshaped([1, 3, 32, 32]), scaling: .minusOneToOne).resized(width: 64, height: 48)
         let path = folder.appendingPathComponent("picture.png")
         try image.writePNG(to: path)
         let output = folder.appendingPathComponent("map.npy")
         let run = try attribute(["--model", "cifar-cnn", "--method", "guided-backprop", "--output", output.path, path.path])
         #expect(run.status == 0, "stderr: \(run.error)")
-        let expectedInput = try RGBImage.batchTensor([try image.resized(width: 32, height: 32)], scaling: .minusOneToOne)
+        let expectedInput = try image.resized(width: 32, height: 32).tensor(scaling: .minusOneToOne)
         let expected = try Zoo.network(named: "cifar-cnn", seed: 0).attribute(expectedInput, method: .guidedBackprop).map
         #expect(try NumPyFile.read(contentsOf: output) == expected)
     }

@@ -63,4 +63,5 @@ func expectCleanFailure(_ result: CLIResult, mentioning fragments: [String], sou
     }
     #expect(!result.standardError.contains("Fatal error"), sourceLocation: sourceLocation)
     #expect(!result.standardError.contains("Stack dump"), sourceLocation: sourceLocation)
+    #expect(!result.standardError.contains("NSCocoaErrorDomain"), "a raw system error: \(result.standardError)", sourceLocation: sourceLocation)
 }

@@ -10,8 +10,8 @@ import Testing
         image = try RGBImage(width: 2, height: 1, pixels: [0, 51, 255, 40, 50, 60])
     }
 
-    @Test func minusOneToOneIsTheDefault() {
-        let tensor = image.tensor()
+    @Test func minusOneToOne() {
+        let tensor = image.tensor(scaling: .minusOneToOne)
         #expect(tensor.shape == [1, 3, 1, 2])
         // Planes R, G, B; p / 127.5 − 1.
         let expected: [Float] = [0, 40, 51, 50, 255, 60].map { Float($0) / 127.5 - 1 }
@@ -19,11 +19,15 @@ import Testing
         #expect(tensor.scalars[0] == -1 && tensor.scalars[4] == 1)
     }
 
-    @Test func zeroToOneAndBGR() {
+    @Test func zeroToOne() {
         let rgbTensor = image.tensor(scaling: .zeroToOne)
         #expect(rgbTensor.scalars == [0, 40, 51, 50, 255, 60].map { Float($0) / 255 })
-        let bgrTensor = image.tensor(scaling: .zeroToOne, channelOrder: .bgr)
-        #expect(bgrTensor.scalars == [255, 60, 51, 50, 0, 40].map { Float($0) / 255 })
+    }
+
+    @Test func scalingsDescribeThemselves() throws {
+        #expect(PixelScaling.minusOneToOne.description == "pixel / 127.5 − 1")
+        #expect(PixelScaling.zeroToOne.description == "pixel / 255")
+        #expect(PixelScaling.imageNet.description == "(pixel / 255 − mean) / std, mean (0.485, 0.456, 0.406), std (0.229, 0.224, 0.225)")
     }
 
     @Test func imageNetStandardization() throws {
@@ -38,29 +42,18 @@ import Testing
         #expect(throws: ImageError.self) { try PixelScaling.standardized(mean: [0, 0, 0], standardDeviation: [1, 0, 1]) }
     }
 
-    @Test func batch() throws {
-        let other = try RGBImage(width: 2, height: 1, pixels: [9, 8, 7, 6, 5, 4])
-        let batch = try RGBImage.batchTensor([image, other], scaling: .zeroToOne)
-        #expect(batch.shape == [2, 3, 1, 2])
-        #expect(batch.example(0).scalars == image.tensor(scaling: .zeroToOne).scalars)
-        #expect(batch.example(1).scalars == other.tensor(scaling: .zeroToOne).scalars)
-        #expect(throws: ImageError.self) { try RGBImage.batchTensor([]) }
-        let larger = try RGBImage(width: 3, height: 1, color: .white)
-        #expect(throws: ImageError.self) { try RGBImage.batchTensor([image, larger]) }
-    }
-
-    @Test(arguments: [PixelScaling.minusOneToOne, .zeroToOne, .imageNet], ChannelOrder.allCases)
-    func tensorRoundTrip(scaling: PixelScaling, order: ChannelOrder) throws {
+    @Test(arguments: [PixelScaling.minusOneToOne, .zeroToOne, .imageNet])
+    func tensorRoundTrip(scaling: PixelScaling) throws {
         let random = try RGBImage(width: 5, height: 4, pixels: seededBytes(count: 60, seed: 3))
-        let back = try RGBImage(tensor: random.tensor(scaling: scaling, channelOrder: order), scaling: scaling, channelOrder: order)
+        let back = try RGBImage(tensor: random.tensor(scaling: scaling), scaling: scaling)
         #expect(back == random)
     }
 
     @Test func imageFromTensorValidatesShape() {
-        #expect(throws: TensorError.self) { try RGBImage(tensor: Tensor.zeros([2, 3, 2, 2])) }
-        #expect(throws: TensorError.self) { try RGBImage(tensor: Tensor.zeros([1, 1, 2, 2])) }
+        #expect(throws: TensorError.self) { try RGBImage(tensor: Tensor.zeros([2, 3, 2, 2]), scaling: .minusOneToOne) }
+        #expect(throws: TensorError.self) { try RGBImage(tensor: Tensor.zeros([1, 1, 2, 2]), scaling: .minusOneToOne) }
         // Out-of-range values clamp.
-        let image = try? RGBImage(tensor: Tensor(repeating: 5, shape: [3, 1, 1]))
+        let image = try? RGBImage(tensor: Tensor(repeating: 5, shape: [3, 1, 1]), scaling: .minusOneToOne)
         #expect(image?.pixels == [255, 255, 255])
     }
 }

@@ -9,7 +9,7 @@ import RectGradZoo
 /// Two synthetic 32×32 images explained by a randomly initialised cifar-cnn.
 private func explainedImages(methods: [MethodName]) throws -> [ExplainedImage] {
     let entry = try Zoo.entry(named: "cifar-cnn")
-    let explainer = Explainer(network: try entry.network(seed: 3), modelName: entry.name, classNames: entry.classNames, preprocessing: entry.preprocessing, methods: methods)
+    let explainer = Explainer(model: try entry.model(seed: 3), methods: methods)
     var generator = SeededGenerator(seed: 11)
     return try (0..<2).map { index in
         let pixels = (0..<(32 * 32 * 3)).map { _ in UInt8(generator.next() % 256) }

@@ -1,5 +1,7 @@
 import Testing
+import Foundation
 import RectGradCore
+import RectGradImage
 import RectGradLayers
 import RectGradZoo
 import _RectGradTestSupport
@@ -68,19 +70,33 @@ func analyticCountsMatchTheBuiltNetworks(name: String) throws {
     #expect(learnableCount(network) == (try Zoo.entry(named: name)).parameterCount)
 }
 
-@Test func preprocessingDescribesTheScaling() throws {
+@Test func everyModelSaysHowPhotosBecomeInputs() throws {
     let cifar = try Zoo.entry(named: "cifar-cnn").preprocessing
-    #expect(cifar.inputSize == 32)
-    #expect(cifar.isSymmetric)
-    #expect(cifar.description == "32×32 RGB, pixel / 127.5 - 1")
-    #expect(try Zoo.entry(named: "efficientnet-lite0").preprocessing == .symmetric(inputSize: 224))
-    #expect(try Zoo.entry(named: "resnet50").preprocessing == .imageNetStatistics(inputSize: 224))
-    let pixels = try Tensor(shape: [1, 3, 1, 2], scalars: [0, 255, 127.5, 51, 255, 0])
-    let scaled = try cifar.normalize(pixels: pixels)
-    #expect(scaled.isApproximatelyEqual(to: try Tensor(shape: [1, 3, 1, 2], scalars: [-1, 1, 0, -0.6, 1, -1]), absoluteTolerance: 1e-6))
-    let imagenet = try Preprocessing.imageNetStatistics(inputSize: 224).normalize(pixels: pixels)
-    #expect(abs(imagenet[0, 0, 0, 1] - (1 - 0.485) / 0.229) < 1e-5)
-    #expect(throws: TensorError.self) { try cifar.normalize(pixels: Tensor.zeros([1, 1, 2, 2])) }
+    #expect(cifar == Preprocessing(inputSize: 32, resize: .stretch, scaling: .minusOneToOne))
+    #expect(cifar.description == "32×32 RGB; resized to the input size (aspect ratio not kept); pixel / 127.5 − 1")
+    // torchvision's evaluation transform: Resize(256), CenterCrop(224).
+    let resnet = try Zoo.entry(named: "resnet50").preprocessing
+    #expect(resnet == Preprocessing(inputSize: 224, resize: .centerCrop(shorterSide: 256), scaling: .imageNet))
+    #expect(resnet.description.contains("shorter side resized to 256"))
+    #expect(resnet.description.contains("mean (0.485, 0.456, 0.406), std (0.229, 0.224, 0.225)"))
+    #expect(try Zoo.entry(named: "vgg16").preprocessing == resnet)
+    let lite = try Zoo.entry(named: "efficientnet-lite0").preprocessing
+    #expect(lite == Preprocessing(inputSize: 224, resize: .centerCrop(shorterSide: 256), scaling: .minusOneToOne))
+}
+
+@Test func modelsCarryTheirPreprocessingAndClassNames() throws {
+    let entry = try Zoo.entry(named: "cifar-cnn")
+    let model = try entry.model(seed: 2)
+    #expect(model.name == "cifar-cnn" && model.classCount == 10 && model.preprocessing == entry.preprocessing)
+    #expect(model.className(6) == "frog" && model.className(12) == "class 12")
+    #expect(model.classIndex(named: "Frog") == 6 && model.classIndex(named: "tiger") == nil)
+    let logits = try Tensor(shape: [1, 10], scalars: [0, 0, 0, 0, 0, 0, Float(log(3.0)), 0, 0, 0])
+    let top = try model.topClasses(logits, k: 2)
+    // exp(log 3) / (9 + 3) = 0.25; the other nine share 0.75 and tie: the lowest index comes first.
+    #expect(top[0].map(\.index) == [6, 0] && top[0].map(\.name) == ["frog", "airplane"])
+    #expect(abs(top[0][0].probability - 0.25) < 1e-7 && abs(top[0][1].probability - 1.0 / 12) < 1e-7)
+    #expect(throws: TensorError.self) { try model.topClasses(Tensor.zeros([1, 9]), k: 1) }
+    #expect(throws: TensorError.self) { try ClassScore.top(Tensor(shape: [1, 2], scalars: [.nan, 0]), k: 1) }
 }
 
 @Test func classNamesFollowTheStandardOrder() throws {

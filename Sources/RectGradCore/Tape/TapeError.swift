@@ -8,7 +8,8 @@ public enum TapeError: Error, Equatable, Sendable, CustomStringConvertible {
     case seedShapeMismatch(expected: [Int], actual: [Int])
     /// A backward rule failed at an activation.
     case ruleFailed(site: String, reason: String)
-    /// A value or gradient became NaN or infinite.
+    /// A value became NaN or infinite; `layer` names the first layer that produced one, e.g.
+    /// `'features.0' (conv2d)` (see ``Tape/checkFinite()``).
     case nonFinite(layer: String)
 
     public var description: String {
@@ -17,7 +18,8 @@ public enum TapeError: Error, Equatable, Sendable, CustomStringConvertible {
         case .operationFailed(let layer, let error): return layer.isEmpty ? "\(error)" : "layer '\(layer)': \(error)"
         case .seedShapeMismatch(let expected, let actual): return "backward seed has shape \(actual), expected \(expected)"
         case .ruleFailed(let site, let reason): return "backward rule at \(site): \(reason)"
-        case .nonFinite(let layer): return "non-finite value at '\(layer)'"
+        case .nonFinite(let layer):
+            return "the forward pass produced NaN or infinite values, first at layer \(layer); the input may be far outside the model's range, or the weights broken"
         }
     }
 }

@@ -1,4 +1,5 @@
 import RectGradCore
+import RectGradImage
 
 /// Which part of the built-in dataset to draw. The splits use independent random streams, so a
 /// test image never repeats a training image.
@@ -104,24 +105,27 @@ public struct ShapesDataset: Sendable {
         return mix(mix(seed ^ split.salt) ^ UInt64(index))
     }
 
-    /// Converts row-major RGB bytes to an NCHW tensor scaled as `pixel / 127.5 − 1`.
+    /// How the dataset's pixels become inputs of `cifar-cnn`: `pixel / 127.5 − 1` (the zoo
+    /// entry's preprocessing; the images are already 32×32).
+    public static let scaling = PixelScaling.minusOneToOne
+
+    /// Converts row-major RGB bytes to an NCHW tensor scaled by ``scaling``.
     static func networkInput(fromPixels pixels: [UInt8], count: Int) -> Tensor {
         let plane = imageSize * imageSize
-        var scalars = [Float](repeating: 0, count: count * 3 * plane)
-        scalars.withUnsafeMutableBufferPointer { out in
+        var tensor = Tensor.zeros([count, 3, imageSize, imageSize])
+        tensor.withUnsafeMutableBufferPointer { out in
             pixels.withUnsafeBufferPointer { bytes in
                 for image in 0..<count {
                     let source = image * plane * 3, target = image * plane * 3
                     for p in 0..<plane {
                         for c in 0..<3 {
-                            out[target + c * plane + p] = Float(bytes[source + 3 * p + c]) / 127.5 - 1
+                            out[target + c * plane + p] = scaling.value(of: bytes[source + 3 * p + c], channel: c)
                         }
                     }
                 }
             }
         }
-        // The element count is 3 · 32 · 32 per image by construction.
-        return (try? Tensor(shape: [count, 3, imageSize, imageSize], scalars: scalars)) ?? Tensor.zeros([count, 3, imageSize, imageSize])
+        return tensor
     }
 
     // MARK: Access

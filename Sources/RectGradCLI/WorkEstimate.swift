@@ -1,0 +1,75 @@
+import RectifiedGradient
+
+/// The forward and backward passes a set of methods will run on a batch, estimated from their
+/// estimators before any work starts (so `--steps 1000000000` is refused at once, not after hours).
+struct WorkEstimate: CustomStringConvertible {
+    /// More passes than this are refused unless `--force`.
+    static let limit = 200_000
+    /// From this many passes on, the estimate is printed before the work starts.
+    static let reportThreshold = 1_000
+
+    /// The estimated passes (forward or backward over the whole batch, counted per example).
+    var passes: Int
+
+    init(methods: [AttributionMethod], input shape: [Int]) {
+        let examples = max(shape.first ?? 1, 1)
+        let exampleShape = Array(shape.dropFirst())
+        var total = 0
+        for method in methods {
+            let perExample = Self.passes(of: method.estimator, exampleShape: exampleShape)
+            let (product, overflow) = perExample.multipliedReportingOverflow(by: examples)
+            total = overflow ? Int.max : total.addingReportingOverflow(product).overflow ? Int.max : total + product
+        }
+        passes = total
+    }
+
+    /// Passes per example of one estimator (saturating at `Int.max`).
+    static func passes(of estimator: Estimator, exampleShape: [Int]) -> Int {
+        switch estimator {
+        case .gradient: return 1
+        case .integratedGradients(let steps, _): return max(steps, 1)
+        case .smoothGrad(let samples, _, _, let inner):
+            let (product, overflow) = max(samples, 1).multipliedReportingOverflow(by: passes(of: inner, exampleShape: exampleShape))
+            return overflow ? Int.max : product
+        case .occlusion(let window, let stride, _):
+            // Captum's window positions per axis: ceil((extent − window) / stride) + 1.
+            var count = 1
+            for (axis, extent) in exampleShape.enumerated() where axis < window.count && axis < stride.count {
+                let span = max(extent - window[axis], 0), step = max(stride[axis], 1)
+                let (product, overflow) = count.multipliedReportingOverflow(by: (span + step - 1) / step + 1)
+                if overflow { return Int.max }
+                count = product
+            }
+            return count == Int.max ? count : count + 1
+        }
+    }
+
+    var description: String {
+        passes == Int.max ? "this would take more passes than can be counted" : "estimated \(CLIInputs.grouped(passes)) forward/backward passes"
+    }
+}
+
+/// Turns NaN or infinity in a result into an error naming where it came from (instead of a map of
+/// zeros or a probability of `-nan %` with exit status 0).
+enum NonFinite {
+    /// Checks `logits` of `input`; when they are not finite, re-records the forward pass to name
+    /// the first layer that produced a non-finite value.
+    static func check(_ logits: Tensor, model: Model, input: Tensor) throws {
+        guard !logits.isFinite else { return }
+        if !input.isFinite { throw CommandFailure("the input holds NaN or infinite values") }
+        let tape = Tape()
+        _ = try model.network.logits(tape.input(input), on: tape)
+        try tape.checkFinite()
+        throw TapeError.nonFinite(layer: "the logits")
+    }
+
+    /// Checks an attribution result's map and completeness gaps.
+    static func check(_ result: AttributionResult, method: String) throws {
+        guard result.map.isFinite else {
+            throw CommandFailure("\(method): the attribution holds NaN or infinite values (an overflow in the backward pass or the estimator); check the input's range and the method's options")
+        }
+        if let completeness = result.completeness, !completeness.gaps.allSatisfy(\.isFinite) {
+            throw CommandFailure("\(method): the completeness gap is not finite")
+        }
+    }
+}

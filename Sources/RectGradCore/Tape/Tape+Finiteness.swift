@@ -1,0 +1,20 @@
+extension Tape {
+    /// The first recorded node (in recording order) whose value holds a NaN or an infinity:
+    /// its name and operation, e.g. `'features.0' (conv2d)`, or `nil` when every value is finite.
+    ///
+    /// An input or parameter leaf that is already non-finite is reported as such.
+    public func firstNonFiniteLayer() -> String? {
+        for node in nodes where !node.value.isFinite {
+            let operation = node.operation.name
+            return node.name.isEmpty ? operation : "'\(node.name)' (\(operation))"
+        }
+        return nil
+    }
+
+    /// Checks that every recorded value is finite.
+    /// - Throws: ``TapeError/nonFinite(layer:)`` naming the first layer that produced a NaN or an
+    ///   infinity, so an overflow is an error instead of a plausible-looking map of zeros.
+    public func checkFinite() throws(TapeError) {
+        if let layer = firstNonFiniteLayer() { throw .nonFinite(layer: layer) }
+    }
+}

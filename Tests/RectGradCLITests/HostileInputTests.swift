@@ -1,0 +1,134 @@
+import Foundation
+import Testing
+import RectifiedGradient
+
+/// Mistakes and hostile values on the command line: each ends with a clean error in words and a
+/// non-zero status, before any long computation.
+@Suite struct HostileInputTests {
+    /// A scratch folder with a valid `[1, 3, 32, 32]` input `x.npy`.
+    func scratch() throws -> (folder: URL, input: String) {
+        let folder = try temporaryDirectory()
+        let input = folder.appendingPathComponent("x.npy")
+        try NumPyFile.write(Tensor.randomUniform([1, 3, 32, 32], low: -1, high: 1, seed: 3), to: input)
+        return (folder, input.path)
+    }
+
+    @Test func foldersAndDevicesAreNamedAsSuch() throws {
+        let (folder, input) = try scratch()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let out = folder.appendingPathComponent("a.npy").path
+        expectCleanFailure(
+            try rectgrad(["attribute", "--model", "cifar-cnn", "--method", "saliency", "--input", folder.path, "--output", out]),
+            mentioning: ["--input \(folder.path) is a folder, not a file"])
+        expectCleanFailure(
+            try rectgrad(["convert-pth", folder.path, out]), mentioning: ["\(folder.path) is a folder, not a file"])
+        expectCleanFailure(
+            try rectgrad(["predict", "--model", "cifar-cnn", "--input", "/dev/zero"]), mentioning: ["/dev/zero is not a regular file"])
+        expectCleanFailure(
+            try rectgrad(["predict", "--model", "cifar-cnn", "--weights", "/dev/zero", "--input", input]),
+            mentioning: ["--weights /dev/zero is not a regular file"])
+        expectCleanFailure(
+            try rectgrad(["predict", "--model", "cifar-cnn", folder.appendingPathComponent("missing.png").path]),
+            mentioning: ["missing.png: no such file"])
+    }
+
+    @Test func outputsAreNotOverwrittenByAccident() throws {
+        let (folder, input) = try scratch()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let out = folder.appendingPathComponent("map.npy").path
+        let first = try rectgrad(["attribute", "--model", "cifar-cnn", "--method", "saliency", "--input", input, "--output", out])
+        #expect(first.status == 0, "\(first.standardError)")
+        let original = try Data(contentsOf: URL(fileURLWithPath: out))
+        expectCleanFailure(
+            try rectgrad(["attribute", "--model", "cifar-cnn", "--method", "rectgrad", "--input", input, "--output", out]),
+            mentioning: ["--output \(out) exists; pass --overwrite to replace it"])
+        #expect(try Data(contentsOf: URL(fileURLWithPath: out)) == original)
+        let again = try rectgrad(["attribute", "--model", "cifar-cnn", "--method", "rectgrad", "--input", input, "--output", out, "--overwrite"])
+        let replaced = try Data(contentsOf: URL(fileURLWithPath: out))
+        #expect(again.status == 0 && replaced != original)
+
+        // The input itself, under its own name or another spelling of it.
+        let inputBytes = try Data(contentsOf: URL(fileURLWithPath: input))
+        for spelling in [input, folder.path + "/./x.npy"] {
+            expectCleanFailure(
+                try rectgrad(["attribute", "--model", "cifar-cnn", "--method", "saliency", "--input", input, "--output", spelling, "--overwrite"]),
+                mentioning: ["is the input \(input)"])
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: input)) == inputBytes)
+
+        // --method all writes into a folder, so an existing file is refused.
+        expectCleanFailure(
+            try rectgrad(["attribute", "--model", "cifar-cnn", "--method", "all", "--input", input, "--output", out]),
+            mentioning: ["--output \(out) is a file, but a folder is needed here"])
+        // A heatmap name for a NumPy output.
+        expectCleanFailure(
+            try rectgrad(["attribute", "--model", "cifar-cnn", "--method", "saliency", "--input", input, "--output", folder.appendingPathComponent("map.png").path]),
+            mentioning: ["--output must be a .npy file"])
+        // An output folder that does not exist.
+        expectCleanFailure(
+            try rectgrad(["predict", "--model", "cifar-cnn", "--input", input, "--output", folder.appendingPathComponent("no/such/logits.npy").path]),
+            mentioning: ["the folder it would go in does not exist"])
+    }
+
+    @Test func workThatWouldTakeHoursIsRefusedBeforeItStarts() throws {
+        let (folder, input) = try scratch()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let out = folder.appendingPathComponent("map.npy").path
+        let clock = ContinuousClock()
+        let start = clock.now
+        expectCleanFailure(
+            try rectgrad(["attribute", "--model", "cifar-cnn", "--method", "integrated-gradients", "--steps", "1000000000", "--input", input, "--output", out]),
+            mentioning: ["estimated 1,000,000,000 forward/backward passes", "--force"])
+        expectCleanFailure(
+            try rectgrad(["attribute", "--model", "cifar-cnn", "--method", "smoothgrad", "--samples", "1000000000", "--input", input, "--output", out]),
+            mentioning: ["estimated 1,000,000,000 forward/backward passes"])
+        // Occlusion with a 1×1×1 window on 3×32×32 is 3,073 passes: allowed, but announced.
+        // (Not run here; the estimate alone is checked through a batch that multiplies it.)
+        let big = folder.appendingPathComponent("big.npy")
+        try NumPyFile.write(Tensor.zeros([100, 3, 32, 32]), to: big)
+        expectCleanFailure(
+            try rectgrad(["attribute", "--model", "cifar-cnn", "--method", "occlusion", "--input", big.path, "--output", out]),
+            mentioning: ["estimated 307,300 forward/backward passes"])
+        #expect(clock.now - start < .seconds(60))
+    }
+
+    @Test func anOverflowInsideTheNetworkIsAnErrorNamingTheLayer() throws {
+        let folder = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let input = folder.appendingPathComponent("huge.npy")
+        try NumPyFile.write(Tensor(repeating: 3e38, shape: [1, 3, 32, 32]), to: input)
+        let predict = try rectgrad(["predict", "--model", "cifar-cnn", "--input", input.path])
+        expectCleanFailure(predict, mentioning: ["NaN or infinite", "first at layer"])
+        #expect(!predict.standardOutput.contains("nan"))
+        let out = folder.appendingPathComponent("map.npy")
+        for method in ["saliency", "integrated-gradients", "rectgrad"] {
+            expectCleanFailure(
+                try rectgrad(["attribute", "--model", "cifar-cnn", "--method", method, "--steps", "2", "--input", input.path, "--output", out.path]),
+                mentioning: ["NaN or infinite"])
+            #expect(!FileManager.default.fileExists(atPath: out.path), "\(method) wrote a map")
+        }
+    }
+
+    @Test func imageNetModelsRefuseRandomWeightsUnlessAsked() throws {
+        let cache = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: cache) }
+        let process = Process()
+        process.executableURL = productsDirectory().appendingPathComponent("rectgrad")
+        process.arguments = ["predict", "--model", "resnet18", "--input", "/nonexistent.npy"]
+        process.environment = ["RECTGRAD_CACHE_DIR": cache.path, "HOME": cache.path]
+        let error = Pipe()
+        process.standardError = error
+        process.standardOutput = Pipe()
+        try process.run()
+        let text = String(decoding: error.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus != 0)
+        #expect(text.contains("resnet18 has no trained weights here") && text.contains("--random-weights"), "\(text)")
+        #expect(text.contains(cache.appendingPathComponent("weights/resnet18.safetensors").path))
+    }
+
+    @Test func versionIsPrinted() throws {
+        let result = try rectgrad(["--version"])
+        #expect(result.status == 0 && result.standardOutput == RectifiedGradientVersion.string + "\n")
+    }
+}
