@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .library(name: "RectGradCore", targets: ["RectGradCore"]),
         .library(name: "RectGradLayers", targets: ["RectGradLayers"]),
+        .library(name: "RectGradFormats", targets: ["RectGradFormats"]),
         .library(name: "RectGradZoo", targets: ["RectGradZoo"]),
         .library(name: "RectGradAttribution", targets: ["RectGradAttribution"]),
         .library(name: "RectGradImage", targets: ["RectGradImage"]),
@@ -33,8 +34,10 @@ let package = Package(
         .target(name: "RectGradCore", dependencies: ["COpenBLAS"], swiftSettings: strictSwift),
         // Thin layer modules on the tape and the optimiser.
         .target(name: "RectGradLayers", dependencies: ["RectGradCore"], swiftSettings: strictSwift),
-        // Architectures, weights I/O (safetensors, npy, pth) and preprocessing.
-        .target(name: "RectGradZoo", dependencies: ["RectGradCore", "RectGradLayers"], swiftSettings: strictSwift),
+        // File formats read and written without Python: safetensors, NumPy .npy, PyTorch .pth.
+        .target(name: "RectGradFormats", dependencies: ["RectGradCore"], swiftSettings: strictSwift),
+        // Architectures, loading weights into them, and preprocessing.
+        .target(name: "RectGradZoo", dependencies: ["RectGradCore", "RectGradLayers", "RectGradFormats"], swiftSettings: strictSwift),
         // Attribution methods on top of the tape's backward rules.
         .target(name: "RectGradAttribution", dependencies: ["RectGradCore", "RectGradLayers"], swiftSettings: strictSwift),
         // libpng / libjpeg with error codes instead of exits and longjmps escaping to Swift.
@@ -54,13 +57,13 @@ let package = Package(
         // Explanation reports: heatmap figures, self-contained HTML, the demo.
         .target(
             name: "RectGradReport",
-            dependencies: ["RectGradCore", "RectGradLayers", "RectGradZoo", "RectGradAttribution", "RectGradImage", "RectGradData"],
+            dependencies: ["RectGradCore", "RectGradLayers", "RectGradFormats", "RectGradZoo", "RectGradAttribution", "RectGradImage", "RectGradData"],
             swiftSettings: strictSwift
         ),
         // Umbrella module re-exporting the public modules.
         .target(
             name: "RectifiedGradient",
-            dependencies: ["RectGradCore", "RectGradLayers", "RectGradZoo", "RectGradAttribution", "RectGradImage", "RectGradData", "RectGradReport"],
+            dependencies: ["RectGradCore", "RectGradLayers", "RectGradFormats", "RectGradZoo", "RectGradAttribution", "RectGradImage", "RectGradData", "RectGradReport"],
             swiftSettings: strictSwift
         ),
         // The `rectgrad` command-line tool.
@@ -77,14 +80,20 @@ let package = Package(
         .testTarget(name: "RectGradCoreTests", dependencies: ["RectGradCore", "_RectGradTestSupport"], swiftSettings: strictSwift),
         .testTarget(name: "RectGradLayersTests", dependencies: ["RectGradLayers", "_RectGradTestSupport"], swiftSettings: strictSwift),
         .testTarget(
+            name: "RectGradFormatsTests",
+            dependencies: ["RectGradFormats", "_RectGradTestSupport"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
             name: "RectGradZooTests",
-            dependencies: ["RectGradZoo", "_RectGradTestSupport"],
+            dependencies: ["RectGradZoo", "RectGradFormats", "_RectGradTestSupport"],
             resources: [.copy("Fixtures")],
             swiftSettings: strictSwift
         ),
         .testTarget(
             name: "RectGradAttributionTests",
-            dependencies: ["RectGradAttribution", "RectGradZoo", "_RectGradTestSupport"],
+            dependencies: ["RectGradAttribution", "RectGradZoo", "RectGradFormats", "_RectGradTestSupport"],
             resources: [.copy("Fixtures")],
             swiftSettings: strictSwift
         ),
@@ -94,7 +103,7 @@ let package = Package(
             resources: [.copy("Corpus")],
             swiftSettings: strictSwift
         ),
-        .testTarget(name: "RectGradDataTests", dependencies: ["RectGradData", "RectGradZoo", "_RectGradTestSupport"], swiftSettings: strictSwift),
+        .testTarget(name: "RectGradDataTests", dependencies: ["RectGradData", "RectGradZoo", "RectGradFormats", "_RectGradTestSupport"], swiftSettings: strictSwift),
         .testTarget(name: "RectGradReportTests", dependencies: ["RectGradReport", "_RectGradTestSupport"], swiftSettings: strictSwift),
         .testTarget(name: "RectGradCLITests", dependencies: ["RectGradCLI", "RectifiedGradient", "_RectGradTestSupport"], swiftSettings: strictSwift),
     ]

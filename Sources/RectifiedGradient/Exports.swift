@@ -2,6 +2,7 @@
 @_exported import RectGradAttribution
 @_exported import RectGradCore
 @_exported import RectGradData
+@_exported import RectGradFormats
 @_exported import RectGradImage
 @_exported import RectGradLayers
 @_exported import RectGradZoo
