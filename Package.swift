@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .library(name: "RectGradCore", targets: ["RectGradCore"]),
         .library(name: "RectGradLayers", targets: ["RectGradLayers"]),
+        .library(name: "RectGradFormats", targets: ["RectGradFormats"]),
         .library(name: "RectGradZoo", targets: ["RectGradZoo"]),
         .library(name: "RectGradAttribution", targets: ["RectGradAttribution"]),
         .library(name: "RectGradImage", targets: ["RectGradImage"]),
@@ -34,8 +35,10 @@ let package = Package(
         .target(name: "RectGradCore", dependencies: ["COpenBLAS"], swiftSettings: strictSwift),
         // Thin layer modules on the tape and the optimiser.
         .target(name: "RectGradLayers", dependencies: ["RectGradCore"], swiftSettings: strictSwift),
+        // File formats read and written without Python: safetensors, NumPy .npy, PyTorch .pth.
+        .target(name: "RectGradFormats", dependencies: ["RectGradCore"], swiftSettings: strictSwift),
         // Architectures, their preprocessing and class names (`Model`), weights loading.
-        .target(name: "RectGradZoo", dependencies: ["RectGradCore", "RectGradLayers", "RectGradImage"], swiftSettings: strictSwift),
+        .target(name: "RectGradZoo", dependencies: ["RectGradCore", "RectGradLayers", "RectGradFormats", "RectGradImage"], swiftSettings: strictSwift),
         // Attribution methods on top of the tape's backward rules.
         .target(name: "RectGradAttribution", dependencies: ["RectGradCore", "RectGradLayers"], swiftSettings: strictSwift),
         // libpng / libjpeg with error codes instead of exits and longjmps escaping to Swift.
@@ -61,13 +64,13 @@ let package = Package(
         // Rendering: heatmap figures, charts, tables, self-contained HTML, the demo.
         .target(
             name: "RectGradReport",
-            dependencies: ["RectGradCore", "RectGradLayers", "RectGradZoo", "RectGradAttribution", "RectGradImage", "RectGradData", "RectGradExperiments"],
+            dependencies: ["RectGradCore", "RectGradLayers", "RectGradFormats", "RectGradZoo", "RectGradAttribution", "RectGradImage", "RectGradData", "RectGradExperiments"],
             swiftSettings: strictSwift
         ),
         // Umbrella module re-exporting the public modules.
         .target(
             name: "RectifiedGradient",
-            dependencies: ["RectGradCore", "RectGradLayers", "RectGradZoo", "RectGradAttribution", "RectGradImage", "RectGradData", "RectGradExperiments", "RectGradReport"],
+            dependencies: ["RectGradCore", "RectGradLayers", "RectGradFormats", "RectGradZoo", "RectGradAttribution", "RectGradImage", "RectGradData", "RectGradExperiments", "RectGradReport"],
             swiftSettings: strictSwift
         ),
         // The `rectgrad` command-line tool.
@@ -84,14 +87,20 @@ let package = Package(
         .testTarget(name: "RectGradCoreTests", dependencies: ["RectGradCore", "_RectGradTestSupport"], swiftSettings: strictSwift),
         .testTarget(name: "RectGradLayersTests", dependencies: ["RectGradLayers", "_RectGradTestSupport"], swiftSettings: strictSwift),
         .testTarget(
+            name: "RectGradFormatsTests",
+            dependencies: ["RectGradFormats", "_RectGradTestSupport"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
             name: "RectGradZooTests",
-            dependencies: ["RectGradZoo", "RectGradImage", "_RectGradTestSupport"],
+            dependencies: ["RectGradZoo", "RectGradFormats", "RectGradImage", "_RectGradTestSupport"],
             resources: [.copy("Fixtures")],
             swiftSettings: strictSwift
         ),
         .testTarget(
             name: "RectGradAttributionTests",
-            dependencies: ["RectGradAttribution", "RectGradZoo", "_RectGradTestSupport"],
+            dependencies: ["RectGradAttribution", "RectGradZoo", "RectGradFormats", "_RectGradTestSupport"],
             resources: [.copy("Fixtures")],
             swiftSettings: strictSwift
         ),
@@ -101,7 +110,7 @@ let package = Package(
             resources: [.copy("Corpus")],
             swiftSettings: strictSwift
         ),
-        .testTarget(name: "RectGradDataTests", dependencies: ["RectGradData", "RectGradZoo", "_RectGradTestSupport"], swiftSettings: strictSwift),
+        .testTarget(name: "RectGradDataTests", dependencies: ["RectGradData", "RectGradZoo", "RectGradFormats", "_RectGradTestSupport"], swiftSettings: strictSwift),
         .testTarget(name: "RectGradExperimentsTests", dependencies: ["RectGradExperiments", "RectGradReport", "_RectGradTestSupport"], swiftSettings: strictSwift),
         .testTarget(name: "RectGradReportTests", dependencies: ["RectGradReport", "_RectGradTestSupport"], swiftSettings: strictSwift),
         .testTarget(name: "RectGradCLITests", dependencies: ["RectGradCLI", "RectifiedGradient", "_RectGradTestSupport"], swiftSettings: strictSwift),

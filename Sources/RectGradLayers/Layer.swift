@@ -1,19 +1,5 @@
 import RectGradCore
 
-/// A named parameter tensor, e.g. `features.0.weight`.
-public struct NamedParameter: Sendable, Equatable {
-    /// The full dotted name (PyTorch state-dict convention).
-    public var name: String
-    /// The values.
-    public var value: Tensor
-
-    /// Creates a named parameter.
-    public init(name: String, value: Tensor) {
-        self.name = name
-        self.value = value
-    }
-}
-
 /// A building block of a network that records its forward pass on a ``Tape``.
 ///
 /// Layers are plain values with stable names (`features.28`, `layer4.1.conv2`) that double as keys

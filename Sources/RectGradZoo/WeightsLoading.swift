@@ -1,5 +1,6 @@
 import Foundation
 import RectGradCore
+import RectGradFormats
 import RectGradLayers
 
 extension Network {

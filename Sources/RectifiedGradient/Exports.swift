@@ -3,6 +3,7 @@
 @_exported import RectGradCore
 @_exported import RectGradData
 @_exported import RectGradExperiments
+@_exported import RectGradFormats
 @_exported import RectGradImage
 @_exported import RectGradLayers
 @_exported import RectGradZoo

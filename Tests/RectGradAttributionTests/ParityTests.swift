@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import RectGradCore
+import RectGradFormats
 import RectGradLayers
 import RectGradZoo
 import RectGradAttribution

@@ -48,8 +48,18 @@ func temporaryDirectory() throws -> URL {
 
 /// A fixture of the zoo tests, found through the source tree (the CLI tests have no resources).
 func zooFixture(_ relativePath: String, file: String = #filePath) throws -> URL {
+    try testFixture("RectGradZooTests", relativePath, file: file)
+}
+
+/// A fixture of the file-format tests (e.g. `pth/module.pth`), found through the source tree.
+func formatsFixture(_ relativePath: String, file: String = #filePath) throws -> URL {
+    try testFixture("RectGradFormatsTests", relativePath, file: file)
+}
+
+/// The fixture `relativePath` of the test target `target`.
+private func testFixture(_ target: String, _ relativePath: String, file: String) throws -> URL {
     let url = URL(fileURLWithPath: file).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("RectGradZooTests/Fixtures").appendingPathComponent(relativePath)
+        .appendingPathComponent(target).appendingPathComponent("Fixtures").appendingPathComponent(relativePath)
     try #require(FileManager.default.fileExists(atPath: url.path), "missing \(url.path)")
     return url
 }

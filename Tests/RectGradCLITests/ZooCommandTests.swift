@@ -120,17 +120,17 @@ import RectifiedGradient
     let directory = try temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
     let output = directory.appendingPathComponent("module.safetensors")
-    let result = try rectgrad(["convert-pth", try zooFixture("pth/module.pth").path, output.path])
+    let result = try rectgrad(["convert-pth", try formatsFixture("pth/module.pth").path, output.path])
     #expect(result.status == 0, "\(result.standardError)")
     #expect(result.standardOutput == "wrote 7 tensors to \(output.path) (skipped 1 num_batches_tracked counters)\n")
-    let expected = try SafetensorsFile.read(contentsOf: zooFixture("pth/module-expected.safetensors"))
+    let expected = try SafetensorsFile.read(contentsOf: formatsFixture("pth/module-expected.safetensors"))
     #expect(try SafetensorsFile.read(contentsOf: output).tensors == expected.tensors)
 
-    let exists = try rectgrad(["convert-pth", try zooFixture("pth/module.pth").path, output.path])
+    let exists = try rectgrad(["convert-pth", try formatsFixture("pth/module.pth").path, output.path])
     expectCleanFailure(exists, mentioning: [output.path, "exists; pass --overwrite"])
-    let refused = try rectgrad(["convert-pth", try zooFixture("pth/malicious.pth").path, output.path, "--overwrite"])
+    let refused = try rectgrad(["convert-pth", try formatsFixture("pth/malicious.pth").path, output.path, "--overwrite"])
     expectCleanFailure(refused, mentioning: ["posix.system", "refused"])
-    let mismatch = try rectgrad(["convert-pth", try zooFixture("pth/module.pth").path, output.path, "--model", "cifar-cnn", "--overwrite"])
+    let mismatch = try rectgrad(["convert-pth", try formatsFixture("pth/module.pth").path, output.path, "--model", "cifar-cnn", "--overwrite"])
     expectCleanFailure(mismatch, mentioning: ["module.pth", "0.weight"])
 }
 
@@ -174,12 +174,12 @@ import RectifiedGradient
     let directory = try temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
     let output = directory.appendingPathComponent("module-f16.safetensors")
-    let result = try rectgrad(["convert-pth", try zooFixture("pth/module.pth").path, output.path, "--dtype", "f16"])
+    let result = try rectgrad(["convert-pth", try formatsFixture("pth/module.pth").path, output.path, "--dtype", "f16"])
     #expect(result.status == 0, "\(result.standardError)")
     let bytes = try Data(contentsOf: output)
     #expect(String(decoding: bytes.prefix(400), as: UTF8.self).contains(#""dtype":"F16""#))
     // Every value is the F32 value to within half a unit in the last place of a half (2^-11 relative).
-    let expected = try SafetensorsFile.read(contentsOf: zooFixture("pth/module-expected.safetensors"))
+    let expected = try SafetensorsFile.read(contentsOf: formatsFixture("pth/module-expected.safetensors"))
     let halves = try SafetensorsFile.read(contentsOf: output)
     #expect(halves.tensors.map(\.name) == expected.tensors.map(\.name))
     for (half, full) in zip(halves.tensors, expected.tensors) {
@@ -187,6 +187,6 @@ import RectifiedGradient
             #expect(abs(a - b) <= abs(b) * 0x1p-11 + 0x1p-25, "\(half.name): \(a) vs \(b)")
         }
     }
-    let unknown = try rectgrad(["convert-pth", try zooFixture("pth/module.pth").path, output.path, "--dtype", "f8"])
+    let unknown = try rectgrad(["convert-pth", try formatsFixture("pth/module.pth").path, output.path, "--dtype", "f8"])
     expectCleanFailure(unknown, mentioning: ["--dtype must be f32, f16 or bf16, got 'f8'."])
 }

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import RectGradCore
 import RectGradData
+import RectGradFormats
 import RectGradZoo
 
 /// The shipped weights: from the module's resources when the package declares them, else from

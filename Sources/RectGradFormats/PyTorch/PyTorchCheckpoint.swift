@@ -1,6 +1,5 @@
 import Foundation
 import RectGradCore
-import RectGradLayers
 
 /// Reads PyTorch state dicts (`torch.save(model.state_dict(), path)`) without PyTorch, for
 /// conversion to safetensors.

@@ -1,5 +1,3 @@
-import RectGradLayers
-
 /// A weights file that cannot be read, written or loaded into an architecture, naming the file
 /// and (where one is at fault) the tensor.
 public struct WeightsError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -49,18 +47,6 @@ public struct WeightsError: Error, Equatable, Sendable, CustomStringConvertible 
     public init(file: String, reason: Reason) {
         self.file = file
         self.reason = reason
-    }
-
-    /// The same error for an architecture mismatch reported by ``Network/loadingParameters(_:allowExtraNames:)``.
-    init(file: String, layerError: LayerError) {
-        self.file = file
-        switch layerError {
-        case .missingParameter(let name): reason = .missingTensor(name)
-        case .unexpectedParameters(let names): reason = .unexpectedTensors(names)
-        case .parameterShapeMismatch(let name, let expected, let actual): reason = .shapeMismatch(tensor: name, expected: expected, actual: actual)
-        case .nonFiniteParameter(let name): reason = .nonFiniteTensor(name)
-        case .inputShapeMismatch: reason = .invalidHeader("\(layerError)")
-        }
     }
 
     public var description: String {

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import RectGradCore
-import RectGradZoo
+import RectGradFormats
 
 /// The tensors `Scripts/fixtures/make_pth_fixtures.py` writes, stated by hand.
 private let formulaTensors: [String: Tensor] = {

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import RectGradCore
-import RectGradZoo
+import RectGradFormats
 
 /// Builds `.npy` bytes by hand (version 1.0) from a header dictionary and raw data.
 func npyBytes(header: String, data: [UInt8], major: UInt8 = 1) -> Data {

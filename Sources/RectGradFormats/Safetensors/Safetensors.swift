@@ -1,6 +1,5 @@
 import Foundation
 import RectGradCore
-import RectGradLayers
 
 /// The tensors of a safetensors file (8-byte little-endian header length, a JSON header of
 /// `name → {dtype, shape, data_offsets}`, then the raw little-endian data).
