@@ -166,7 +166,9 @@ public struct FeatureMapOcclusion: Sendable {
             let classes = try tape.shape(logits)[1]
             var seed = Tensor.zeros([count, classes])
             seed.withUnsafeMutableBufferPointer { s in for (row, label) in batchLabels.enumerated() { s[row * classes + label] = 1 } }
-            let gradient = try tape.backward(from: logits, seed: seed, withRespectTo: [hidden])[hidden] ?? Tensor.zeros(tape.shape(hidden))
+            guard let gradient = try tape.backward(from: logits, seed: seed, withRespectTo: [hidden])[hidden] else {
+                throw ExperimentError.invalidOption(name: "layer", reason: "the logits do not depend on '\(c.layer)'")
+            }
             let activations = try tape.value(hidden)
             guard activations.rank == 4 else {
                 throw ExperimentError.invalidOption(name: "layer", reason: "'\(c.layer)' outputs \(activations.shape), not a feature map [N, C, H, W]")

@@ -48,7 +48,7 @@ public enum KinkFreeData {
             let magnitude = margin + (1 - margin) * generator.nextUnitFloat()
             values[i] = generator.next() & 1 == 0 ? magnitude : -magnitude
         }
-        return (try? Tensor(shape: shape, scalars: values)) ?? Tensor.zeros(shape)
+        return filled(shape, values)
     }
 
     /// Values in `[-1, -margin] ∪ [margin, 6 - margin] ∪ [6 + margin, 7]`: away from both kinks of ReLU6.
@@ -64,7 +64,7 @@ public enum KinkFreeData {
             default: values[i] = 6 + margin + (1 - margin) * u
             }
         }
-        return (try? Tensor(shape: shape, scalars: values)) ?? Tensor.zeros(shape)
+        return filled(shape, values)
     }
 
     /// A permutation of evenly spaced distinct values (spacing `spacing`), so that no two elements tie.
@@ -73,6 +73,13 @@ public enum KinkFreeData {
         let count = shape.reduce(1, *)
         var values = (0..<count).map { Float($0) * spacing - Float(count) * spacing / 2 }
         values.shuffle(using: &generator)
-        return (try? Tensor(shape: shape, scalars: values)) ?? Tensor.zeros(shape)
+        return filled(shape, values)
     }
+}
+
+/// `values` as a tensor of `shape`; the count is the shape's by construction.
+private func filled(_ shape: [Int], _ values: [Float]) -> Tensor {
+    var result = Tensor.zeros(shape)
+    result.withUnsafeMutableBufferPointer { out in for i in out.indices { out[i] = values[i] } }
+    return result
 }

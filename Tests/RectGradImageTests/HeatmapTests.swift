@@ -91,29 +91,4 @@ import Testing
         #expect(zeros.pixels.allSatisfy { $0 == 255 })
         #expect(throws: TensorError.self) { try Heatmap.colorize(Tensor.zeros([1, 2, 2])) }
     }
-
-    /// Over a pixel (100, 150, 200): luma = round(0.299·100 + 0.587·150 + 0.114·200) = 141.
-    /// Red at opacity 0.5: (0.5·255 + 0.5·141, 0.5·141, 0.5·141) = (198, 70.5, 70.5) → (198, 71, 71).
-    @Test func blendOverGrayscale() throws {
-        let image = try RGBImage(width: 1, height: 1, pixels: [100, 150, 200])
-        let values = try Tensor(shape: [1, 1], scalars: [2])
-        #expect(try Heatmap.colorize(values, over: image, opacity: 0.5)[x: 0, y: 0] == rgb(198, 71, 71))
-        #expect(try Heatmap.colorize(values, over: image, opacity: 1)[x: 0, y: 0] == .red)
-        #expect(try Heatmap.colorize(values, over: image, opacity: 0)[x: 0, y: 0] == RGBColor(gray: 141))
-        #expect(throws: TensorError.self) { try Heatmap.colorize(values, over: image, opacity: 1.5) }
-        let larger = try RGBImage(width: 2, height: 1, color: .white)
-        #expect(throws: TensorError.self) { try Heatmap.colorize(values, over: larger, opacity: 0.5) }
-    }
-
-    @Test func renderComposesPreprocessAndColorize() throws {
-        let attribution = try Tensor(shape: [2, 1, 5], scalars: [-3, 0, 1, 1, 4, -1, -1, -1, 1, 6])
-        // Preprocessed map [−1, −1, 0, 2, 2] (see PreprocessTests): v = 2, −1 → t = −0.5.
-        let alone = try Heatmap.render(attribution, lowerPercentile: 25, upperPercentile: 75)
-        #expect(row(alone, 0) == [rgb(128, 128, 255), rgb(128, 128, 255), .white, .red, .red])
-        let image = try RGBImage(width: 5, height: 1, color: RGBColor(gray: 100))
-        let blended = try Heatmap.render(attribution, lowerPercentile: 25, upperPercentile: 75, over: image, opacity: 0.5)
-        // White over grey 100 at 0.5: 177.5 → 178; red: (177.5 → 178, 50, 50).
-        #expect(blended[x: 2, y: 0] == RGBColor(gray: 178))
-        #expect(blended[x: 3, y: 0] == rgb(178, 50, 50))
-    }
 }

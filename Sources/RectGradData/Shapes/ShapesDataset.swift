@@ -133,10 +133,7 @@ public struct ShapesDataset: Sendable {
     /// Image `index` as a network input `[1, 3, 32, 32]`.
     /// - Throws: ``DataError/indexOutOfRange(_:count:)``.
     public func image(at index: Int) throws(DataError) -> Tensor {
-        try checkIndex(index)
-        let size = 3 * Self.imageSize * Self.imageSize
-        return (try? Tensor(shape: [1, 3, Self.imageSize, Self.imageSize], scalars: Array(images.scalars[(index * size)..<((index + 1) * size)])))
-            ?? Tensor.zeros([1, 3, Self.imageSize, Self.imageSize])
+        try batch([index]).images
     }
 
     /// The 8-bit pixels of image `index`, 32 × 32 × 3 bytes in row-major RGB order.
@@ -159,7 +156,11 @@ public struct ShapesDataset: Sendable {
     /// - Throws: ``DataError/indexOutOfRange(_:count:)``.
     public func batch(_ indices: [Int]) throws(DataError) -> (images: Tensor, labels: [Int]) {
         for index in indices { try checkIndex(index) }
-        return (ImageBatches.gather(images, indices), indices.map { labels[$0] })
+        do {
+            return (try images.gathering(examples: indices), indices.map { labels[$0] })
+        } catch {
+            throw .inconsistentData("\(error)")
+        }
     }
 
     private func checkIndex(_ index: Int) throws(DataError) {

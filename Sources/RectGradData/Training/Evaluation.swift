@@ -13,7 +13,7 @@ public enum Evaluation {
         var predictions: [Int] = []
         predictions.reserveCapacity(n)
         for start in stride(from: 0, to: n, by: batchSize) {
-            let batch = ImageBatches.gather(images, Array(start..<min(start + batchSize, n)))
+            let batch = try images.gathering(examples: Array(start..<min(start + batchSize, n)))
             predictions += try network.logits(for: batch).argmaxPerRow()
         }
         return predictions
@@ -22,7 +22,7 @@ public enum Evaluation {
     /// The fraction of images whose predicted class equals their label.
     /// - Throws: ``DataError`` when images and labels disagree, or the network's error.
     public static func accuracy(of network: Network, images: Tensor, labels: [Int], batchSize: Int = 250) throws -> Double {
-        try ImageBatches.validate(images: images, labels: labels, classCount: network.classCount, role: "evaluation")
+        try LabelledImages.validate(images: images, labels: labels, classCount: network.classCount, role: "evaluation")
         let predicted = try predictions(of: network, images: images, batchSize: batchSize)
         return Double(zip(predicted, labels).filter { $0 == $1 }.count) / Double(labels.count)
     }

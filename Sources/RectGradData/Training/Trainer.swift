@@ -40,9 +40,9 @@ public struct Trainer: Sendable {
         optimizer: inout some Optimizer, onEvent: (TrainingEvent) -> Void = { _ in }
     ) throws -> TrainingResult {
         try configuration.validate()
-        try ImageBatches.validate(images: images, labels: labels, classCount: network.classCount, role: "training")
+        try LabelledImages.validate(images: images, labels: labels, classCount: network.classCount, role: "training")
         if let validation {
-            try ImageBatches.validate(images: validation.images, labels: validation.labels, classCount: network.classCount, role: "validation")
+            try LabelledImages.validate(images: validation.images, labels: validation.labels, classCount: network.classCount, role: "validation")
         }
         var network = network
         var random = SeededGenerator(seed: configuration.seed)
@@ -58,7 +58,7 @@ public struct Trainer: Sendable {
             for batch in 0..<batchCount {
                 let indices = Array(order[(batch * configuration.batchSize)..<min((batch + 1) * configuration.batchSize, order.count)])
                 let batchLabels = indices.map { labels[$0] }
-                let step = try Self.step(network, images: ImageBatches.gather(images, indices), labels: batchLabels, optimizer: &optimizer)
+                let step = try Self.step(network, images: images.gathering(examples: indices), labels: batchLabels, optimizer: &optimizer)
                 guard step.loss.isFinite else { throw DataError.diverged(epoch: epoch, batch: batch + 1) }
                 network = step.network
                 lossSum += Double(step.loss) * Double(indices.count)

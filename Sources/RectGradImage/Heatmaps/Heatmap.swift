@@ -1,9 +1,8 @@
 import RectGradCore
 
 /// Turning attribution maps into pictures: the paper's display post-processing
-/// (`DisplayPreprocessing.preprocess` in RectGradCore), the diverging colormap
-/// (``colorize(_:colormap:limit:)``) and its blend over the input
-/// (``colorize(_:over:opacity:colormap:limit:)``).
+/// (`DisplayPreprocessing.preprocess` in RectGradCore) and the diverging colormap
+/// (``colorize(_:colormap:limit:)``).
 ///
 /// Attributions are tensors of shape `[C, H, W]` or `[1, C, H, W]`; maps are `[H, W]`.
 public enum Heatmap {
