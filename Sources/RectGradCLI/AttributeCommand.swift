@@ -98,7 +98,7 @@ struct AttributeCommand: ParsableCommand {
 
     func run() throws {
         let names = try methodNames()
-        let methods = try names.map { $0.method(try parameters()) }
+        let methods = try names.map { try $0.method(try parameters()) }
         let entry: ZooEntry
         do { entry = try Zoo.entry(named: model) } catch { throw AttributeCommandError(option: "--model", message: "\(error)") }
         let network: Network
