@@ -11,7 +11,7 @@ public enum PercentileInterpolation: String, Hashable, Sendable, CaseIterable {
 
 /// Order statistics in O(n) expected time, never a full sort.
 ///
-/// Large arrays are bracketed first (``OrderStatisticBracket``): a small sample suggests two
+/// Large arrays are bracketed first: a small sample suggests two
 /// bounds around the wanted rank, and one counting pass keeps only the values between them
 /// (typically a few percent), among which the order statistic is selected. Small arrays, and
 /// arrays where the bracket misses or a value is NaN, are selected in whole. Either way the one
