@@ -1,3 +1,5 @@
+import RectGradCore
+
 /// Errors raised by attribution methods: invalid parameters, targets or inputs.
 ///
 /// Parameter names are the command-line option names without dashes (`steps`, `percentile`,
@@ -34,6 +36,17 @@ public enum AttributionError: Error, Equatable, Sendable, CustomStringConvertibl
             return "unsupported method: \(message)"
         case .invalidMap(let message):
             return "invalid map: \(message)"
+        }
+    }
+}
+
+extension AttributionError {
+    /// Runs `make` (a rule initialiser) and reports its parameter error as
+    /// ``invalidParameter(name:reason:)`` for `name`, the parameter the caller passed on.
+    static func naming<Rule>(_ name: String, _ make: () throws(RuleError) -> Rule) throws(AttributionError) -> Rule {
+        do { return try make() } catch {
+            if case .invalidParameter(_, let reason) = error { throw .invalidParameter(name: name, reason: reason) }
+            throw .invalidParameter(name: name, reason: error.description)
         }
     }
 }

@@ -11,7 +11,7 @@ extension AttributionSession {
 
     /// The attribution of `x` (row `r` explains example `rowExamples[r]`) by `estimator` under `rules`.
     /// `recorded` says that `x` is the session's input, whose forward pass can be replayed.
-    func map(_ estimator: Estimator, rules: AttributionRules, at x: Tensor, rowExamples: [Int], recorded: Bool, counter: inout PassCounter) throws -> Estimate {
+    func map(_ estimator: Estimator, rules: BackwardRules, at x: Tensor, rowExamples: [Int], recorded: Bool, counter: inout PassCounter) throws -> Estimate {
         switch estimator {
         case .gradient(let multiplier):
             let pass = try gradients(at: x, rowExamples: rowExamples, rules: rules, recorded: recorded, counter: &counter)
@@ -29,7 +29,7 @@ extension AttributionSession {
 
     // MARK: Integrated gradients
 
-    func integratedGradients(steps: Int, baseline: Baseline, rules: AttributionRules, at x: Tensor, rowExamples: [Int], counter: inout PassCounter) throws -> Estimate {
+    func integratedGradients(steps: Int, baseline: Baseline, rules: BackwardRules, at x: Tensor, rowExamples: [Int], counter: inout PassCounter) throws -> Estimate {
         let rows = BroadcastRows(try baseline.values(for: input.shape))
         let size = rows.rowSize
         let inputRows = rowExamples.count
@@ -91,7 +91,7 @@ extension AttributionSession {
         }
     }
 
-    func smoothGrad(samples: Int, noiseLevel: Float, seed: UInt64, inner: Estimator, rules: AttributionRules, at x: Tensor, rowExamples: [Int], counter: inout PassCounter) throws -> Estimate {
+    func smoothGrad(samples: Int, noiseLevel: Float, seed: UInt64, inner: Estimator, rules: BackwardRules, at x: Tensor, rowExamples: [Int], counter: inout PassCounter) throws -> Estimate {
         let inputRows = rowExamples.count
         let size = x.count / max(inputRows, 1)
         var generators = Self.noiseGenerators(seed: seed, examples: rowExamples)

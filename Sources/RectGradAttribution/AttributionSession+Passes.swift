@@ -29,17 +29,10 @@ extension AttributionSession {
 
     /// `dS/dx` under `rules` at `batch` (row `r` explains example `rowExamples[r]`'s target).
     /// With `recorded`, `batch` is the session's input and its recorded forward pass is replayed.
-    func gradients(at batch: Tensor, rowExamples: [Int], rules: AttributionRules, recorded: Bool, counter: inout PassCounter) throws -> (gradient: Tensor, report: BackwardReport) {
-        var references: [ReferenceActivations] = []
-        for baseline in rules.references {
-            references.append(try referenceActivations(baseline, rowExamples: rowExamples, counter: &counter))
-        }
-        let referenceBaselines = rules.references
-        let backwardRules = try rules.backwardRules { baseline in
-            guard let index = referenceBaselines.firstIndex(of: baseline) else {
-                throw AttributionError.unsupportedCombination("no reference pass for baseline \(baseline)")
-            }
-            return references[index]
+    /// Rules that need a reference pass (DeepLIFT) are bound to it first.
+    func gradients(at batch: Tensor, rowExamples: [Int], rules: BackwardRules, recorded: Bool, counter: inout PassCounter) throws -> (gradient: Tensor, report: BackwardReport) {
+        let backwardRules = try rules.binding { baseline in
+            try referenceActivations(baseline, rowExamples: rowExamples, counter: &counter)
         }
         let recording = recorded
             ? Recording(tape: tape, input: inputVariable, logits: logitsVariable)
@@ -114,7 +107,7 @@ extension AttributionSession {
     /// Runs `rowCount` rows in chunks of at most ``chunkSize``: `fill(row, buffer)` writes a row's
     /// input, and `consume(firstRow, points, gradient)` receives each chunk's inputs and gradients.
     func forEachChunk(
-        rowCount: Int, exampleOfRow: (Int) -> Int, rules: AttributionRules, counter: inout PassCounter,
+        rowCount: Int, exampleOfRow: (Int) -> Int, rules: BackwardRules, counter: inout PassCounter,
         fill: (Int, UnsafeMutableBufferPointer<Float>) -> Void,
         consume: (Int, Tensor, [Float]) throws -> Void
     ) throws -> BackwardReport? {

@@ -1,15 +1,7 @@
 import RectGradCore
 
-/// The reference input of integrated gradients, DeepLIFT and the completeness check.
-public enum Baseline: Sendable, Equatable, CustomStringConvertible {
-    /// All zeros (the spec's default for integrated gradients and DeepLIFT).
-    case zero
-    /// Every element equal to a constant.
-    case constant(Float)
-    /// An explicit tensor: one example (`[C, H, W]` or `[1, C, H, W]`, used for every example) or
-    /// one baseline per example (`[N, C, H, W]`).
-    case tensor(Tensor)
-
+/// Baselines (declared in `RectGradCore`, where DeepLIFT's rule holds one) as tensors.
+extension Baseline {
     /// The baseline as a batch for an input of shape `inputShape`: batch 1 when it is the same for
     /// every example, batch N otherwise.
     /// - Throws: ``AttributionError/baselineShapeMismatch(expected:actual:)``.
@@ -28,14 +20,6 @@ public enum Baseline: Sendable, Equatable, CustomStringConvertible {
                 }
             }
             throw .baselineShapeMismatch(expected: inputShape, actual: tensor.shape)
-        }
-    }
-
-    public var description: String {
-        switch self {
-        case .zero: return "zero"
-        case .constant(let value): return "constant \(value)"
-        case .tensor(let tensor): return "tensor \(tensor.shape)"
         }
     }
 }

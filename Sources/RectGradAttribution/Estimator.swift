@@ -19,7 +19,7 @@ public enum InputMultiplier: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// How the gradients of a backward rule set are turned into an attribution: one of the estimators
-/// of the spec. Any estimator but occlusion runs over any ``AttributionRules``.
+/// of the spec. Any estimator but occlusion runs over any ``RectGradCore/BackwardRules``.
 public indirect enum Estimator: Sendable, Equatable, CustomStringConvertible {
     /// One backward pass at the input, times a multiplier.
     case gradient(InputMultiplier)
@@ -42,6 +42,16 @@ public indirect enum Estimator: Sendable, Equatable, CustomStringConvertible {
         case .occlusion: return false
         case .smoothGrad(_, _, _, let inner): return inner.usesGradients
         case .gradient, .integratedGradients: return true
+        }
+    }
+
+    /// Whether the attribution is a gradient times the input or its difference from a baseline
+    /// (Captum's `multiplies_by_inputs`); SmoothGrad inherits it from the estimator it averages.
+    public var multipliesByInput: Bool {
+        switch self {
+        case .gradient(.none), .occlusion: return false
+        case .gradient(.input), .gradient(.differenceFromBaseline), .integratedGradients: return true
+        case .smoothGrad(_, _, _, let inner): return inner.multipliesByInput
         }
     }
 

@@ -38,10 +38,10 @@ public enum EvaluationMetrics {
     }
 
     /// The paper's protocol for attribution outside the mask, from one example's attribution
-    /// `[C, H, W]`: RectGrad maps are rectified (`max(A, 0)`) and preprocessed with `(0, 100)`; the
-    /// other methods with `(95, 100)`.
-    public static func outsideMask(attribution: Tensor, mask: [Bool], isRectGrad: Bool) throws -> OutsideMask {
-        let map = isRectGrad
+    /// `[C, H, W]` by `method`: maps of the RectGrad family (``AttributionMethod/isRectGradFamily``)
+    /// are rectified (`max(A, 0)`) and preprocessed with `(0, 100)`; the other methods' with `(95, 100)`.
+    public static func outsideMask(attribution: Tensor, mask: [Bool], method: AttributionMethod) throws -> OutsideMask {
+        let map = method.isRectGradFamily
             ? try DisplayPreprocessing.preprocess(attribution.map { max($0, 0) }, lowerPercentile: 0, upperPercentile: 100)
             : try DisplayPreprocessing.preprocess(attribution, lowerPercentile: 95, upperPercentile: 100)
         return try outsideMask(map, mask: mask)

@@ -1,6 +1,6 @@
 import RectGradCore
 
-/// The methods of the paper by their command-line names.
+/// The methods of the paper by their command-line names; ``method(_:)`` makes the method.
 public enum MethodName: String, Sendable, CaseIterable, CustomStringConvertible {
     /// ``AttributionMethod/saliency``.
     case saliency
@@ -36,14 +36,11 @@ public enum MethodName: String, Sendable, CaseIterable, CustomStringConvertible 
         self = name
     }
 
-    /// Whether the method belongs to the RectGrad family (padding rule on by default).
-    public var isRectGradFamily: Bool {
-        self == .rectGrad || self == .rectGradConstant || self == .rectGradPRR
-    }
-
-    /// The method with `parameters` (each parameter is used by the methods it applies to).
-    public func method(_ parameters: MethodParameters = MethodParameters()) -> AttributionMethod {
-        let border = parameters.masksConvolutionBorder ?? isRectGradFamily
+    /// The method with `parameters` (each parameter is used by the methods it applies to): the
+    /// one table from names to methods.
+    /// - Throws: ``AttributionError/invalidParameter(name:reason:)`` naming a rule parameter
+    ///   (`percentile`, `tau`, `epsilon`) outside its range.
+    public func method(_ parameters: MethodParameters = MethodParameters()) throws(AttributionError) -> AttributionMethod {
         let method: AttributionMethod
         switch self {
         case .saliency: method = .saliency
@@ -53,14 +50,15 @@ public enum MethodName: String, Sendable, CaseIterable, CustomStringConvertible 
         case .deconvNet: method = .deconvNet
         case .guidedBackprop: method = .guidedBackprop
         case .rectGrad:
-            method = .rectGrad(percentile: parameters.percentile, importance: parameters.importance, interpolation: parameters.interpolation)
-        case .rectGradConstant: method = .rectGradConstant(tau: parameters.tau, importance: parameters.importance)
+            method = try .rectGrad(percentile: parameters.percentile, importance: parameters.importance, interpolation: parameters.interpolation)
+        case .rectGradConstant: method = try .rectGradConstant(tau: parameters.tau, importance: parameters.importance)
         case .rectGradPRR:
-            method = .rectGradPRR(percentile: parameters.percentile, importance: parameters.importance, interpolation: parameters.interpolation)
-        case .epsilonLRP: method = .epsilonLRP(epsilon: parameters.epsilon)
+            method = try .rectGradPRR(percentile: parameters.percentile, importance: parameters.importance, interpolation: parameters.interpolation)
+        case .epsilonLRP: method = try .epsilonLRP(epsilon: parameters.epsilon)
         case .deepLIFT: method = .deepLIFT(baseline: parameters.baseline)
         case .occlusion: return .occlusion(window: parameters.window, stride: parameters.stride, value: parameters.occlusionValue)
         }
+        guard let border = parameters.masksConvolutionBorder else { return method }
         return method.maskingConvolutionBorder(border)
     }
 
@@ -100,4 +98,13 @@ public struct MethodParameters: Sendable {
 
     /// The defaults of the spec.
     public init() {}
+}
+
+extension AttributionMethod {
+    /// The method of the paper called `name` (e.g. `rectgrad`, any case) with `parameters`.
+    /// - Throws: ``AttributionError/invalidParameter(name:reason:)`` naming `method` for an unknown
+    ///   name (listing the valid ones), or the rule parameter that is out of range.
+    public init(named name: String, parameters: MethodParameters = MethodParameters()) throws(AttributionError) {
+        self = try MethodName(parsing: name).method(parameters)
+    }
 }

@@ -107,7 +107,7 @@ struct AttributeCommand: ParsableCommand {
 
     func run() throws {
         let names = try methodNames()
-        let methods = try names.map { $0.method(try parameters()) }
+        let methods = try names.map { try $0.method(try parameters()) }
         do { _ = try modelOptions.entry() } catch { throw AttributeCommandError(option: "--model", message: "\(error)") }
         let loaded = try modelOptions.load()
         let network = loaded.model.network

@@ -269,7 +269,7 @@ public struct RemoveAndRetrain: Sendable {
         case .random:
             return ((0..<n).map { PixelRanking.randomOrder(pixelCount: plane, seed: Self.rankingSeed(configuration.seed, split: split, index: $0)) }, nil)
         case .method(let name):
-            let method = name.method(configuration.parameters)
+            let method = try name.method(configuration.parameters)
             var result: [[Int]] = [], scores: [[Float]] = []
             result.reserveCapacity(n)
             scores.reserveCapacity(n)
@@ -280,7 +280,7 @@ public struct RemoveAndRetrain: Sendable {
                 let session = try AttributionSession(network: network, input: input, targets: .perExample(Array(labels[first..<(first + count)])))
                 let map = try session.attribute(method).map
                 for example in 0..<count {
-                    let imageScores = try PixelRanking.scores(of: map.example(example), positivePartOnly: name.isRectGradFamily)
+                    let imageScores = try PixelRanking.scores(of: map.example(example), positivePartOnly: method.isRectGradFamily)
                     result.append(try PixelRanking.order(imageScores))
                     scores.append(imageScores)
                 }

@@ -196,7 +196,7 @@ public struct Demo: Sendable {
     /// States plainly how RectGrad's share of attribution outside the object compares with the others.
     static func verdict(_ metrics: [MethodMetrics]) -> String {
         guard let rectGrad = metrics.first(where: { $0.method == .rectGrad }) else { return "" }
-        let others = metrics.filter { !$0.method.isRectGradFamily }
+        let others = metrics.filter { !$0.isRectGradFamily }
         let better = others.filter { rectGrad.outsideFraction < $0.outsideFraction }.map(\.method.rawValue)
         let worse = others.filter { rectGrad.outsideFraction >= $0.outsideFraction }.map(\.method.rawValue)
         var text = String(format: "RectGrad (q = 98) puts %.1f %% of its attribution outside the object. ", rectGrad.outsideFraction * 100)

@@ -9,6 +9,8 @@ import RectGradZoo
 public struct MethodMap: Sendable {
     /// The method's command-line name.
     public var method: MethodName
+    /// The method as it ran (its properties decide how the map is displayed and evaluated).
+    public var attributionMethod: AttributionMethod
     /// The attribution `[1, C, H, W]`.
     public var map: Tensor
     /// Wall-clock seconds this method took (the shared forward pass not included).
@@ -77,11 +79,12 @@ public struct Explainer: Sendable {
         let forward = try clock.measure { created = try AttributionSession(network: model.network, input: input) }
         guard let session = created else { throw ReportError.invalidOption(name: "input", reason: "no session") }
         let probabilities = try SoftmaxCrossEntropy.softmax(session.logits)
-        var mapsPerMethod: [(MethodName, Tensor, Double)] = []
-        for method in methods {
+        var mapsPerMethod: [(MethodName, AttributionMethod, Tensor, Double)] = []
+        for name in methods {
+            let method = try name.method(parameters)
             var result: AttributionResult?
-            let elapsed = try clock.measure { result = try session.attribute(method.method(parameters)) }
-            if let result { mapsPerMethod.append((method, result.map, elapsed.seconds / Double(max(count, 1)))) }
+            let elapsed = try clock.measure { result = try session.attribute(method) }
+            if let result { mapsPerMethod.append((name, method, result.map, elapsed.seconds / Double(max(count, 1)))) }
         }
         let classes = session.logits.shape[1]
         return try (0..<count).map { index in
@@ -90,7 +93,7 @@ public struct Explainer: Sendable {
                 name: names[index], image: displayImages[index], predictedClass: predicted,
                 className: model.className(predicted),
                 confidence: probabilities[flat: index * classes + predicted],
-                maps: try mapsPerMethod.map { MethodMap(method: $0.0, map: try $0.1.example(index).reshaped([1] + $0.1.shape.dropFirst()), seconds: $0.2) },
+                maps: try mapsPerMethod.map { MethodMap(method: $0.0, attributionMethod: $0.1, map: try $0.2.example(index).reshaped([1] + $0.2.shape.dropFirst()), seconds: $0.3) },
                 mask: masks?[index], forwardSeconds: forward.seconds / Double(max(count, 1))
             )
         }

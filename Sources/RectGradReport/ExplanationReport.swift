@@ -37,7 +37,7 @@ public struct ExplanationReport: Sendable {
         var labels = ["final \(finalThreshold.lower),\(finalThreshold.upper)"]
         if showsBaselineThreshold {
             rows.append([blank] + (try image.maps.map { try tile($0, threshold: .baseline) }))
-            labels.append("final 95,99.5")
+            labels.append(String(format: "final %g,%g", FinalThreshold.baseline.lower, FinalThreshold.baseline.upper))
         }
         let columns = ["input"] + image.maps.map(\.method.rawValue)
         let textScale = input.width >= 120 ? 2 : 1
@@ -45,14 +45,15 @@ public struct ExplanationReport: Sendable {
     }
 
     /// All images in one figure: rows = images, columns = the input and every method (the paper's
-    /// comparison figure). With `baselineThreshold`, methods outside the RectGrad family use the
-    /// baseline final threshold (95, 99.5).
+    /// comparison figure). With `baselineThreshold`, every map gets its method's default final
+    /// threshold (``AttributionMethod/defaultFinalThreshold``: the baselines (95, 99.5), the RectGrad
+    /// family (0.5, 99.5)).
     public func comparisonGrid(baselineThreshold: Bool) throws -> RGBImage {
         var rows: [[RGBImage]] = []
         for image in images {
             var cells = [try image.image.enlarged(by: tileScale)]
             for map in image.maps {
-                let threshold: FinalThreshold = baselineThreshold && !map.method.isRectGradFamily ? .baseline : finalThreshold
+                let threshold = baselineThreshold ? FinalThreshold(map.attributionMethod.defaultFinalThreshold) : finalThreshold
                 cells.append(try tile(map, threshold: threshold))
             }
             rows.append(cells)

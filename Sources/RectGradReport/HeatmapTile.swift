@@ -15,10 +15,15 @@ public struct FinalThreshold: Sendable, Hashable, CustomStringConvertible {
         self.upper = upper
     }
 
+    /// A threshold from a `(lower, upper)` pair such as ``AttributionMethod/defaultFinalThreshold``.
+    public init(_ percentiles: (lower: Double, upper: Double)) {
+        self.init(lower: percentiles.lower, upper: percentiles.upper)
+    }
+
     /// `(0.5, 99.5)`: the paper's RectGrad figures and its baselines "without final threshold".
-    public static let paper = FinalThreshold(lower: 0.5, upper: 99.5)
+    public static let paper = FinalThreshold(AttributionMethod.paperFinalThreshold)
     /// `(95, 99.5)`: the paper's "baseline final threshold".
-    public static let baseline = FinalThreshold(lower: 95, upper: 99.5)
+    public static let baseline = FinalThreshold(AttributionMethod.baselineFinalThreshold)
 
     /// Parses `Q1,Q2`.
     public init(parsing text: String) throws {

@@ -5,6 +5,8 @@ import RectGradCore
 public struct MethodMetrics: Sendable, Equatable {
     /// The method.
     public var method: MethodName
+    /// Whether the method is in the RectGrad family (``AttributionMethod/isRectGradFamily``).
+    public var isRectGradFamily: Bool
     /// Mean `Σ_outside |M|` (the paper's protocol: RectGrad rectified with (0, 100), others (95, 100)).
     public var outsideTotal: Double
     /// Mean fraction of `Σ |M|` outside the object.
@@ -24,9 +26,11 @@ public struct MethodMetrics: Sendable, Equatable {
     ///   inside it (same protocol as the outside-mask figure) is averaged too.
     public static func average(_ method: MethodName, over images: [ExplainedImage], patch: [Bool]? = nil) throws -> MethodMetrics? {
         var outside = 0.0, fraction = 0.0, variation = 0.0, normalized = 0.0, inPatch = 0.0, count = 0
+        var isRectGradFamily = false
         for image in images {
             guard let mask = image.mask, let entry = image.maps.first(where: { $0.method == method }) else { continue }
-            let out = try EvaluationMetrics.outsideMask(attribution: entry.map, mask: mask, isRectGrad: method.isRectGradFamily)
+            isRectGradFamily = entry.attributionMethod.isRectGradFamily
+            let out = try EvaluationMetrics.outsideMask(attribution: entry.map, mask: mask, method: entry.attributionMethod)
             let tv = try EvaluationMetrics.totalVariation(DisplayPreprocessing.channelSum(entry.map))
             outside += out.total
             fraction += out.fraction
@@ -34,14 +38,14 @@ public struct MethodMetrics: Sendable, Equatable {
             normalized += tv.normalized
             if let patch {
                 // The share inside the patch is the share "outside" the complement of the patch.
-                inPatch += try EvaluationMetrics.outsideMask(attribution: entry.map, mask: patch.map { !$0 }, isRectGrad: method.isRectGradFamily).fraction
+                inPatch += try EvaluationMetrics.outsideMask(attribution: entry.map, mask: patch.map { !$0 }, method: entry.attributionMethod).fraction
             }
             count += 1
         }
         guard count > 0 else { return nil }
         let n = Double(count)
         return MethodMetrics(
-            method: method, outsideTotal: outside / n, outsideFraction: fraction / n, totalVariation: variation / n,
+            method: method, isRectGradFamily: isRectGradFamily, outsideTotal: outside / n, outsideFraction: fraction / n, totalVariation: variation / n,
             normalizedTotalVariation: normalized / n, imageCount: count, patchFraction: patch == nil ? nil : inPatch / n
         )
     }

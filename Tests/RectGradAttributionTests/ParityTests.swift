@@ -16,8 +16,8 @@ import RectGradAttribution
     static let thresholded = 1e-3
 
     /// The fixture maps and the method that should reproduce each.
-    static func methods(occlusionWindow: [Int], occlusionStride: [Int]) -> [(key: String, method: AttributionMethod, tolerance: Double)] {
-        [
+    static func methods(occlusionWindow: [Int], occlusionStride: [Int]) throws -> [(key: String, method: AttributionMethod, tolerance: Double)] {
+        try [
             ("saliency", .saliency, smooth),
             ("gradient-x-input", .gradientTimesInput, smooth),
             ("guided-backprop", .guidedBackprop, smooth),
@@ -81,7 +81,7 @@ import RectGradAttribution
         let session = try AttributionSession(network: network, input: input, targets: .perExample(targets))
         #expect(try session.logits.relativeL2Distance(to: try #require(maps["logits"])) < 1e-5)
         #expect(session.targets == targets)
-        for (key, method, tolerance) in Self.methods(occlusionWindow: window, occlusionStride: stride) {
+        for (key, method, tolerance) in try Self.methods(occlusionWindow: window, occlusionStride: stride) {
             let expected = try #require(maps[key], "fixture \(architecture) has no map '\(key)'")
             let result = try session.attribute(method)
             let error = try result.map.relativeL2Distance(to: expected)

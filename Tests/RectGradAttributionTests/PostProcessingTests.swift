@@ -29,8 +29,13 @@ import RectGradAttribution
         #expect(result.fraction == 0.4)
         #expect(throws: AttributionError.self) { try EvaluationMetrics.outsideMask(map, mask: [true]) }
         // The RectGrad protocol rectifies first: A = max(A, 0) → M = [[1, 0], [3, 4]], outside = 4 of 8.
-        let rect = try EvaluationMetrics.outsideMask(attribution: try map.reshaped([1, 2, 2]), mask: [false, true, false, true], isRectGrad: true)
+        let rect = try EvaluationMetrics.outsideMask(attribution: try map.reshaped([1, 2, 2]), mask: [false, true, false, true], method: .rectGrad())
         #expect(rect.total == 4 && rect.fraction == 0.5)
+        // The family is a property of the method, so SmoothGrad of RectGrad is evaluated alike.
+        let smoothed = try EvaluationMetrics.outsideMask(attribution: try map.reshaped([1, 2, 2]), mask: [false, true, false, true], method: try .rectGrad().smoothed(samples: 2))
+        #expect(smoothed == rect)
+        let saliency = try EvaluationMetrics.outsideMask(attribution: try map.reshaped([1, 2, 2]), mask: [false, true, false, true], method: .saliency)
+        #expect(saliency != rect)
     }
 
     @Test func totalVariation() throws {

@@ -5,17 +5,17 @@ import RectGradAttribution
 
 /// One forward, many backwards; batching and chunking never change a map.
 @Suite struct SessionTests {
-    static let ruleMethods: [AttributionMethod] = [
+    static func ruleMethods() throws -> [AttributionMethod] { try [
         .saliency, .gradientTimesInput, .guidedBackprop, .deconvNet, .rectGrad(), .rectGrad(percentile: 80, importance: .absolute),
         .rectGradConstant(), .rectGradPRR(), .epsilonLRP(), .deepLIFT(),
-    ]
+    ] }
 
     @Test func oneForwardManyBackwardsEqualsSeparateRuns() throws {
         let network = TestNetworks.small(seed: 7)
         let x = TestNetworks.inputs(3, seed: 107)
         let session = try AttributionSession(network: network, input: x)
-        let shared = try session.attribute(Self.ruleMethods)
-        for (method, result) in zip(Self.ruleMethods, shared) {
+        let shared = try session.attribute(Self.ruleMethods())
+        for (method, result) in zip(try Self.ruleMethods(), shared) {
             let separate = try network.attribute(x, method: method)
             #expect(result.map == separate.map, "\(method)")
             #expect(result.targets == separate.targets)
@@ -35,7 +35,7 @@ import RectGradAttribution
         let network = TestNetworks.small(seed: 8)
         let x = TestNetworks.inputs(3, seed: 108)
         // (SmoothGrad's noise is drawn per batch position, so it is covered by the chunk test instead.)
-        for method in Self.ruleMethods + [.integratedGradients(steps: 4), .occlusion(window: [3, 4, 4], stride: [1, 4, 4])] {
+        for method in try Self.ruleMethods() + [.integratedGradients(steps: 4), .occlusion(window: [3, 4, 4], stride: [1, 4, 4])] {
             let batch = try network.attribute(x, method: method, targets: .perExample([1, 3, 0]))
             for (index, target) in [1, 3, 0].enumerated() {
                 let single = try network.attribute(try x.example(index).reshaped([1, 3, 8, 8]), method: method, targets: .all(target))

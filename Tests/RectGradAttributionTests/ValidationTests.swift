@@ -8,9 +8,10 @@ import RectGradAttribution
     let network = TestNetworks.small(seed: 1)
     let x = TestNetworks.inputs(2, seed: 2)
 
-    func parameterName(_ method: AttributionMethod) -> String? {
+    /// The parameter named by the error of making or running the method, `nil` when both succeed.
+    func parameterName(_ make: () throws -> AttributionMethod) -> String? {
         do {
-            _ = try network.attribute(x, method: method)
+            _ = try network.attribute(x, method: try make())
             return nil
         } catch let AttributionError.invalidParameter(name, _) {
             return name
@@ -20,22 +21,37 @@ import RectGradAttribution
     }
 
     @Test func parametersOutOfRange() {
-        #expect(parameterName(.rectGrad(percentile: 100.5)) == "percentile")
-        #expect(parameterName(.rectGradPRR(percentile: -1)) == "percentile")
-        #expect(parameterName(.rectGrad(percentile: .nan)) == "percentile")
-        #expect(parameterName(.integratedGradients(steps: 0)) == "steps")
-        #expect(parameterName(.smoothGrad(samples: 0)) == "samples")
-        #expect(parameterName(.smoothGrad(noiseLevel: -1)) == "noise-level")
-        #expect(parameterName(.epsilonLRP(epsilon: -1)) == "epsilon")
-        #expect(parameterName(.rectGradConstant(tau: .nan)) == "tau")
-        #expect(parameterName(.occlusion(window: [0, 1, 1])) == "window")
-        #expect(parameterName(.occlusion(window: [1, 9, 9])) == "window")
-        #expect(parameterName(.occlusion(window: [1, 2], stride: [1, 1])) == "window")
-        #expect(parameterName(.occlusion(window: [1, 2, 2], stride: [1, 0, 1])) == "stride")
+        #expect(parameterName { try .rectGrad(percentile: 100.5) } == "percentile")
+        #expect(parameterName { try .rectGradPRR(percentile: -1) } == "percentile")
+        #expect(parameterName { try .rectGrad(percentile: .nan) } == "percentile")
+        #expect(parameterName { .integratedGradients(steps: 0) } == "steps")
+        #expect(parameterName { .smoothGrad(samples: 0) } == "samples")
+        #expect(parameterName { .smoothGrad(noiseLevel: -1) } == "noise-level")
+        #expect(parameterName { try .epsilonLRP(epsilon: -1) } == "epsilon")
+        #expect(parameterName { try .rectGradConstant(tau: .nan) } == "tau")
+        #expect(parameterName { .occlusion(window: [0, 1, 1]) } == "window")
+        #expect(parameterName { .occlusion(window: [1, 9, 9]) } == "window")
+        #expect(parameterName { .occlusion(window: [1, 2], stride: [1, 1]) } == "window")
+        #expect(parameterName { .occlusion(window: [1, 2, 2], stride: [1, 0, 1]) } == "stride")
         // Limits are valid.
-        #expect(parameterName(.rectGrad(percentile: 0)) == nil)
-        #expect(parameterName(.rectGrad(percentile: 100)) == nil)
-        #expect(parameterName(.integratedGradients(steps: 1)) == nil)
+        #expect(parameterName { try .rectGrad(percentile: 0) } == nil)
+        #expect(parameterName { try .rectGrad(percentile: 100) } == nil)
+        #expect(parameterName { .integratedGradients(steps: 1) } == nil)
+    }
+
+    /// Rule parameters are checked once, where the rule is made: the method cannot exist.
+    @Test func ruleParametersAreCheckedWhenTheMethodIsMade() {
+        #expect(throws: AttributionError.self) { _ = try AttributionMethod.rectGrad(percentile: 101) }
+        var parameters = MethodParameters()
+        parameters.tau = .nan
+        #expect {
+            _ = try MethodName.rectGradConstant.method(parameters)
+        } throws: { error in
+            guard case AttributionError.invalidParameter("tau", _) = error else { return false }
+            return true
+        }
+        // Methods that do not use τ are made.
+        #expect(throws: Never.self) { _ = try MethodName.rectGrad.method(parameters) }
     }
 
     @Test func targets() {
@@ -67,8 +83,9 @@ import RectGradAttribution
     }
 
     @Test func occlusionTakesNoBackwardRule() {
-        let method = AttributionMethod(name: "odd", rules: AttributionRules(activation: .guidedBackprop), estimator: .occlusion(window: [1, 1, 1], stride: [1, 1, 1], value: 0))
+        let method = AttributionMethod(name: "odd", rule: GuidedBackpropRule(), estimator: .occlusion(window: [1, 1, 1], stride: [1, 1, 1], value: 0))
         #expect(throws: AttributionError.self) { try method.validate() }
+        #expect(throws: Never.self) { try AttributionMethod.occlusion().validate() }
     }
 
     @Test func methodNames() throws {
@@ -83,29 +100,51 @@ import RectGradAttribution
             guard case AttributionError.invalidParameter("method", let reason) = error else { return false }
             return reason.contains("gradcam") && reason.contains("rectgrad-prr")
         }
+        // One hop from a name to a method.
+        var parameters = MethodParameters()
+        parameters.percentile = 90
+        let named = try AttributionMethod(named: "RectGrad-PRR", parameters: parameters)
+        #expect(named.name == "rectgrad-prr")
+        #expect(named.rules.description == "rectgrad(q=90); border rule; PRR at max-pools")
+        #expect(throws: AttributionError.self) { try AttributionMethod(named: "gradcam") }
     }
 
-    @Test func methodDefaultsFollowTheSpec() {
+    @Test func methodDefaultsFollowTheSpec() throws {
+        let family: Set<MethodName> = [.rectGrad, .rectGradConstant, .rectGradPRR]
+        let timesInput: Set<MethodName> = [.gradientTimesInput, .integratedGradients, .rectGrad, .rectGradConstant, .rectGradPRR, .epsilonLRP, .deepLIFT]
         var parameters = MethodParameters()
         for name in MethodName.allCases {
-            let method = name.method(parameters)
-            #expect(method.rules.masksConvolutionBorder == name.isRectGradFamily, "\(name)")
+            let method = try name.method(parameters)
+            #expect(method.isRectGradFamily == family.contains(name), "\(name)")
+            #expect(method.rules.masksConvolutionBorder == family.contains(name), "\(name)")
+            #expect(method.multipliesByInput == timesInput.contains(name), "\(name)")
+            #expect(method.defaultFinalThreshold == (family.contains(name) ? (0.5, 99.5) : (95, 99.5)), "\(name)")
             #expect(method.name == name.rawValue)
         }
-        #expect(MethodName.rectGradPRR.method().rules.maxPool == .proportional)
-        guard case .rectGrad(98, .signed, .nearestFloat32) = MethodName.rectGrad.method().rules.activation else {
-            Issue.record("rectgrad default q")
-            return
-        }
-        guard case .integratedGradients(50, .zero) = MethodName.integratedGradients.method().estimator,
-              case .smoothGrad(50, 0.1, 0, .gradient(.none)) = MethodName.smoothGrad.method().estimator,
-              case .epsilonLRP(1e-4) = MethodName.epsilonLRP.method().rules.activation else {
+        #expect(try MethodName.rectGradPRR.method().rules.maxPool == .proportional)
+        let rectGrad = try #require(try MethodName.rectGrad.method().rules.activation as? RectGradRule)
+        #expect(rectGrad.percentile == 98 && rectGrad.importance == .signed && rectGrad.interpolation == .nearestFloat32)
+        guard case .integratedGradients(50, .zero) = try MethodName.integratedGradients.method().estimator,
+              case .smoothGrad(50, 0.1, 0, .gradient(.none)) = try MethodName.smoothGrad.method().estimator else {
             Issue.record("defaults")
             return
         }
+        #expect((try MethodName.epsilonLRP.method().rules.activation as? EpsilonLRPRule)?.epsilon == 1e-4)
+        #expect((try MethodName.deepLIFT.method().rules.activation as? DeepLIFTRescaleRule)?.reference == .zero)
         parameters.masksConvolutionBorder = true
-        #expect(MethodName.saliency.method(parameters).rules.masksConvolutionBorder)
+        #expect(try MethodName.saliency.method(parameters).rules.masksConvolutionBorder)
         parameters.masksConvolutionBorder = false
-        #expect(!MethodName.rectGrad.method(parameters).rules.masksConvolutionBorder)
+        #expect(try !MethodName.rectGrad.method(parameters).rules.masksConvolutionBorder)
+    }
+
+    /// The combinators keep what the method declares: SmoothGrad of RectGrad is in the family.
+    @Test func combinatorsKeepTheMethodsProperties() throws {
+        let smooth = try AttributionMethod.rectGrad().smoothed(samples: 2)
+        #expect(smooth.isRectGradFamily && smooth.multipliesByInput && smooth.rules.masksConvolutionBorder)
+        #expect(smooth.defaultFinalThreshold == (0.5, 99.5))
+        #expect(try AttributionMethod.rectGradConstant().integrated(steps: 2).isRectGradFamily)
+        #expect(!AttributionMethod.saliency.smoothed(samples: 2).multipliesByInput)
+        #expect(AttributionMethod.gradientTimesInput.smoothed(samples: 2).multipliesByInput)
+        #expect(!AttributionMethod.guidedBackprop.smoothed().isRectGradFamily)
     }
 }

@@ -72,7 +72,7 @@ import RectifiedGradient
         let (folder, input, x) = try scratch()
         defer { try? FileManager.default.removeItem(at: folder) }
         let network = try Zoo.network(named: "cifar-cnn", seed: 0)
-        let cases: [([String], AttributionMethod)] = [
+        let cases: [([String], AttributionMethod)] = try [
             (["--method", "rectgrad-const", "--tau", "0.01", "--border-rule", "off"], .rectGradConstant(tau: 0.01, masksConvolutionBorder: false)),
             (["--method", "saliency", "--border-rule", "on"], AttributionMethod.saliency.maskingConvolutionBorder(true)),
             (["--method", "rectgrad-prr", "--importance", "absolute", "--percentile", "80"], .rectGradPRR(percentile: 80, importance: .absolute)),

@@ -15,6 +15,8 @@ let arguments = CommandLine.arguments
 let models = arguments.count > 1 && arguments[1] != "all" ? [arguments[1]] : ["vgg16", "resnet50", "efficientnet-lite0", "cifar-cnn"]
 let what = arguments.count > 2 ? arguments[2] : "all"
 let repeats = arguments.count > 3 ? Int(arguments[3]) ?? 5 : 5
+/// RectGrad with the spec's defaults.
+let rectGrad = try AttributionMethod.rectGrad()
 
 func milliseconds(_ body: () throws -> Void) rethrows -> Double {
     let clock = ContinuousClock()
@@ -393,7 +395,7 @@ if what == "thread" {
             let size = entry.preprocessing.inputSize
             let input = seededTensor([batch, 3, size.height, size.width], seed: 7)
             try? time("\(model) forward (thread)") { _ = try network.logits(for: input) }
-            for (name, method) in [("saliency", AttributionMethod.saliency), ("guided-backprop", .guidedBackprop), ("rectgrad", .rectGrad())] {
+            for (name, method) in [("saliency", AttributionMethod.saliency), ("guided-backprop", .guidedBackprop), ("rectgrad", rectGrad)] {
                 try? time("\(model) \(name) (thread)") { _ = try network.attribute(input, method: method) }
             }
         }
@@ -411,7 +413,7 @@ for model in models where !["check", "thread", "percentile", "selection", "selec
     if what == "forward" || what == "all" {
         try time("\(model) forward") { _ = try network.logits(for: input) }
     }
-    let methods: [(String, AttributionMethod)] = [("saliency", .saliency), ("guided-backprop", .guidedBackprop), ("rectgrad", .rectGrad())]
+    let methods: [(String, AttributionMethod)] = [("saliency", .saliency), ("guided-backprop", .guidedBackprop), ("rectgrad", rectGrad)]
     for (name, method) in methods where what == name || what == "all" {
         try time("\(model) \(name)") { _ = try network.attribute(input, method: method) }
     }
@@ -425,13 +427,13 @@ for model in models where !["check", "thread", "percentile", "selection", "selec
     }
     if what == "first" {
         // The first attribution of the process (fresh memory), as a one-shot command runs it.
-        let ms = try milliseconds { _ = try network.attribute(input, method: .rectGrad()) }
+        let ms = try milliseconds { _ = try network.attribute(input, method: rectGrad) }
         print("\(model) first rectgrad: \(formatted(ms, digits: 1)) ms")
     }
     if what == "ratio" {
         // Saliency and RectGrad interleaved, so that both see the same load on the machine.
         var times: [[Double]] = [[], [], []]
-        let interleaved: [AttributionMethod] = [.saliency, .rectGrad(), .guidedBackprop]
+        let interleaved: [AttributionMethod] = [.saliency, rectGrad, .guidedBackprop]
         for _ in 0..<repeats {
             for (index, method) in interleaved.enumerated() {
                 times[index].append(try milliseconds { _ = try network.attribute(input, method: method) })
@@ -441,7 +443,7 @@ for model in models where !["check", "thread", "percentile", "selection", "selec
         print("\(model) interleaved min: saliency \(formatted(best[0], digits: 1)), rectgrad \(formatted(best[1], digits: 1)) (×\(formatted(best[1] / best[0], digits: 3))), guided \(formatted(best[2], digits: 1)); median ratio \(formatted(medians[1] / medians[0], digits: 3))")
     }
     if what == "session" {
-        let four: [AttributionMethod] = [.saliency, .guidedBackprop, .rectGrad(), .deconvNet]
+        let four: [AttributionMethod] = [.saliency, .guidedBackprop, rectGrad, .deconvNet]
         try time("\(model) 4 methods, separate") { for m in four { _ = try network.attribute(input, method: m) } }
         try time("\(model) 4 methods, one session") { _ = try AttributionSession(network: network, input: input).attribute(four) }
     }

@@ -77,6 +77,37 @@ public struct BackwardRules: Sendable, CustomStringConvertible {
         return copy
     }
 
+    /// Every rule of the set: the default, then the overrides in order.
+    public var allRules: [any ActivationRule] { [activation] + overrides.map(\.rule) }
+
+    /// The reference inputs whose forward passes the rules need (``ReferenceBoundRule``, e.g.
+    /// DeepLIFT), without duplicates, in order of first use.
+    public var references: [Baseline] {
+        var result: [Baseline] = []
+        for case let rule as any ReferenceBoundRule in allRules where !result.contains(rule.reference) {
+            result.append(rule.reference)
+        }
+        return result
+    }
+
+    /// A copy with every ``ReferenceBoundRule`` bound to the activations of its reference's
+    /// forward pass; `activations` is called once per distinct reference.
+    public func binding<Failure: Error>(_ activations: (Baseline) throws(Failure) -> ReferenceActivations) throws(Failure) -> BackwardRules {
+        let references = self.references
+        guard !references.isEmpty else { return self }
+        var passes: [ReferenceActivations] = []
+        for reference in references { passes.append(try activations(reference)) }
+        func bound(_ rule: any ActivationRule) -> any ActivationRule {
+            guard let rule = rule as? any ReferenceBoundRule,
+                  let index = references.firstIndex(of: rule.reference) else { return rule }
+            return rule.binding(passes[index])
+        }
+        var copy = self
+        copy.activation = bound(activation)
+        copy.overrides = overrides.map { ($0.selector, bound($0.rule)) }
+        return copy
+    }
+
     /// The rule that applies at `site`.
     public func rule(for site: ActivationSite, activationCount: Int) -> any ActivationRule {
         for (selector, rule) in overrides where selector.matches(site, activationCount: activationCount) {

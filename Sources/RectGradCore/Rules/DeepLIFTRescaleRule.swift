@@ -14,18 +14,33 @@ public struct ReferenceActivations: Sendable {
 /// DeepLIFT's rescale rule (Shrikumar et al., 2017) as a gradient override:
 /// `R · (a − a0) / (z − z0)` where `|z − z0| > 1e-5`, else `R · 1[(z + z0)/2 > 0]`.
 ///
-/// `z0, a0` come from a real forward pass of the reference input (with biases or batch norm they are
-/// not zero). A reference recorded with batch 1 is broadcast to every example.
-public struct DeepLIFTRescaleRule: ActivationRule {
-    /// The reference pass's activations.
-    public var reference: ReferenceActivations
+/// `z0, a0` come from a real forward pass of the ``reference`` input (with biases or batch norm
+/// they are not zero), bound with ``binding(_:)`` before the backward pass; an attribution session
+/// does that itself. A reference recorded with batch 1 is broadcast to every example.
+///
+/// ```swift
+/// let rule = DeepLIFTRescaleRule(reference: .zero).binding(ReferenceActivations(recordedOn: referenceTape))
+/// ```
+public struct DeepLIFTRescaleRule: ReferenceBoundRule {
+    /// The reference input (default zero).
+    public var reference: Baseline
+    /// The activations of the reference pass; `nil` until bound (``backward(_:)`` throws then).
+    public var activations: ReferenceActivations?
 
-    /// Creates the rule from a reference pass.
-    public init(reference: ReferenceActivations) { self.reference = reference }
+    /// Creates the rule for a reference input; bind the reference pass with ``binding(_:)``.
+    public init(reference: Baseline = .zero) {
+        self.reference = reference
+    }
+
+    public func binding(_ activations: ReferenceActivations) -> DeepLIFTRescaleRule {
+        var copy = self
+        copy.activations = activations
+        return copy
+    }
 
     public func backward(_ input: ActivationBackwardInput) throws -> Tensor {
         try input.validateShapes(rule: description)
-        guard let (z0, a0) = reference.values[input.site.ordinal] else {
+        guard let (z0, a0) = activations?.values[input.site.ordinal] else {
             throw RuleError.missingReference(site: input.site.description)
         }
         // z0 and a0 are read with the same index below: they must agree with each other.
@@ -65,5 +80,7 @@ public struct DeepLIFTRescaleRule: ActivationRule {
         return Tensor(uncheckedShape: input.preActivation.shape, scalars: result)
     }
 
-    public var description: String { "deeplift-rescale" }
+    public var description: String {
+        reference == .zero ? "deeplift-rescale" : "deeplift-rescale(reference \(reference))"
+    }
 }

@@ -32,98 +32,64 @@ public struct RectGradRule: ActivationRule {
     /// do not share a shape; ``backward(_:)`` throws then).
     public func thresholds(_ input: ActivationBackwardInput) -> [Float] {
         guard (try? input.validateShapes(rule: description)) != nil else { return [] }
-        return computeThresholds(input)
-    }
-
-    /// One threshold per example: examples in parallel when there are several per worker, else
-    /// each example's selection split across the workers.
-    private func computeThresholds(_ input: ActivationBackwardInput) -> [Float] {
-        let n = input.exampleCount, units = input.unitsPerExample
-        guard units > 0 else { return [Float](repeating: .nan, count: n) }
-        let acrossExamples = n >= 2 * Parallel.workerCount
-        var result = [Float](repeating: 0, count: n)
-        input.output.withUnsafeBufferPointer { a in
-            input.upstream.withUnsafeBufferPointer { r in
-                result.withUnsafeMutableBufferPointer { thresholds in
-                    guard let a = a.baseAddress, let r = r.baseAddress, let thresholds = thresholds.baseAddress else { return }
-                    Parallel.forEach(items: n, workers: acrossExamples ? Parallel.workerCount : 1) { _, example in
-                        thresholds[example] = threshold(a: a + example * units, r: r + example * units, units: units, parallel: !acrossExamples)
-                    }
+        var result = [Float](repeating: .nan, count: input.exampleCount)
+        result.withUnsafeMutableBufferPointer { thresholds in
+            forEachExample(input) { example, a, r, parallel in
+                let units = input.unitsPerExample
+                thresholds[example] = switch importance {
+                case .signed: threshold(SignedImportance(a: a, r: r), units: units, parallel: parallel)
+                case .absolute: threshold(AbsoluteImportance(a: a, r: r), units: units, parallel: parallel)
                 }
             }
         }
         return result
     }
 
-    /// The percentile of one example's importances.
-    private func threshold(a: UnsafePointer<Float>, r: UnsafePointer<Float>, units: Int, parallel: Bool) -> Float {
-        let rank = units - 1 - Percentile.nearestDescendingIndex(count: units, percentile: percentile)
-        if interpolation == .nearestFloat32 {
-            let bracketed = importance == .absolute
-                ? Percentile.orderStatistic(AbsoluteImportance(a: a, r: r), count: units, rank: rank, parallel: parallel)
-                : Percentile.orderStatistic(SignedImportance(a: a, r: r), count: units, rank: rank, parallel: parallel)
-            if let bracketed { return bracketed }
-        }
-        // Small layers, NaN scores, a missed bracket, or linear interpolation: select in the scores.
-        let absolute = importance == .absolute
-        var scores = [Float](unsafeUninitializedCapacity: units) { buffer, initialized in
-            for i in 0..<units {
-                let score = a[i] * r[i]
-                buffer[i] = absolute ? abs(score) : score
-            }
-            initialized = units
-        }
-        if interpolation == .nearestFloat32 { return Percentile.selectUnchecked(&scores, rank: rank) }
-        return Percentile.value(of: &scores, percentile: percentile, interpolation: interpolation)
-    }
-
     public func backward(_ input: ActivationBackwardInput) throws -> Tensor {
         try input.validateShapes(rule: description)
-        let n = input.exampleCount, units = input.unitsPerExample
-        let acrossExamples = n >= 2 * Parallel.workerCount
-        let rank = units - 1 - Percentile.nearestDescendingIndex(count: units, percentile: percentile)
-        let count = n * units
-        let result = input.output.withUnsafeBufferPointer { a in
-            input.upstream.withUnsafeBufferPointer { r in
-                [Float](unsafeUninitializedCapacity: count) { y, initialized in
-                    if let a = a.baseAddress, let r = r.baseAddress, let y = y.baseAddress {
-                        Parallel.forEach(items: n, workers: acrossExamples ? Parallel.workerCount : 1) { _, example in
-                            let offset = example * units
-                            backward(a: a + offset, r: r + offset, into: y + offset, units: units, rank: rank, parallel: !acrossExamples)
-                        }
+        let units = input.unitsPerExample, count = input.preActivation.count
+        let gradient = [Float](unsafeUninitializedCapacity: count) { y, initialized in
+            if let y = y.baseAddress {
+                forEachExample(input) { example, a, r, parallel in
+                    let y = y + example * units
+                    switch importance {
+                    case .signed: passAboveThreshold(SignedImportance(a: a, r: r), r: r, into: y, units: units, parallel: parallel)
+                    case .absolute: passAboveThreshold(AbsoluteImportance(a: a, r: r), r: r, into: y, units: units, parallel: parallel)
                     }
-                    initialized = count
                 }
             }
+            initialized = count
         }
-        return Tensor(uncheckedShape: input.preActivation.shape, scalars: result)
+        return Tensor(uncheckedShape: input.preActivation.shape, scalars: gradient)
     }
 
-    /// One example's gradient: the fused pass where it applies (the float32 nearest rule on a
-    /// large enough layer), else the threshold, then the mask.
-    private func backward(a: UnsafePointer<Float>, r: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, units: Int, rank: Int, parallel: Bool) {
-        let absolute = importance == .absolute
-        if interpolation == .nearestFloat32 {
-            let done = absolute
-                ? RectGradFusedPass.run(AbsoluteImportance(a: a, r: r), r: r, into: y, count: units, rank: rank, parallel: parallel)
-                : RectGradFusedPass.run(SignedImportance(a: a, r: r), r: r, into: y, count: units, rank: rank, parallel: parallel)
-            if done { return }
-        }
-        // R where the importance exceeds the threshold (strictly), else 0.
-        let t = Elementwise.Vector(repeating: threshold(a: a, r: r, units: units, parallel: parallel))
-        let mask: (Range<Int>) -> Void = { range in
-            if absolute {
-                let lanes = AbsoluteThresholdLanes(threshold: t)
-                Elementwise.apply(range, a, r, into: y) { a, r in lanes(a, a, r) }
-            } else {
-                let lanes = SignedThresholdLanes(threshold: t)
-                Elementwise.apply(range, a, r, into: y) { a, r in lanes(a, a, r) }
+    /// One example's threshold: the percentile of its importances.
+    private func threshold<Importance: ScoreSource>(_ importance: Importance, units: Int, parallel: Bool) -> Float {
+        Percentile.value(of: importance, count: units, at: RankPosition(count: units, percentile: percentile, interpolation: interpolation), parallel: parallel)
+    }
+
+    /// One example's gradient, as the spec reads: `t` = the q-th percentile of the importances over
+    /// the example's units; `R` where the importance exceeds `t` (strictly), else 0. (On large
+    /// layers one pass finds `t` and writes most of the gradient: ``RectGradFusedPass``.)
+    private func passAboveThreshold<Importance: ScoreSource>(_ importance: Importance, r: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, units: Int, parallel: Bool) {
+        let threshold = RankPosition(count: units, percentile: percentile, interpolation: interpolation)
+        RectGradFusedPass.passAbovePercentile(importance, r: r, into: y, count: units, at: threshold, parallel: parallel)
+    }
+
+    /// Calls `body(example, a, R, parallel)` for every example: examples in parallel when there are
+    /// several per worker (`parallel` false), else one after the other, each split across the
+    /// workers (`parallel` true).
+    private func forEachExample(_ input: ActivationBackwardInput, _ body: (Int, UnsafePointer<Float>, UnsafePointer<Float>, Bool) -> Void) {
+        let n = input.exampleCount, units = input.unitsPerExample
+        guard units > 0 else { return }
+        let acrossExamples = n >= 2 * Parallel.workerCount
+        input.output.withUnsafeBufferPointer { a in
+            input.upstream.withUnsafeBufferPointer { r in
+                guard let a = a.baseAddress, let r = r.baseAddress else { return }
+                Parallel.forEach(items: n, workers: acrossExamples ? Parallel.workerCount : 1) { _, example in
+                    body(example, a + example * units, r + example * units, !acrossExamples)
+                }
             }
-        }
-        if parallel {
-            Parallel.forRanges(count: units, mask)
-        } else {
-            mask(0..<units)
         }
     }
 

@@ -95,7 +95,7 @@ struct IdentityTests {
         let r = Tensor.randomNormal([3, 64], seed: 37)
         let referenceTape = Tape()
         _ = try referenceTape.relu(referenceTape.input(z0))
-        let rule = DeepLIFTRescaleRule(reference: ReferenceActivations(recordedOn: referenceTape))
+        let rule = DeepLIFTRescaleRule().binding(ReferenceActivations(recordedOn: referenceTape))
         expectEqual(try activationGradient(z: z, upstream: r, rule: rule), r)
     }
 
@@ -107,7 +107,7 @@ struct IdentityTests {
         let tape = Tape()
         let recorded = try net.record(on: tape, input: x)
         let seed = TinyConvNet.oneHotSeed(logits: try tape.value(recorded.logits))
-        let rule = DeepLIFTRescaleRule(reference: ReferenceActivations(recordedOn: tape))
+        let rule = DeepLIFTRescaleRule().binding(ReferenceActivations(recordedOn: tape))
         let deepLIFT = try gradients(tape, recorded, seed: seed, rules: BackwardRules(activation: rule))
         let plain = try gradients(tape, recorded, seed: seed, rules: .gradient)
         for (l, g) in zip(deepLIFT, plain) { expectEqual(l, g) }

@@ -161,7 +161,7 @@ struct ActivationRuleHandTests {
         // (1,2): Δz = 0    → midpoint −3 < 0 → 0
         let reference = try referencePass([2, 3], [-2, 1, -1, -3e-6, 2.000002, -3])
         let gradient = try activationGradient(z: try tensor([2, 3], Self.deepLIFTZ), upstream: try tensor([2, 3], Self.deepLIFTR),
-                                              rule: DeepLIFTRescaleRule(reference: reference))
+                                              rule: DeepLIFTRescaleRule().binding(reference))
         expectClose(gradient, try tensor([2, 3], [0, 4, 6, 0, 32, 0]), absolute: 1e-6)
     }
 
@@ -176,7 +176,7 @@ struct ActivationRuleHandTests {
         // (1,2): (0 − 1)/(−3 − 1) = 0.25 → 16
         let reference = try referencePass([1, 3], [-1, 1, 1])
         let gradient = try activationGradient(z: try tensor([2, 3], Self.deepLIFTZ), upstream: try tensor([2, 3], Self.deepLIFTR),
-                                              rule: DeepLIFTRescaleRule(reference: reference))
+                                              rule: DeepLIFTRescaleRule().binding(reference))
         expectClose(gradient, try tensor([2, 3], [0, 4, 8, Float(16e-6 / 1.000001), 32, 16]), absolute: 1e-7)
     }
 
@@ -186,7 +186,7 @@ struct ActivationRuleHandTests {
         // (6 − 1)/(7 − 1) = 5/6 → 6·5/6 = 5;  (3 − 6)/(3 − 8) = 3/5 → 10·0.6 = 6.
         let referenceTape = Tape()
         _ = try referenceTape.relu6(referenceTape.input(try tensor([1, 2], [1, 8])))
-        let rule = DeepLIFTRescaleRule(reference: ReferenceActivations(recordedOn: referenceTape))
+        let rule = DeepLIFTRescaleRule().binding(ReferenceActivations(recordedOn: referenceTape))
         let gradient = try activationGradient(z: try tensor([1, 2], [7, 3]), upstream: try tensor([1, 2], [6, 10]), kind: .relu6, rule: rule)
         expectClose(gradient, try tensor([1, 2], [5, 6]), absolute: 1e-5)
     }

@@ -83,7 +83,7 @@ enum NaiveRule: Sendable, CustomStringConvertible {
             return try RectGradRule(percentile: q, importance: importance, interpolation: interpolation)
         case .rectGradConstant(let tau, let importance): return try RectGradConstantRule(tau: tau, importance: importance)
         case .epsilonLRP(let eps): return try EpsilonLRPRule(epsilon: eps)
-        case .deepLIFT: return DeepLIFTRescaleRule(reference: reference ?? ReferenceActivations(values: [:]))
+        case .deepLIFT: return DeepLIFTRescaleRule().binding(reference ?? ReferenceActivations(values: [:]))
         }
     }
 

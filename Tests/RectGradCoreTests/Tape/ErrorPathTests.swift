@@ -119,7 +119,7 @@ struct ErrorPathTests {
     @Test("DeepLIFT without a reference for an activation throws ruleFailed naming the site")
     func deepLIFTMissingReference() throws {
         let y = try tape.relu(matrix, name: "fc.relu")
-        let rules = BackwardRules(activation: DeepLIFTRescaleRule(reference: ReferenceActivations(values: [:])))
+        let rules = BackwardRules(activation: DeepLIFTRescaleRule().binding(ReferenceActivations(values: [:])))
         #expect {
             _ = try tape.backward(from: y, withRespectTo: [matrix], rules: rules)
         } throws: { error in
@@ -133,12 +133,12 @@ struct ErrorPathTests {
         let y = try tape.relu(matrix, name: "fc.relu")
         let bad = ReferenceActivations(values: [0: (Tensor.zeros([2, 3]), Tensor.zeros([2, 3]))])
         #expect(throws: TapeError.self) {
-            _ = try tape.backward(from: y, withRespectTo: [matrix], rules: BackwardRules(activation: DeepLIFTRescaleRule(reference: bad)))
+            _ = try tape.backward(from: y, withRespectTo: [matrix], rules: BackwardRules(activation: DeepLIFTRescaleRule().binding(bad)))
         }
         // z0 and a0 that disagree with each other are rejected too (they are read element by element).
         let inconsistent = ReferenceActivations(values: [0: (Tensor.zeros([1, 4]), Tensor.zeros([1, 1]))])
         #expect(throws: TapeError.self) {
-            _ = try tape.backward(from: y, withRespectTo: [matrix], rules: BackwardRules(activation: DeepLIFTRescaleRule(reference: inconsistent)))
+            _ = try tape.backward(from: y, withRespectTo: [matrix], rules: BackwardRules(activation: DeepLIFTRescaleRule().binding(inconsistent)))
         }
     }
 

@@ -100,7 +100,7 @@ struct KernelTests {
         let reference = ReferenceActivations(values: [0: (Tensor.zeros([2, 8]), Tensor.zeros([2, 8]))])
         let rules: [any ActivationRule] = [
             GradientRule(), GuidedBackpropRule(), DeconvNetRule(), try RectGradRule(percentile: 50),
-            try RectGradConstantRule(), try EpsilonLRPRule(), DeepLIFTRescaleRule(reference: reference),
+            try RectGradConstantRule(), try EpsilonLRPRule(), DeepLIFTRescaleRule().binding(reference),
         ]
         for rule in rules {
             #expect(throws: RuleError.self, "\(rule)") { _ = try rule.backward(input) }
