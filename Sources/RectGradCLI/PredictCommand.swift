@@ -63,7 +63,7 @@ struct PredictCommand: ParsableCommand {
             tensor = try CLIInputs.readImages(images, preprocessing: entry.preprocessing, orientation: CLIInputs.orientation(parsing: orientation))
             labels = images
         }
-        let logits = try network.logits(for: tensor)
+        let logits = try network.logits(for: tensor, workers: .command)
         if let output {
             try CLIInputs.writeArray(logits, to: output)
             return

@@ -31,7 +31,7 @@ public enum Percentile {
 
     /// The q-th percentile of `values` (q in [0, 100]) under `interpolation`.
     /// `values` is used as scratch space and left permuted. Returns NaN when empty.
-    public static func value(of values: inout [Float], percentile q: Double, interpolation: PercentileInterpolation) -> Float {
+    public static func value(of values: inout [Float], percentile q: Double, interpolation: PercentileInterpolation, workers: Workers = .default) -> Float {
         let n = values.count
         guard n > 0 else { return .nan }
         switch interpolation {
@@ -39,7 +39,7 @@ public enum Percentile {
             let rank = n - 1 - nearestDescendingIndex(count: n, percentile: q)
             let bracketed = values.withUnsafeBufferPointer { buffer -> Float? in
                 guard let base = buffer.baseAddress else { return nil }
-                return orderStatistic(StoredScores(base: base), count: n, rank: rank, parallel: true)
+                return orderStatistic(StoredScores(base: base), count: n, rank: rank, workers: workers)
             }
             return bracketed ?? selectUnchecked(&values, rank: rank)
         case .linear:
@@ -113,13 +113,14 @@ extension Percentile {
     /// (see ``Percentile``); `nil` when the array is small, a score is NaN, or the sample's
     /// bracket missed the rank — the caller then selects in the materialised scores.
     ///
-    /// - Parameter parallel: split the counting pass across the workers (for one large example;
-    ///   pass `false` when the caller already runs examples in parallel).
-    static func orderStatistic<Source: ScoreSource>(_ source: Source, count n: Int, rank k: Int, parallel: Bool) -> Float? {
+    /// - Parameter workers: the workers the counting pass is split across (for one large example;
+    ///   pass ``Workers/serial`` when the caller already runs examples in parallel). The counts are
+    ///   integers, so the result does not depend on the split.
+    static func orderStatistic<Source: ScoreSource>(_ source: Source, count n: Int, rank k: Int, workers: Workers) -> Float? {
         guard var sample = RankSample(source, count: n, rank: k) else { return nil }
         for width in RankSample.widths {
             let bounds = sample.bounds(width: width)
-            switch bracket(source, count: n, rank: k, low: bounds.low, high: bounds.high, expectedInside: bounds.expectedInside, parallel: parallel) {
+            switch bracket(source, count: n, rank: k, low: bounds.low, high: bounds.high, expectedInside: bounds.expectedInside, workers: workers) {
             case .found(let value): return value
             case .notANumber: return nil
             case .missed: continue
@@ -140,10 +141,10 @@ extension Percentile {
 
     /// Counts the scores below, at and between `low` and `high` and selects rank `k` if it lies
     /// within `[low, high]`.
-    private static func bracket<Source: ScoreSource>(_ source: Source, count n: Int, rank k: Int, low: Float, high: Float, expectedInside: Int, parallel: Bool) -> BracketOutcome {
+    private static func bracket<Source: ScoreSource>(_ source: Source, count n: Int, rank k: Int, low: Float, high: Float, expectedInside: Int, workers: Workers) -> BracketOutcome {
         // Room for the values strictly inside the bracket: four times the expected number.
         let capacity = 4 * expectedInside + 256
-        let parts = parallel ? max(1, min(4 * Parallel.workerCount, n / (1 << 15))) : 1
+        let parts = max(1, min(4 * workers.count, n / (1 << 15)))
         // Every part may hold all of them: the candidates can cluster in one part of an image.
         let slot = capacity
         let candidates = UnsafeMutablePointer<Float>.allocate(capacity: slot * parts)
@@ -151,7 +152,7 @@ extension Percentile {
         var tallies = [BracketTally](repeating: BracketTally(), count: parts)
         tallies.withUnsafeMutableBufferPointer { tallies in
             guard let tallies = tallies.baseAddress else { return }
-            Parallel.forEach(items: parts, workers: parts == 1 ? 1 : Parallel.workerCount) { _, part in
+            workers.forEach(items: parts) { _, part in
                 tallies[part] = tally(source, range: Parallel.range(part, of: parts, count: n), low: low, high: high,
                                       into: candidates + part * slot, capacity: slot)
             }

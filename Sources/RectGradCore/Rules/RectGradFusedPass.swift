@@ -16,13 +16,14 @@ enum RectGradFusedPass {
     ///   - source: the importances (`a·R` or `|a·R|`) of the example's `n` units.
     ///   - r: the example's upstream gradient `R`.
     ///   - k: the ascending rank of the threshold among the importances.
-    ///   - parallel: split the pass across the workers.
-    static func run<Source: ScoreSource>(_ source: Source, r: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count n: Int, rank k: Int, parallel: Bool) -> Bool {
+    ///   - workers: the workers the pass is split across (its counts are integers and every unit's
+    ///     gradient is computed on its own, so the result does not depend on the split).
+    static func run<Source: ScoreSource>(_ source: Source, r: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count n: Int, rank k: Int, workers: Workers) -> Bool {
         guard var sample = RankSample(source, count: n, rank: k) else { return false }
         for width in RankSample.widths {
             let bounds = sample.bounds(width: width)
             switch pass(source, r: r, into: y, count: n, rank: k, low: bounds.low, high: bounds.high,
-                        expectedInside: bounds.expectedInside, parallel: parallel) {
+                        expectedInside: bounds.expectedInside, workers: workers) {
             case .found: return true
             case .notANumber: return false
             case .missed: continue
@@ -32,9 +33,9 @@ enum RectGradFusedPass {
     }
 
     /// One fused pass with the bounds `low ≤ high`.
-    private static func pass<Source: ScoreSource>(_ source: Source, r: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count n: Int, rank k: Int, low: Float, high: Float, expectedInside: Int, parallel: Bool) -> Percentile.BracketOutcome {
+    private static func pass<Source: ScoreSource>(_ source: Source, r: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count n: Int, rank k: Int, low: Float, high: Float, expectedInside: Int, workers: Workers) -> Percentile.BracketOutcome {
         let capacity = 4 * expectedInside + 256
-        let parts = parallel ? max(1, min(4 * Parallel.workerCount, n / (1 << 16))) : 1
+        let parts = max(1, min(4 * workers.count, n / (1 << 16)))
         // Every part may hold all of them: the bracketed units can cluster in one part.
         let values = UnsafeMutablePointer<Float>.allocate(capacity: capacity * parts)
         defer { values.deallocate() }
@@ -45,7 +46,7 @@ enum RectGradFusedPass {
         var tallies = [Percentile.BracketTally](repeating: Percentile.BracketTally(), count: parts)
         tallies.withUnsafeMutableBufferPointer { tallies in
             guard let tallies = tallies.baseAddress else { return }
-            Parallel.forEach(items: parts, workers: parts == 1 ? 1 : Parallel.workerCount) { _, part in
+            workers.forEach(items: parts) { _, part in
                 tallies[part] = tally(source, r: r, into: y, range: Parallel.range(part, of: parts, count: n), low: low, high: high,
                                       values: values + part * capacity, indices: indices + part * capacity,
                                       highIndices: highIndices + part * capacity, capacity: capacity)
@@ -84,7 +85,7 @@ enum RectGradFusedPass {
         if overflowed {
             // Some undecided units were not recorded: mask the whole example.
             let t = Elementwise.Vector(repeating: threshold)
-            Parallel.forRanges(count: n) { range in
+            workers.forRanges(count: n) { range in
                 var i = range.lowerBound
                 while i + 16 <= range.upperBound {
                     let scores = SIMD16(lowHalf: source.vector(i), highHalf: source.vector(i + 8))

@@ -40,14 +40,14 @@ public struct RectGradRule: ActivationRule {
     private func computeThresholds(_ input: ActivationBackwardInput) -> [Float] {
         let n = input.exampleCount, units = input.unitsPerExample
         guard units > 0 else { return [Float](repeating: .nan, count: n) }
-        let acrossExamples = n >= 2 * Parallel.workerCount
+        let (outer, inner) = input.workers.split(examples: n)
         var result = [Float](repeating: 0, count: n)
         input.output.withUnsafeBufferPointer { a in
             input.upstream.withUnsafeBufferPointer { r in
                 result.withUnsafeMutableBufferPointer { thresholds in
                     guard let a = a.baseAddress, let r = r.baseAddress, let thresholds = thresholds.baseAddress else { return }
-                    Parallel.forEach(items: n, workers: acrossExamples ? Parallel.workerCount : 1) { _, example in
-                        thresholds[example] = threshold(a: a + example * units, r: r + example * units, units: units, parallel: !acrossExamples)
+                    outer.forEach(items: n) { _, example in
+                        thresholds[example] = threshold(a: a + example * units, r: r + example * units, units: units, workers: inner)
                     }
                 }
             }
@@ -56,12 +56,12 @@ public struct RectGradRule: ActivationRule {
     }
 
     /// The percentile of one example's importances.
-    private func threshold(a: UnsafePointer<Float>, r: UnsafePointer<Float>, units: Int, parallel: Bool) -> Float {
+    private func threshold(a: UnsafePointer<Float>, r: UnsafePointer<Float>, units: Int, workers: Workers) -> Float {
         let rank = units - 1 - Percentile.nearestDescendingIndex(count: units, percentile: percentile)
         if interpolation == .nearestFloat32 {
             let bracketed = importance == .absolute
-                ? Percentile.orderStatistic(AbsoluteImportance(a: a, r: r), count: units, rank: rank, parallel: parallel)
-                : Percentile.orderStatistic(SignedImportance(a: a, r: r), count: units, rank: rank, parallel: parallel)
+                ? Percentile.orderStatistic(AbsoluteImportance(a: a, r: r), count: units, rank: rank, workers: workers)
+                : Percentile.orderStatistic(SignedImportance(a: a, r: r), count: units, rank: rank, workers: workers)
             if let bracketed { return bracketed }
         }
         // Small layers, NaN scores, a missed bracket, or linear interpolation: select in the scores.
@@ -74,22 +74,22 @@ public struct RectGradRule: ActivationRule {
             initialized = units
         }
         if interpolation == .nearestFloat32 { return Percentile.selectUnchecked(&scores, rank: rank) }
-        return Percentile.value(of: &scores, percentile: percentile, interpolation: interpolation)
+        return Percentile.value(of: &scores, percentile: percentile, interpolation: interpolation, workers: workers)
     }
 
     public func backward(_ input: ActivationBackwardInput) throws -> Tensor {
         try input.validateShapes(rule: description)
         let n = input.exampleCount, units = input.unitsPerExample
-        let acrossExamples = n >= 2 * Parallel.workerCount
+        let (outer, inner) = input.workers.split(examples: n)
         let rank = units - 1 - Percentile.nearestDescendingIndex(count: units, percentile: percentile)
         let count = n * units
         let result = input.output.withUnsafeBufferPointer { a in
             input.upstream.withUnsafeBufferPointer { r in
                 [Float](unsafeUninitializedCapacity: count) { y, initialized in
                     if let a = a.baseAddress, let r = r.baseAddress, let y = y.baseAddress {
-                        Parallel.forEach(items: n, workers: acrossExamples ? Parallel.workerCount : 1) { _, example in
+                        outer.forEach(items: n) { _, example in
                             let offset = example * units
-                            backward(a: a + offset, r: r + offset, into: y + offset, units: units, rank: rank, parallel: !acrossExamples)
+                            backward(a: a + offset, r: r + offset, into: y + offset, units: units, rank: rank, workers: inner)
                         }
                     }
                     initialized = count
@@ -101,16 +101,16 @@ public struct RectGradRule: ActivationRule {
 
     /// One example's gradient: the fused pass where it applies (the float32 nearest rule on a
     /// large enough layer), else the threshold, then the mask.
-    private func backward(a: UnsafePointer<Float>, r: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, units: Int, rank: Int, parallel: Bool) {
+    private func backward(a: UnsafePointer<Float>, r: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, units: Int, rank: Int, workers: Workers) {
         let absolute = importance == .absolute
         if interpolation == .nearestFloat32 {
             let done = absolute
-                ? RectGradFusedPass.run(AbsoluteImportance(a: a, r: r), r: r, into: y, count: units, rank: rank, parallel: parallel)
-                : RectGradFusedPass.run(SignedImportance(a: a, r: r), r: r, into: y, count: units, rank: rank, parallel: parallel)
+                ? RectGradFusedPass.run(AbsoluteImportance(a: a, r: r), r: r, into: y, count: units, rank: rank, workers: workers)
+                : RectGradFusedPass.run(SignedImportance(a: a, r: r), r: r, into: y, count: units, rank: rank, workers: workers)
             if done { return }
         }
         // R where the importance exceeds the threshold (strictly), else 0.
-        let t = Elementwise.Vector(repeating: threshold(a: a, r: r, units: units, parallel: parallel))
+        let t = Elementwise.Vector(repeating: threshold(a: a, r: r, units: units, workers: workers))
         let mask: (Range<Int>) -> Void = { range in
             if absolute {
                 let lanes = AbsoluteThresholdLanes(threshold: t)
@@ -120,11 +120,7 @@ public struct RectGradRule: ActivationRule {
                 Elementwise.apply(range, a, r, into: y) { a, r in lanes(a, a, r) }
             }
         }
-        if parallel {
-            Parallel.forRanges(count: units, mask)
-        } else {
-            mask(0..<units)
-        }
+        workers.forRanges(count: units, mask)
     }
 
     public var description: String {
