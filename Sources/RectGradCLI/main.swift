@@ -22,4 +22,5 @@ struct RectGrad: ParsableCommand {
     )
 }
 
+HostAllocator.keepFreedMemory()
 RectGrad.main()
