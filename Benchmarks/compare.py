@@ -29,18 +29,23 @@ SESSION = ["session vgg16: 4 methods, 4 forward passes", "session vgg16: 4 metho
 GOALS = "goals: RectGrad ≤ 0.8× PyTorch; RectGrad ≤ 1.15× saliency; every method ≤ 1.25× PyTorch"
 
 
-# package-benchmark runs the measured closures on a thread other than the main thread, and glibc
-# gives such a thread its own malloc arena of 64 MiB heaps: a pass's activations outgrow them and
-# the heaps made for them are unmapped when freed, so every iteration faults its activations in
-# again (ResNet-50 saliency 158 ms instead of 107 ms). The PyTorch peers and PassTimer allocate
-# from the main thread's heap; one arena gives the Swift benchmarks the same allocator behaviour.
-ENVIRONMENT = dict(os.environ, MALLOC_ARENA_MAX="1")
+# The allocator settings of every measured process (the library leaves its host's allocator
+# alone; an application sets these for itself, as the `rectgrad` command does with mallopt):
+# - arena_max=1: package-benchmark runs the measured closures on a thread other than the main
+#   thread, and glibc gives such a thread its own malloc arena of 64 MiB heaps: a pass's
+#   activations outgrow them and the heaps made for them are unmapped when freed, so every
+#   iteration faults its activations in again (ResNet-50 saliency 158 ms instead of 107 ms).
+# - mmap_threshold=32 MiB, trim_threshold=1 GiB: freed activations stay in the heap for the next
+#   pass instead of being unmapped and faulted in again (vgg16 saliency: about a fifth of the
+#   CPU time of a pass).
+TUNABLES = "glibc.malloc.arena_max=1:glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824"
+ENVIRONMENT = dict(os.environ, GLIBC_TUNABLES=TUNABLES)
 
 
 def run(command, realtime, cwd=None):
     if realtime:
         command = ["chrt", "-f", "10"] + command
-    print("$ MALLOC_ARENA_MAX=1 " + " ".join(command), file=sys.stderr, flush=True)
+    print(f"$ GLIBC_TUNABLES={TUNABLES} " + " ".join(command), file=sys.stderr, flush=True)
     result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=ENVIRONMENT)
     # `swift package` itself (its plugin runner, before any benchmark runs) sometimes dies with
     # SIGSEGV on this machine; such a run measured nothing, so it is repeated (twice at most).

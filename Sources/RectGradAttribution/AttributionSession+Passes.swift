@@ -12,7 +12,7 @@ extension AttributionSession {
 
     /// Records a forward pass of `batch` on a fresh tape.
     func record(_ batch: Tensor, counter: inout PassCounter) throws -> Recording {
-        let tape = Tape()
+        let tape = Tape(workers: workers)
         let x = tape.input(batch)
         let y = try network.logits(x, on: tape)
         counter.forward += 1

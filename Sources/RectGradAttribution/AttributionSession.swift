@@ -25,6 +25,8 @@ public final class AttributionSession {
     /// The largest number of rows (examples × path points or noise samples, or occluded copies) put
     /// through the network at once by the multi-pass estimators; bounds their memory.
     public let chunkSize: Int
+    /// The threads every pass of the session runs on (they change the speed, not the maps).
+    public let workers: Workers
 
     /// The default chunk size: about 2²⁰ input values per chunk (6 rows at 3×224×224), at most 32 rows.
     public static func defaultChunkSize(exampleShape: [Int]) -> Int {
@@ -46,9 +48,10 @@ public final class AttributionSession {
     ///   - targets: the predicted class (default), one class for all, or one class per example.
     ///   - chunkSize: rows per forward pass for integrated gradients, SmoothGrad and occlusion
     ///     (default: ``defaultChunkSize(exampleShape:)``).
+    ///   - workers: the threads the passes run on (default: one per active core).
     /// - Throws: ``AttributionError`` for an input that does not fit, a target outside the class
     ///   range or a chunk size below 1.
-    public init(network: Network, input: Tensor, targets: TargetSelection = .predicted, chunkSize: Int? = nil) throws {
+    public init(network: Network, input: Tensor, targets: TargetSelection = .predicted, chunkSize: Int? = nil, workers: Workers = .default) throws {
         let chunkSize = chunkSize ?? Self.defaultChunkSize(exampleShape: Array(input.shape.dropFirst()))
         guard chunkSize >= 1 else { throw AttributionError.invalidParameter(name: "chunk-size", reason: "must be ≥ 1, got \(chunkSize)") }
         do { try network.validateInputShape(input.shape) } catch { throw AttributionError.inputShapeMismatch(error.description) }
@@ -56,7 +59,8 @@ public final class AttributionSession {
         self.network = network
         self.input = input
         self.chunkSize = chunkSize
-        let tape = Tape()
+        self.workers = workers
+        let tape = Tape(workers: workers)
         let x = tape.input(input)
         let y = try network.logits(x, on: tape)
         self.tape = tape

@@ -121,7 +121,7 @@ struct AttributeCommand: ParsableCommand {
 
         let session: AttributionSession
         do {
-            session = try AttributionSession(network: network, input: batch, targets: try targets(), chunkSize: chunkSize)
+            session = try AttributionSession(network: network, input: batch, targets: try targets(), chunkSize: chunkSize, workers: .command)
         } catch let error as AttributionError {
             throw AttributeCommandError(error)
         }

@@ -58,7 +58,7 @@ struct PredictCommand: ParsableCommand {
             tensor = try CLIInputs.readImages(images, for: model, orientation: orientation)
             labels = images
         }
-        let logits = try model.network.logits(for: tensor)
+        let logits = try model.network.logits(for: tensor, workers: .command)
         try NonFinite.check(logits, model: model, input: tensor)
         if let output {
             try CLIInputs.writeArray(logits, to: output, option: "--output")

@@ -23,4 +23,5 @@ struct RectGrad: ParsableCommand {
     )
 }
 
+HostAllocator.keepFreedMemory()
 RectGrad.main()

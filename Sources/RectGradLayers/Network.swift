@@ -43,9 +43,10 @@ public struct Network: Sendable {
         return try body.forward(input, on: tape)
     }
 
-    /// Runs the forward pass on a fresh tape and returns the logits `[N, classes]`.
-    public func logits(for input: Tensor) throws -> Tensor {
-        let tape = Tape()
+    /// Runs the forward pass on a fresh tape whose kernels run on `workers` and returns the
+    /// logits `[N, classes]`.
+    public func logits(for input: Tensor, workers: Workers = .default) throws -> Tensor {
+        let tape = Tape(workers: workers)
         let output = try logits(tape.input(input), on: tape)
         return try tape.value(output)
     }

@@ -266,8 +266,8 @@ if what == "info" {
     let before = BLAS.threadCount
     _ = try Tensor(repeating: 1, shape: [64, 64]).matmul(Tensor(repeating: 1, shape: [64, 64]))
     print("OpenBLAS core: \(BLAS.coreName)")
-    print("OpenBLAS threads: \(before) at start, \(BLAS.threadCount) once the kernels run (they split products across their own workers)")
-    print("kernel workers: \(ProcessInfo.processInfo.activeProcessorCount)")
+    print("OpenBLAS threads: \(before) at start, \(BLAS.threadCount) after a product (the kernels set one thread only while they run, and split products across their own workers)")
+    print("kernel workers: \(Workers.default.count) (Workers.default)")
 }
 
 /// Times the percentile selection next to the convolution gradient it runs after.

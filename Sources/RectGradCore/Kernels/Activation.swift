@@ -23,12 +23,12 @@ public enum ActivationKind: String, Hashable, Sendable, CaseIterable, CustomStri
         }
     }
 
-    /// Applies the function to every element (vectorised, split across the workers for large
+    /// Applies the function to every element (vectorised, split across `workers` for large
     /// tensors; the same values as ``apply(_:)``).
-    public func forward(_ input: Tensor) -> Tensor {
+    public func forward(_ input: Tensor, workers: Workers = .default) -> Tensor {
         switch self {
-        case .relu: return Elementwise.unary(input, ReLULanes())
-        case .relu6: return Elementwise.unary(input, ReLU6Lanes())
+        case .relu: return Elementwise.unary(input, ReLULanes(), workers: workers)
+        case .relu6: return Elementwise.unary(input, ReLU6Lanes(), workers: workers)
         }
     }
 

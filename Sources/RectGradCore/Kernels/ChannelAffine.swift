@@ -1,7 +1,7 @@
 /// Per-channel affine maps `y[n, c, …] = x[n, c, …] · scale[c] + shift[c]` (batch norm at inference).
 public enum ChannelAffine {
     /// Applies the map to a tensor whose second dimension is the channel.
-    public static func forward(_ input: Tensor, scale: Tensor, shift: Tensor) throws(TensorError) -> Tensor {
+    public static func forward(_ input: Tensor, scale: Tensor, shift: Tensor, workers: Workers = .default) throws(TensorError) -> Tensor {
         guard input.rank >= 2 else { throw .shapeMismatch(operation: "channelAffine", expected: [-1, -1], actual: input.shape) }
         let channels = input.shape[1]
         guard scale.shape == [channels] else { throw .shapeMismatch(operation: "channelAffine scale", expected: [channels], actual: scale.shape) }
@@ -13,7 +13,7 @@ public enum ChannelAffine {
                 shift.scalars.withUnsafeBufferPointer { shift in
                     [Float](unsafeUninitializedCapacity: input.count) { buffer, initialized in
                         if let x = source.baseAddress, let y = buffer.baseAddress, let scale = scale.baseAddress, let shift = shift.baseAddress {
-                            Parallel.forRanges(count: planes, minimumPerRange: max(1, (1 << 15) / max(plane, 1))) { range in
+                            workers.forRanges(count: planes, minimumPerRange: max(1, (1 << 15) / max(plane, 1))) { range in
                                 for p in range {
                                     affine(x + p * plane, y + p * plane, count: plane, scale: scale[p % channels], shift: shift[p % channels])
                                 }
@@ -43,8 +43,8 @@ public enum ChannelAffine {
     }
 
     /// The gradient with respect to the input: the output gradient times `scale[c]`.
-    public static func backward(outputGradient: Tensor, scale: Tensor) throws(TensorError) -> Tensor {
-        try forward(outputGradient, scale: scale, shift: Tensor.zeros(scale.shape))
+    public static func backward(outputGradient: Tensor, scale: Tensor, workers: Workers = .default) throws(TensorError) -> Tensor {
+        try forward(outputGradient, scale: scale, shift: Tensor.zeros(scale.shape), workers: workers)
     }
 
     /// Folds batch-norm statistics into `(scale, shift)`:

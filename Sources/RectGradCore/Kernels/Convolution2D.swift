@@ -102,7 +102,7 @@ public enum Convolution2D {
     }
 
     /// `y = conv(x, w) + b` for `x: [N, C, H, W]`, `w: [O, C/groups, kH, kW]`, `b: [O]`.
-    public static func forward(input: Tensor, weight: Tensor, bias: Tensor?, geometry: Convolution2DGeometry) throws(TensorError) -> Tensor {
+    public static func forward(input: Tensor, weight: Tensor, bias: Tensor?, geometry: Convolution2DGeometry, workers: Workers = .default) throws(TensorError) -> Tensor {
         let s = try ConvolutionShape(inputShape: input.shape, weightShape: weight.shape, geometry: geometry)
         if let bias, bias.shape != [s.outputChannels] {
             throw .shapeMismatch(operation: "conv2d bias", expected: [s.outputChannels], actual: bias.shape)
@@ -112,7 +112,7 @@ public enum Convolution2D {
         var output = [Float](unsafeUninitializedCapacity: count) { y, initialized in
             input.withUnsafeBufferPointer { x in
                 weight.withUnsafeBufferPointer { w in
-                    ConvolutionEngine.forward(s, x: x, w: w, y: y)
+                    ConvolutionEngine.forward(s, x: x, w: w, y: y, workers: workers)
                 }
             }
             initialized = count
@@ -124,7 +124,7 @@ public enum Convolution2D {
     }
 
     /// The gradient with respect to the input, given the gradient at the output.
-    public static func backwardInput(outputGradient: Tensor, weight: Tensor, inputShape: [Int], geometry: Convolution2DGeometry) throws(TensorError) -> Tensor {
+    public static func backwardInput(outputGradient: Tensor, weight: Tensor, inputShape: [Int], geometry: Convolution2DGeometry, workers: Workers = .default) throws(TensorError) -> Tensor {
         let s = try ConvolutionShape(inputShape: inputShape, weightShape: weight.shape, geometry: geometry)
         guard outputGradient.shape == s.outputShape else {
             throw .shapeMismatch(operation: "conv2d backward", expected: s.outputShape, actual: outputGradient.shape)
@@ -134,7 +134,7 @@ public enum Convolution2D {
         let inputGradient = [Float](unsafeUninitializedCapacity: count) { dx, initialized in
             outputGradient.withUnsafeBufferPointer { dy in
                 weight.withUnsafeBufferPointer { w in
-                    ConvolutionEngine.backwardInput(s, dy: dy, w: w, dx: dx)
+                    ConvolutionEngine.backwardInput(s, dy: dy, w: w, dx: dx, workers: workers)
                 }
             }
             initialized = count
@@ -143,7 +143,7 @@ public enum Convolution2D {
     }
 
     /// The gradient with respect to the weights, given the input and the gradient at the output.
-    public static func backwardWeight(outputGradient: Tensor, input: Tensor, weightShape: [Int], geometry: Convolution2DGeometry) throws(TensorError) -> Tensor {
+    public static func backwardWeight(outputGradient: Tensor, input: Tensor, weightShape: [Int], geometry: Convolution2DGeometry, workers: Workers = .default) throws(TensorError) -> Tensor {
         let s = try ConvolutionShape(inputShape: input.shape, weightShape: weightShape, geometry: geometry)
         guard outputGradient.shape == s.outputShape else {
             throw .shapeMismatch(operation: "conv2d backward", expected: s.outputShape, actual: outputGradient.shape)
@@ -152,7 +152,7 @@ public enum Convolution2D {
         outputGradient.withUnsafeBufferPointer { dy in
             input.withUnsafeBufferPointer { x in
                 weightGradient.withUnsafeMutableBufferPointer { dw in
-                    ConvolutionEngine.backwardWeight(s, dy: dy, x: x, dw: dw)
+                    ConvolutionEngine.backwardWeight(s, dy: dy, x: x, dw: dw, workers: workers)
                 }
             }
         }

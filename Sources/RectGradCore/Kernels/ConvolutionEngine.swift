@@ -8,43 +8,43 @@
 ///   (``ColumnConvolution``), cut into bands of output rows that stay in cache.
 enum ConvolutionEngine {
     /// Overwrites every element of `y`.
-    static func forward(_ s: ConvolutionShape, x: UnsafeBufferPointer<Float>, w: UnsafeBufferPointer<Float>, y: UnsafeMutableBufferPointer<Float>) {
+    static func forward(_ s: ConvolutionShape, x: UnsafeBufferPointer<Float>, w: UnsafeBufferPointer<Float>, y: UnsafeMutableBufferPointer<Float>, workers: Workers) {
         guard let x = x.baseAddress, let w = w.baseAddress, let y = y.baseAddress else {
             // No input channels or no kernel taps: every output is an empty sum.
             if y.count > 0 { y.update(repeating: 0) }
             return
         }
         if DepthwiseConvolution.isApplicable(s) {
-            DepthwiseConvolution.forward(s, x: x, w: w, y: y)
+            DepthwiseConvolution.forward(s, x: x, w: w, y: y, workers: workers)
         } else if WinogradConvolution.isApplicable(s) {
-            WinogradConvolution.forward(s, x: x, w: w, y: y)
+            WinogradConvolution.forward(s, x: x, w: w, y: y, workers: workers)
         } else {
-            ColumnConvolution.forward(s, x: x, w: w, y: y)
+            ColumnConvolution.forward(s, x: x, w: w, y: y, workers: workers)
         }
     }
 
     /// Overwrites every element of `dx`.
-    static func backwardInput(_ s: ConvolutionShape, dy: UnsafeBufferPointer<Float>, w: UnsafeBufferPointer<Float>, dx: UnsafeMutableBufferPointer<Float>) {
+    static func backwardInput(_ s: ConvolutionShape, dy: UnsafeBufferPointer<Float>, w: UnsafeBufferPointer<Float>, dx: UnsafeMutableBufferPointer<Float>, workers: Workers) {
         guard let dy = dy.baseAddress, let w = w.baseAddress, let dx = dx.baseAddress else {
             if dx.count > 0 { dx.update(repeating: 0) }
             return
         }
         if DepthwiseConvolution.isApplicable(s) {
-            DepthwiseConvolution.backwardInput(s, dy: dy, w: w, dx: dx)
+            DepthwiseConvolution.backwardInput(s, dy: dy, w: w, dx: dx, workers: workers)
         } else if WinogradConvolution.isApplicable(s) {
-            WinogradConvolution.backwardInput(s, dy: dy, w: w, dx: dx)
+            WinogradConvolution.backwardInput(s, dy: dy, w: w, dx: dx, workers: workers)
         } else {
-            ColumnConvolution.backwardInput(s, dy: dy, w: w, dx: dx)
+            ColumnConvolution.backwardInput(s, dy: dy, w: w, dx: dx, workers: workers)
         }
     }
 
     /// Accumulates into `dw`.
-    static func backwardWeight(_ s: ConvolutionShape, dy: UnsafeBufferPointer<Float>, x: UnsafeBufferPointer<Float>, dw: UnsafeMutableBufferPointer<Float>) {
+    static func backwardWeight(_ s: ConvolutionShape, dy: UnsafeBufferPointer<Float>, x: UnsafeBufferPointer<Float>, dw: UnsafeMutableBufferPointer<Float>, workers: Workers) {
         guard let dy = dy.baseAddress, let x = x.baseAddress, let dw = dw.baseAddress else { return }
         if DepthwiseConvolution.isApplicable(s) {
-            DepthwiseConvolution.backwardWeight(s, dy: dy, x: x, dw: dw)
+            DepthwiseConvolution.backwardWeight(s, dy: dy, x: x, dw: dw, workers: workers)
         } else {
-            ColumnConvolution.backwardWeight(s, dy: dy, x: x, dw: dw)
+            ColumnConvolution.backwardWeight(s, dy: dy, x: x, dw: dw, workers: workers)
         }
     }
 }
@@ -54,7 +54,8 @@ enum ConvolutionEngine {
 /// When an image has enough output rows, each worker unfolds a band of rows into its own column
 /// buffer (sized to stay in its core's cache) and multiplies it on its own thread. Small images
 /// are unfolded whole, in parallel by channel, and multiplied with the product split across the
-/// workers (``ParallelGEMM``).
+/// workers (``ParallelGEMM``). Bands, channel ranges and partial sums are cut by the shape and
+/// ``Parallel/plannedWorkers`` alone, so the result does not depend on the number of workers.
 enum ColumnConvolution {
     /// Floats of column buffer per worker and band.
     static let bandBudget = 1 << 18
@@ -76,9 +77,14 @@ enum ColumnConvolution {
         return max(1, minimumRows, min(s.outputHeight, budgetRows, balancedRows))
     }
 
-    /// Bands per image that give every worker a few bands to take.
-    static func balancingBands(images: Int, workers: Int) -> Int {
-        (4 * workers + images - 1) / max(images, 1)
+    /// Bands per image that give each of ``Parallel/plannedWorkers`` workers a few bands to take.
+    static func balancingBands(images: Int) -> Int {
+        (4 * Parallel.plannedWorkers + images - 1) / max(images, 1)
+    }
+
+    /// Whether `items` bands are enough to share band by band rather than image by image.
+    static func enoughBands(_ items: Int) -> Bool {
+        items >= Parallel.plannedWorkers / 2
     }
 
     /// Pointers into example `n`, group `g`.
@@ -91,24 +97,23 @@ enum ColumnConvolution {
         }
     }
 
-    static func forward(_ s: ConvolutionShape, x: UnsafePointer<Float>, w: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+    static func forward(_ s: ConvolutionShape, x: UnsafePointer<Float>, w: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, workers: Workers) {
         let k = s.columnRows, plane = s.outputPlane, outW = s.outputWidth
         let images = s.batch * s.groups
         if s.isPointwise {
             for image in 0..<images {
                 let at = GroupPointers(s, example: image / s.groups, group: image % s.groups)
                 ParallelGEMM.sgemm(transposeA: false, transposeB: false, m: s.outputChannelsPerGroup, n: plane, k: k,
-                                   a: w + at.weight, lda: k, b: x + at.input, ldb: plane, c: y + at.output, ldc: plane)
+                                   a: w + at.weight, lda: k, b: x + at.input, ldb: plane, c: y + at.output, ldc: plane, workers: workers)
             }
             return
         }
-        let workers = Parallel.workerCount
-        let rows = rowsPerBand(s, columnRows: k, minimumBands: balancingBands(images: images, workers: workers), minimumRows: minimumRows(s))
+        let rows = rowsPerBand(s, columnRows: k, minimumBands: balancingBands(images: images), minimumRows: minimumRows(s))
         let bands = (s.outputHeight + rows - 1) / rows
-        if images * bands >= 2 * workers {
-            let scratch = ScratchBuffer(workers: workers, sliceCount: k * rows * outW)
+        if enoughBands(images * bands) {
+            let scratch = ScratchBuffer(workers: workers.count, sliceCount: k * rows * outW)
             SingleThreadedBLAS.run {
-                Parallel.forEach(items: images * bands, workers: workers) { worker, item in
+                workers.forEach(items: images * bands) { worker, item in
                     let image = item / bands, band = item % bands
                     let at = GroupPointers(s, example: image / s.groups, group: image % s.groups)
                     let range = (band * rows)..<min((band + 1) * rows, s.outputHeight)
@@ -124,19 +129,20 @@ enum ColumnConvolution {
             let columns = scratch.slice(0)
             for image in 0..<images {
                 let at = GroupPointers(s, example: image / s.groups, group: image % s.groups)
-                unfoldInParallel(s, image: x + at.input, into: columns)
+                unfoldInParallel(s, image: x + at.input, into: columns, workers: workers)
                 ParallelGEMM.sgemm(transposeA: false, transposeB: false, m: s.outputChannelsPerGroup, n: plane, k: k,
-                                   a: w + at.weight, lda: k, b: columns, ldb: plane, c: y + at.output, ldc: plane)
+                                   a: w + at.weight, lda: k, b: columns, ldb: plane, c: y + at.output, ldc: plane, workers: workers)
             }
         }
     }
 
     /// Unfolds a whole group image, its channels split across the workers.
-    private static func unfoldInParallel(_ s: ConvolutionShape, image: UnsafePointer<Float>, into columns: UnsafeMutablePointer<Float>) {
+    private static func unfoldInParallel(_ s: ConvolutionShape, image: UnsafePointer<Float>, into columns: UnsafeMutablePointer<Float>, workers: Workers) {
         let channels = s.inputChannelsPerGroup, taps = s.kernelHeight * s.kernelWidth
-        let parts = min(channels, Parallel.workerCount * 4)
+        // A copy: the cut does not change any value.
+        let parts = min(channels, workers.count * 4)
         let pointers = UncheckedSendable((image, columns))
-        Parallel.forEach(items: parts) { _, part in
+        workers.forEach(items: parts) { _, part in
             let (image, columns) = pointers.value
             let range = Parallel.range(part, of: parts, count: channels)
             ConvolutionColumns.unfold(s, image: image, channels: range, rows: 0..<s.outputHeight,
@@ -149,43 +155,42 @@ enum ColumnConvolution {
     /// Neighbouring bands share input rows, so the even bands run first and the odd bands after;
     /// a band at least as tall as the kernel's extent never reaches the next band of its parity.
     /// Small images split the input channels across the workers instead.
-    static func backwardInput(_ s: ConvolutionShape, dy: UnsafePointer<Float>, w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>) {
+    static func backwardInput(_ s: ConvolutionShape, dy: UnsafePointer<Float>, w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, workers: Workers) {
         let k = s.columnRows, plane = s.outputPlane
         let images = s.batch * s.groups
         if s.isPointwise {
             for image in 0..<images {
                 let at = GroupPointers(s, example: image / s.groups, group: image % s.groups)
                 ParallelGEMM.sgemm(transposeA: true, transposeB: false, m: k, n: plane, k: s.outputChannelsPerGroup,
-                                   a: w + at.weight, lda: k, b: dy + at.output, ldb: plane, c: dx + at.input, ldc: plane)
+                                   a: w + at.weight, lda: k, b: dy + at.output, ldb: plane, c: dx + at.input, ldc: plane, workers: workers)
             }
             return
         }
-        let workers = Parallel.workerCount
         let extent = s.geometry.dilation.height * (s.kernelHeight - 1) + 1
-        let rows = rowsPerBand(s, columnRows: k, minimumBands: 2 * balancingBands(images: images, workers: workers), minimumRows: max(extent, minimumRows(s)))
+        let rows = rowsPerBand(s, columnRows: k, minimumBands: 2 * balancingBands(images: images), minimumRows: max(extent, minimumRows(s)))
         let bands = (s.outputHeight + rows - 1) / rows
-        if images * bands >= 2 * workers {
+        if enoughBands(images * bands) {
             backwardInputByBands(s, rows: rows, bands: bands, workers: workers, dy: dy, w: w, dx: dx)
         } else {
             backwardInputByChannels(s, workers: workers, dy: dy, w: w, dx: dx)
         }
     }
 
-    private static func backwardInputByBands(_ s: ConvolutionShape, rows: Int, bands: Int, workers: Int, dy: UnsafePointer<Float>, w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>) {
+    private static func backwardInputByBands(_ s: ConvolutionShape, rows: Int, bands: Int, workers: Workers, dy: UnsafePointer<Float>, w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>) {
         let k = s.columnRows, plane = s.outputPlane, outW = s.outputWidth
         let images = s.batch * s.groups
         let total = s.batch * s.inputChannels * s.inputPlane
-        let zeroParts = 4 * workers
+        let zeroParts = 4 * workers.count
         let target = UncheckedSendable(dx)
-        Parallel.forEach(items: zeroParts, workers: workers) { _, part in
+        workers.forEach(items: zeroParts) { _, part in
             let range = Parallel.range(part, of: zeroParts, count: total)
             (target.value + range.lowerBound).update(repeating: 0, count: range.count)
         }
-        let scratch = ScratchBuffer(workers: workers, sliceCount: k * rows * outW)
+        let scratch = ScratchBuffer(workers: workers.count, sliceCount: k * rows * outW)
         SingleThreadedBLAS.run {
             for parity in 0..<2 {
                 let perImage = (bands - parity + 1) / 2
-                Parallel.forEach(items: images * perImage, workers: workers) { worker, item in
+                workers.forEach(items: images * perImage) { worker, item in
                     let image = item / perImage, band = parity + 2 * (item % perImage)
                     let at = GroupPointers(s, example: image / s.groups, group: image % s.groups)
                     let range = (band * rows)..<min((band + 1) * rows, s.outputHeight)
@@ -201,18 +206,18 @@ enum ColumnConvolution {
 
     /// Each worker owns a range of input channels, multiplies the transposed kernel rows of those
     /// channels with the whole output gradient and folds the columns into its own channels.
-    private static func backwardInputByChannels(_ s: ConvolutionShape, workers: Int, dy: UnsafePointer<Float>, w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>) {
+    private static func backwardInputByChannels(_ s: ConvolutionShape, workers: Workers, dy: UnsafePointer<Float>, w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>) {
         let k = s.columnRows, plane = s.outputPlane, outW = s.outputWidth
         let images = s.batch * s.groups
         let taps = s.kernelHeight * s.kernelWidth
         let channels = s.inputChannelsPerGroup
-        let parts = min(channels, 2 * workers)
+        let parts = min(channels, 2 * Parallel.plannedWorkers)
         let largestPart = (channels + parts - 1) / parts
         let rows = rowsPerBand(s, columnRows: largestPart * taps)
         let bands = (s.outputHeight + rows - 1) / rows
-        let scratch = ScratchBuffer(workers: workers, sliceCount: largestPart * taps * rows * outW)
+        let scratch = ScratchBuffer(workers: workers.count, sliceCount: largestPart * taps * rows * outW)
         SingleThreadedBLAS.run {
-            Parallel.forEach(items: images * parts, workers: workers) { worker, item in
+            workers.forEach(items: images * parts) { worker, item in
                 let image = item / parts
                 let at = GroupPointers(s, example: image / s.groups, group: image % s.groups)
                 let channelRange = Parallel.range(item % parts, of: parts, count: channels)
@@ -232,41 +237,44 @@ enum ColumnConvolution {
     }
 
     /// Accumulates into `dw`. Bands are dealt to a fixed number of partial sums in a fixed order,
-    /// so the result does not depend on thread timing.
-    static func backwardWeight(_ s: ConvolutionShape, dy: UnsafePointer<Float>, x: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>) {
+    /// so the result depends neither on thread timing nor on the number of workers.
+    static func backwardWeight(_ s: ConvolutionShape, dy: UnsafePointer<Float>, x: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>, workers: Workers) {
         let k = s.columnRows, plane = s.outputPlane, outW = s.outputWidth
         let images = s.batch * s.groups
         if s.isPointwise {
             for image in 0..<images {
                 let at = GroupPointers(s, example: image / s.groups, group: image % s.groups)
                 ParallelGEMM.sgemm(transposeA: false, transposeB: true, m: s.outputChannelsPerGroup, n: k, k: plane,
-                                   a: dy + at.output, lda: plane, b: x + at.input, ldb: plane, beta: 1, c: dw + at.weight, ldc: k)
+                                   a: dy + at.output, lda: plane, b: x + at.input, ldb: plane, beta: 1, c: dw + at.weight, ldc: k, workers: workers)
             }
             return
         }
-        let workers = Parallel.workerCount
-        let rows = rowsPerBand(s, columnRows: k, minimumBands: balancingBands(images: images, workers: workers), minimumRows: minimumRows(s))
+        let rows = rowsPerBand(s, columnRows: k, minimumBands: balancingBands(images: images), minimumRows: minimumRows(s))
         let bands = (s.outputHeight + rows - 1) / rows
         let items = images * bands
-        guard items >= 2 * workers else {
+        guard enoughBands(items) else {
             let scratch = ScratchBuffer(workers: 1, sliceCount: k * plane)
             let columns = scratch.slice(0)
             for image in 0..<images {
                 let at = GroupPointers(s, example: image / s.groups, group: image % s.groups)
-                unfoldInParallel(s, image: x + at.input, into: columns)
+                unfoldInParallel(s, image: x + at.input, into: columns, workers: workers)
                 ParallelGEMM.sgemm(transposeA: false, transposeB: true, m: s.outputChannelsPerGroup, n: k, k: plane,
-                                   a: dy + at.output, lda: plane, b: columns, ldb: plane, beta: 1, c: dw + at.weight, ldc: k)
+                                   a: dy + at.output, lda: plane, b: columns, ldb: plane, beta: 1, c: dw + at.weight, ldc: k, workers: workers)
             }
             return
         }
+        // A fixed number of partial sums, each over a fixed set of bands in a fixed order, added
+        // in their order: the same sums whatever the number of workers.
         let weightCount = s.outputChannels * k
         let columnCount = k * rows * outW
-        let scratch = ScratchBuffer(workers: workers, sliceCount: columnCount + weightCount)
+        let partials = min(items, Parallel.plannedWorkers)
+        let columns = ScratchBuffer(workers: workers.count, sliceCount: columnCount)
+        let sums = ScratchBuffer(workers: partials, sliceCount: weightCount)
         SingleThreadedBLAS.run {
-            Parallel.forEach(items: workers, workers: workers) { _, part in
-                let columns = scratch.slice(part), partial = columns + columnCount
+            workers.forEach(items: partials) { worker, part in
+                let columns = columns.slice(worker), partial = sums.slice(part)
                 partial.update(repeating: 0, count: weightCount)
-                for item in stride(from: part, to: items, by: workers) {
+                for item in stride(from: part, to: items, by: partials) {
                     let image = item / bands, band = item % bands
                     let at = GroupPointers(s, example: image / s.groups, group: image % s.groups)
                     let range = (band * rows)..<min((band + 1) * rows, s.outputHeight)
@@ -277,8 +285,8 @@ enum ColumnConvolution {
                 }
             }
         }
-        for part in 0..<workers {
-            let partial = scratch.slice(part) + columnCount
+        for part in 0..<partials {
+            let partial = sums.slice(part)
             for i in 0..<weightCount { dw[i] += partial[i] }
         }
     }

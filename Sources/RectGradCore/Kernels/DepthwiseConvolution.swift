@@ -19,13 +19,13 @@ enum DepthwiseConvolution {
         return lower..<upper
     }
 
-    static func forward(_ s: ConvolutionShape, x: UnsafePointer<Float>, w: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+    static func forward(_ s: ConvolutionShape, x: UnsafePointer<Float>, w: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, workers: Workers) {
         if DepthwisePadded.isApplicable(s) {
-            DepthwisePadded.forward(s, x: x, w: w, y: y)
+            DepthwisePadded.forward(s, x: x, w: w, y: y, workers: workers)
             return
         }
         let pointers = UncheckedSendable((x, w, y))
-        Parallel.forEach(items: s.batch * s.outputChannels) { _, item in
+        workers.forEach(items: s.batch * s.outputChannels) { _, item in
             let (x, w, y) = pointers.value
             let c = item % s.outputChannels
             let input = x + item * s.inputPlane
@@ -58,13 +58,13 @@ enum DepthwiseConvolution {
         }
     }
 
-    static func backwardInput(_ s: ConvolutionShape, dy: UnsafePointer<Float>, w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>) {
+    static func backwardInput(_ s: ConvolutionShape, dy: UnsafePointer<Float>, w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, workers: Workers) {
         if DepthwisePadded.isApplicable(s) {
-            DepthwisePadded.backwardInput(s, dy: dy, w: w, dx: dx)
+            DepthwisePadded.backwardInput(s, dy: dy, w: w, dx: dx, workers: workers)
             return
         }
         let pointers = UncheckedSendable((dy, w, dx))
-        Parallel.forEach(items: s.batch * s.outputChannels) { _, item in
+        workers.forEach(items: s.batch * s.outputChannels) { _, item in
             let (dy, w, dx) = pointers.value
             let c = item % s.outputChannels
             backwardInputChannel(s, outputGradient: dy + item * s.outputPlane,
@@ -98,12 +98,12 @@ enum DepthwiseConvolution {
     }
 
     /// Accumulates into `dw`.
-    static func backwardWeight(_ s: ConvolutionShape, dy: UnsafePointer<Float>, x: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>) {
+    static func backwardWeight(_ s: ConvolutionShape, dy: UnsafePointer<Float>, x: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>, workers: Workers) {
         let taps = s.kernelHeight * s.kernelWidth
         let pointers = UncheckedSendable((dy, x, dw))
         // Each channel's taps are summed over the batch by one worker, so no two workers write
         // the same weight.
-        Parallel.forEach(items: s.outputChannels) { _, c in
+        workers.forEach(items: s.outputChannels) { _, c in
             let (dy, x, dw) = pointers.value
             var totals = [Double](repeating: 0, count: taps)
             for n in 0..<s.batch {

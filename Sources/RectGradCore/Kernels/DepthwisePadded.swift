@@ -20,14 +20,13 @@ enum DepthwisePadded {
     /// Floats read past the end of a padded plane by the last vectors of its last row.
     private static let slack = 64
 
-    static func forward(_ s: ConvolutionShape, x: UnsafePointer<Float>, w: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+    static func forward(_ s: ConvolutionShape, x: UnsafePointer<Float>, w: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, workers: Workers) {
         let (ph, pw) = (s.geometry.padding.height, s.geometry.padding.width)
         let paddedWidth = s.inputWidth + 2 * pw
         let paddedHeight = s.inputHeight + 2 * ph
-        let workers = Parallel.workerCount
-        let scratch = ScratchBuffer(workers: workers, sliceCount: paddedHeight * paddedWidth + slack)
+        let scratch = ScratchBuffer(workers: workers.count, sliceCount: paddedHeight * paddedWidth + slack)
         let pointers = UncheckedSendable((x, w, y))
-        Parallel.forEach(items: s.batch * s.outputChannels, workers: workers) { worker, item in
+        workers.forEach(items: s.batch * s.outputChannels) { worker, item in
             let (x, w, y) = pointers.value
             let padded = scratch.slice(worker)
             pad(x + item * s.inputPlane, height: s.inputHeight, width: s.inputWidth, top: ph, left: pw,
@@ -82,17 +81,16 @@ enum DepthwisePadded {
         }
     }
 
-    static func backwardInput(_ s: ConvolutionShape, dy: UnsafePointer<Float>, w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>) {
+    static func backwardInput(_ s: ConvolutionShape, dy: UnsafePointer<Float>, w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, workers: Workers) {
         let (ph, pw) = (s.geometry.padding.height, s.geometry.padding.width)
         let stride = s.geometry.stride.height
         let paddedHeight = s.inputHeight + 2 * ph
         let paddedWidth = s.inputWidth + 2 * pw
         // Stride 2: the even and odd columns of each padded row, side by side.
         let rowLength = stride == 1 ? paddedWidth : 2 * ((paddedWidth + 1) / 2)
-        let workers = Parallel.workerCount
-        let scratch = ScratchBuffer(workers: workers, sliceCount: paddedHeight * rowLength + slack)
+        let scratch = ScratchBuffer(workers: workers.count, sliceCount: paddedHeight * rowLength + slack)
         let pointers = UncheckedSendable((dy, w, dx))
-        Parallel.forEach(items: s.batch * s.outputChannels, workers: workers) { worker, item in
+        workers.forEach(items: s.batch * s.outputChannels) { worker, item in
             let (dy, w, dx) = pointers.value
             let padded = scratch.slice(worker)
             padded.update(repeating: 0, count: paddedHeight * rowLength + slack)

@@ -1,8 +1,9 @@
 extension Tensor {
     /// The matrix product of two rank-2 tensors, optionally transposing either operand (split
-    /// across the kernels' workers; a product with one row or column is a matrix–vector product).
+    /// across `workers`; a product with one row or column is a matrix–vector product). The result
+    /// does not depend on the number of workers.
     /// - Throws: ``TensorError/shapeMismatch(operation:expected:actual:)`` when the inner dimensions disagree.
-    public func matmul(_ other: Tensor, transposeSelf: Bool = false, transposeOther: Bool = false) throws(TensorError) -> Tensor {
+    public func matmul(_ other: Tensor, transposeSelf: Bool = false, transposeOther: Bool = false, workers: Workers = .default) throws(TensorError) -> Tensor {
         guard rank == 2 else { throw .shapeMismatch(operation: "matmul", expected: [-1, -1], actual: shape) }
         guard other.rank == 2 else { throw .shapeMismatch(operation: "matmul", expected: [-1, -1], actual: other.shape) }
         let m = transposeSelf ? shape[1] : shape[0]
@@ -19,7 +20,7 @@ extension Tensor {
                     if let a = a.baseAddress, let b = b.baseAddress, let c = c.baseAddress {
                         ParallelGEMM.multiply(
                             transposeA: transposeSelf, transposeB: transposeOther, m: m, n: n, k: k,
-                            a: a, lda: shape[1], b: b, ldb: other.shape[1], c: c, ldc: n
+                            a: a, lda: shape[1], b: b, ldb: other.shape[1], c: c, ldc: n, workers: workers
                         )
                     } else if let c = c.baseAddress {
                         // An operand without elements (k = 0): every entry is an empty sum.

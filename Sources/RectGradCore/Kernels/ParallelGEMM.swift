@@ -2,6 +2,9 @@ import COpenBLAS
 
 /// A matrix product split across the kernels' own workers, each calling OpenBLAS on its thread.
 ///
+/// The slices are cut by the operands' shape alone (see ``Parallel/plannedWorkers``), so every
+/// entry of the result comes from the same OpenBLAS call whatever the number of workers.
+///
 /// The convolution kernels never let OpenBLAS start its own threads: after a threaded call,
 /// OpenBLAS's idle threads keep polling (yielding the core) for a while, which would compete with
 /// the workers that run the transforms and the per-band products.
@@ -16,7 +19,7 @@ enum ParallelGEMM {
     static func multiply(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-        c: UnsafeMutablePointer<Float>, ldc: Int
+        c: UnsafeMutablePointer<Float>, ldc: Int, workers: Workers
     ) {
         guard m > 0, n > 0 else { return }
         guard k > 0 else {
@@ -29,10 +32,10 @@ enum ParallelGEMM {
             let x = a, incx = transposeA ? lda : 1
             if transposeB {
                 // op(B) = Bᵀ with B stored n × k: c = B · x.
-                sgemv(transpose: false, rows: n, columns: k, matrix: b, ld: ldb, x: x, incx: incx, y: c, incy: 1)
+                sgemv(transpose: false, rows: n, columns: k, matrix: b, ld: ldb, x: x, incx: incx, y: c, incy: 1, workers: workers)
             } else {
                 // B stored k × n: c = Bᵀ · x.
-                sgemv(transpose: true, rows: k, columns: n, matrix: b, ld: ldb, x: x, incx: incx, y: c, incy: 1)
+                sgemv(transpose: true, rows: k, columns: n, matrix: b, ld: ldb, x: x, incx: incx, y: c, incy: 1, workers: workers)
             }
             return
         }
@@ -42,27 +45,26 @@ enum ParallelGEMM {
             let x = b, incx = transposeB ? 1 : ldb
             if transposeA {
                 // A stored k × m: c = Aᵀ · x.
-                sgemv(transpose: true, rows: k, columns: m, matrix: a, ld: lda, x: x, incx: incx, y: c, incy: ldc)
+                sgemv(transpose: true, rows: k, columns: m, matrix: a, ld: lda, x: x, incx: incx, y: c, incy: ldc, workers: workers)
             } else {
-                sgemv(transpose: false, rows: m, columns: k, matrix: a, ld: lda, x: x, incx: incx, y: c, incy: ldc)
+                sgemv(transpose: false, rows: m, columns: k, matrix: a, ld: lda, x: x, incx: incx, y: c, incy: ldc, workers: workers)
             }
             return
         }
-        sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc)
+        sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, workers: workers)
     }
 
     /// `y = M · x` (or `Mᵀ · x` with `transpose`) for a row-major `rows × columns` matrix, the
-    /// entries of `y` dealt to the workers in contiguous ranges.
+    /// entries of `y` cut into contiguous ranges by shape and dealt to the workers.
     static func sgemv(
         transpose: Bool, rows: Int, columns: Int, matrix: UnsafePointer<Float>, ld: Int,
-        x: UnsafePointer<Float>, incx: Int, y: UnsafeMutablePointer<Float>, incy: Int
+        x: UnsafePointer<Float>, incx: Int, y: UnsafeMutablePointer<Float>, incy: Int, workers: Workers
     ) {
         let outputs = transpose ? columns : rows
-        let workers = Parallel.workerCount
-        let parts = rows * columns < splitThreshold ? 1 : max(1, min(workers, outputs / 64))
+        let parts = rows * columns < splitThreshold ? 1 : max(1, min(Parallel.plannedWorkers, outputs / 64))
         let pointers = UncheckedSendable((matrix, x, y))
         SingleThreadedBLAS.run {
-            Parallel.forEach(items: parts, workers: workers) { _, part in
+            workers.forEach(items: parts) { _, part in
                 let (matrix, x, y) = pointers.value
                 let range = Parallel.range(part, of: parts, count: outputs)
                 guard !range.isEmpty else { return }
@@ -82,20 +84,21 @@ enum ParallelGEMM {
     }
 
     /// `C = alpha · op(A) · op(B) + beta · C` (row-major, as ``BLAS/sgemm(transposeA:transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)``),
-    /// with the rows of `C` (or, for a short and wide `C`, its columns) dealt to the workers.
+    /// with the rows of `C` (or, for a short and wide `C`, its columns) cut by shape and dealt to
+    /// the workers.
     static func sgemm(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, workers: Workers
     ) {
-        let workers = Parallel.workerCount
         // Split where the slices stay wide enough for the blocked kernel; tiny products run whole.
-        let splitRows = m >= 32 * workers || m >= n
+        let planned = Parallel.plannedWorkers
+        let splitRows = m >= 32 * planned || m >= n
         let extent = splitRows ? m : n
-        let parts = m * n * k < splitThreshold ? 1 : max(1, min(workers, extent / 16))
+        let parts = m * n * k < splitThreshold ? 1 : max(1, min(planned, extent / 16))
         let pointers = UncheckedSendable((a, b, c))
         SingleThreadedBLAS.run {
-            Parallel.forEach(items: parts, workers: workers) { _, part in
+            workers.forEach(items: parts) { _, part in
                 let (a, b, c) = pointers.value
                 let range = Parallel.range(part, of: parts, count: extent)
                 guard !range.isEmpty else { return }

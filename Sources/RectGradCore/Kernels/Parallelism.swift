@@ -6,29 +6,64 @@ import Synchronization
 import Glibc
 #endif
 
-/// A small fork–join helper for the kernels: a fixed number of workers pulling items from a shared
-/// counter, so a worker that is slowed down by another process simply takes fewer items.
+/// The threads a computation may share its work among: a worker count and, for more than one
+/// worker, the helper threads that run alongside the calling thread.
 ///
-/// The calling thread is worker 0; the others are the persistent helper threads of
-/// ``WorkerPool``, which keep polling for a few milliseconds after a region ends, so that the
-/// many short regions of a network pass (element-wise layers of a millisecond or less) start on
-/// every core at once instead of waiting for a parked thread to be woken.
-enum Parallel {
-    /// The number of workers a kernel splits its work into: one per available core, or the
-    /// number in the environment variable `RECTGRAD_WORKERS` (at least 1) when it is set.
-    static let workerCount: Int = {
-        if let text = ProcessInfo.processInfo.environment["RECTGRAD_WORKERS"], let count = Int(text), count >= 1 { return count }
-        return max(1, ProcessInfo.processInfo.activeProcessorCount)
-    }()
-
-    /// Runs `body(worker, item)` for every `item` in `0..<items` on up to `workers` threads.
+/// Pass a value to ``Tape/init(workers:)``; every kernel the tape runs, forward and backward,
+/// and every ``ActivationRule`` it calls (through ``ActivationBackwardInput/workers``), splits its
+/// work among these workers. The kernels' own entry points (``Convolution2D``, ``Dense``,
+/// ``Tensor/matmul(_:transposeSelf:transposeOther:workers:)`` …) take the same value.
+///
+/// ```swift
+/// let workers = Workers(count: 4)          // or .default: one per active core
+/// let tape = Tape(workers: workers)
+/// ```
+///
+/// **The count decides the speed, never the result.** Every kernel cuts its work into pieces
+/// determined by the problem's shape alone and adds partial results in a fixed order, so the
+/// same computation gives the same bytes with 1, 2 or 64 workers (on the same CPU kernels of
+/// OpenBLAS). One worker runs everything on the calling thread and starts no thread at all.
+///
+/// The helper threads (one fewer than the count: the calling thread is a worker too) start on
+/// the first parallel region and stop when the value is released. A value runs one region at a
+/// time; a region started meanwhile from another thread runs on Dispatch's threads instead, so
+/// a value can be shared freely, but tapes used concurrently run fastest with a value each.
+public final class Workers: Sendable, CustomStringConvertible {
+    /// One worker per active processor core, created on first use and never changed.
     ///
-    /// `worker` is in `0..<min(workers, items)` and no two concurrent calls share one, so it can
-    /// index per-worker scratch memory. Returns when every item is done.
-    static func forEach(items: Int, workers: Int = workerCount, _ body: (_ worker: Int, _ item: Int) -> Void) {
+    /// This is the only shared instance the library holds; it is immutable, and its helper
+    /// threads only run work handed to them by a caller.
+    public static let `default` = Workers(count: ProcessInfo.processInfo.activeProcessorCount)
+
+    /// One worker: everything runs on the calling thread.
+    public static let serial = Workers(count: 1)
+
+    /// The number of workers, the calling thread included (at least 1).
+    public let count: Int
+
+    /// The helper threads; `nil` for a single worker.
+    let pool: WorkerPool?
+
+    /// Creates a set of `count` workers (counts below 1 mean 1). No thread starts before the
+    /// first parallel region.
+    public init(count: Int) {
+        self.count = Swift.max(count, 1)
+        pool = self.count > 1 ? WorkerPool(helpers: self.count - 1) : nil
+    }
+
+    deinit { pool?.shutDown() }
+
+    public var description: String { count == 1 ? "1 worker" : "\(count) workers" }
+
+    /// Runs `body(worker, item)` for every `item` in `0..<items` on up to ``count`` threads.
+    ///
+    /// `worker` is in `0..<min(count, items)` and no two concurrent calls share one, so it can
+    /// index per-worker scratch memory. Returns when every item is done. Which worker takes
+    /// which item depends on timing: a result must not depend on it.
+    func forEach(items: Int, _ body: (_ worker: Int, _ item: Int) -> Void) {
         guard items > 0 else { return }
-        let threads = min(max(workers, 1), items)
-        if threads == 1 {
+        let threads = Swift.min(count, items)
+        guard threads > 1, let pool else {
             for item in 0..<items { body(0, item) }
             return
         }
@@ -44,27 +79,47 @@ enum Parallel {
             }
             // The pool runs one region at a time; a region started while it is busy (from another
             // thread, or nested inside a region) runs on Dispatch's threads instead.
-            if !WorkerPool.shared.run(threads: threads, work) {
+            if !pool.run(threads: threads, work) {
                 let sendableWork = UncheckedSendable(work)
                 DispatchQueue.concurrentPerform(iterations: threads) { worker in sendableWork.value(worker) }
             }
         }
     }
 
-    /// Runs `body` on contiguous ranges covering `0..<count`: the whole range on the calling thread
-    /// when there is too little work to share, else a few ranges per worker (memory-bound
+    /// Runs `body` on contiguous ranges covering `0..<count`: the whole range on the calling
+    /// thread when there is too little work to share, else a few ranges per worker (memory-bound
     /// element-wise loops: a worker slowed down by another process takes fewer ranges).
     ///
-    /// The ranges are disjoint, so `body` may write the elements of its range without locking.
-    static func forRanges(count: Int, minimumPerRange: Int = 1 << 15, _ body: (Range<Int>) -> Void) {
-        guard count > 0 else { return }
-        let parts = min(4 * workerCount, count / max(minimumPerRange, 1))
-        if parts <= 1 || workerCount == 1 {
-            body(0..<count)
+    /// The ranges depend on the worker count: use this only for work whose every element is
+    /// computed on its own (no sum across a range). The ranges are disjoint, so `body` may write
+    /// the elements of its range without locking.
+    func forRanges(count total: Int, minimumPerRange: Int = 1 << 15, _ body: (Range<Int>) -> Void) {
+        guard total > 0 else { return }
+        let parts = Swift.min(4 * count, total / Swift.max(minimumPerRange, 1))
+        if parts <= 1 || count == 1 {
+            body(0..<total)
             return
         }
-        forEach(items: parts) { _, part in body(range(part, of: parts, count: count)) }
+        forEach(items: parts) { _, part in body(Parallel.range(part, of: parts, count: total)) }
     }
+
+    /// For `examples` independent examples: the workers to run the examples on and the workers
+    /// each example may split its own work across — examples in parallel when there are at
+    /// least two per worker, else one example at a time, split across all workers.
+    func split(examples: Int) -> (outer: Workers, inner: Workers) {
+        examples >= 2 * count ? (self, .serial) : (.serial, self)
+    }
+}
+
+/// How the kernels cut their work, independently of the number of workers.
+enum Parallel {
+    /// The number of workers the kernels plan their pieces for, whatever ``Workers/count`` is.
+    ///
+    /// Any piece of work whose cut changes a floating-point result (which terms a sum adds, and
+    /// in which order; which slices a matrix product is called on) is cut by the problem's shape
+    /// and this constant alone, so that every worker count computes the same bytes. Eight gives
+    /// the pieces to balance up to eight cores; further workers find fewer pieces to take.
+    static let plannedWorkers = 8
 
     /// Splits `0..<count` into `parts` contiguous, nearly equal ranges and returns range `part`.
     static func range(_ part: Int, of parts: Int, count: Int) -> Range<Int> {
@@ -80,13 +135,13 @@ struct UncheckedSendable<Value>: @unchecked Sendable {
     init(_ value: Value) { self.value = value }
 }
 
-/// The shared item counter of one ``Parallel/forEach(items:workers:_:)`` call.
+/// The shared item counter of one ``Workers/forEach(items:_:)`` call.
 private final class WorkCounter: Sendable {
     private let storage = Atomic<Int>(0)
     func next() -> Int { storage.wrappingAdd(1, ordering: .relaxed).oldValue }
 }
 
-/// Persistent helper threads for ``Parallel/forEach(items:workers:_:)`` (one fewer than the
+/// The helper threads of a ``Workers`` value with more than one worker (one fewer than the
 /// workers: the calling thread is worker 0).
 ///
 /// A region is published as one atomic word holding a generation number, a "closed" flag and the
@@ -95,10 +150,8 @@ private final class WorkCounter: Sendable {
 /// left, closes the region and waits only for the helpers that joined. A helper that has not
 /// joined never touches the region's closure, so a helper slow to wake up costs nothing.
 /// After a region a helper polls for ``pollingDuration`` before it parks on its semaphore.
+/// ``shutDown()`` (called when the owning ``Workers`` value is released) ends the helpers.
 final class WorkerPool: @unchecked Sendable {
-    /// The pool of the process, with `Parallel.workerCount − 1` helpers started on first use.
-    static let shared = WorkerPool(helpers: Parallel.workerCount - 1)
-
     /// How long an idle helper keeps polling for the next region before it parks.
     static let pollingDuration: UInt64 = 4_000_000  // nanoseconds
 
@@ -117,13 +170,14 @@ final class WorkerPool: @unchecked Sendable {
     /// Per helper: whether it is parked (or about to park), and its semaphore.
     private let helpers: [HelperSignal]
     private let started = Atomic<Bool>(false)
+    /// Set once the owner is gone: helpers leave their loop.
+    private let stopping = Atomic<Bool>(false)
     /// The current region's work and thread count; written only by the pool's owner before it
     /// publishes the region, read only by helpers that joined it.
     private nonisolated(unsafe) var work: ((Int) -> Void)?
     private nonisolated(unsafe) var threads = 0
 
-    private init(helpers: Int) {
-        KernelProcessSettings.applyOnce()
+    init(helpers: Int) {
         helperCount = max(helpers, 0)
         self.helpers = (0..<helperCount).map { _ in HelperSignal() }
     }
@@ -171,20 +225,30 @@ final class WorkerPool: @unchecked Sendable {
         }
     }
 
+    /// Ends the helper threads (each leaves once it sees the flag; a parked one is woken).
+    /// Only called when no region can start any more.
+    func shutDown() {
+        stopping.store(true, ordering: .sequentiallyConsistent)
+        for helper in helpers where helper.parked.exchange(false, ordering: .sequentiallyConsistent) {
+            helper.wakeUp.signal()
+        }
+    }
+
     private func helperLoop(index: Int) {
         var seen = state.load(ordering: .acquiring) >> 32
-        while true {
-            let current = waitForGeneration(after: seen, helper: index)
+        while let current = waitForGeneration(after: seen, helper: index) {
             seen = current >> 32
             join(current, worker: index + 1)
         }
     }
 
-    /// Polls until the generation differs from `seen`, parking after ``pollingDuration``.
-    private func waitForGeneration(after seen: UInt64, helper: Int) -> UInt64 {
+    /// Polls until the generation differs from `seen`, parking after ``pollingDuration``;
+    /// `nil` once the pool is shutting down.
+    private func waitForGeneration(after seen: UInt64, helper: Int) -> UInt64? {
         var start: UInt64 = 0
         var polls = 0
         while true {
+            if stopping.load(ordering: .relaxed) { return nil }
             let current = state.load(ordering: .acquiring)
             if current >> 32 != seen { return current }
             polls += 1
@@ -197,8 +261,8 @@ final class WorkerPool: @unchecked Sendable {
             // Park: announce it, re-check, then sleep until a caller signals.
             let signal = helpers[helper]
             signal.parked.store(true, ordering: .sequentiallyConsistent)
-            if state.load(ordering: .sequentiallyConsistent) >> 32 != seen {
-                // A region appeared meanwhile: take back the announcement, or consume the
+            if state.load(ordering: .sequentiallyConsistent) >> 32 != seen || stopping.load(ordering: .sequentiallyConsistent) {
+                // A region (or the shutdown) appeared meanwhile: take back the announcement, or consume the
                 // signal the caller is sending because it already saw it.
                 if !signal.parked.exchange(false, ordering: .sequentiallyConsistent) { signal.wakeUp.wait() }
             } else {
@@ -222,39 +286,6 @@ final class WorkerPool: @unchecked Sendable {
     }
 }
 
-/// The process-wide settings the kernels rely on, applied once by the first kernel call:
-///
-/// - OpenBLAS runs every call on the calling thread. The kernels split every matrix product
-///   across their own workers (``ParallelGEMM``), so OpenBLAS's thread pool is never needed, and
-///   its idle threads poll for a while after every threaded call, competing for the cores with
-///   the workers (real-time threads keep the workers off a core entirely).
-/// - glibc's malloc keeps freed memory for reuse (trim threshold 1 GiB) and serves blocks up to
-///   32 MiB from its heap instead of fresh mappings. A network pass allocates hundreds of
-///   megabytes of activations and gradients and frees them at the end; by default the next pass
-///   gets them back as new pages, and faulting in and zeroing those pages costs as much as a
-///   third of a forward pass on a busy machine.
-enum KernelProcessSettings {
-    private static let configured: Bool = {
-        openblas_set_num_threads(1)
-        #if canImport(Glibc)
-        // `mallopt` is not in the Glibc module; look it up (absent from other C libraries).
-        typealias MallocOption = @convention(c) (Int32, Int32) -> Int32
-        if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") {
-            let mallopt = unsafeBitCast(symbol, to: MallocOption.self)
-            let trimThreshold: Int32 = -1, mmapThreshold: Int32 = -3  // M_TRIM_THRESHOLD, M_MMAP_THRESHOLD
-            _ = mallopt(mmapThreshold, 32 << 20)
-            _ = mallopt(trimThreshold, 1 << 30)
-        }
-        #endif
-        return true
-    }()
-
-    /// Applies the settings (once; later calls do nothing).
-    static func applyOnce() {
-        _ = configured
-    }
-}
-
 /// How a caller wakes a parked helper.
 private final class HelperSignal: Sendable {
     let parked = Atomic<Bool>(false)
@@ -272,7 +303,6 @@ enum SingleThreadedBLAS {
 
     /// Runs `body` with OpenBLAS limited to the calling thread.
     static func run<Result>(_ body: () throws -> Result) rethrows -> Result {
-        KernelProcessSettings.applyOnce()
         state.withLock { state in
             if state.openScopes == 0 {
                 state.savedThreads = openblas_get_num_threads()

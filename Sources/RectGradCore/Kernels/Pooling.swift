@@ -50,7 +50,7 @@ public enum Pooling2D {
     /// Max pooling. On ties the **first** maximal element in row-major window order wins
     /// (TensorFlow's CPU kernel, oneDNN and PyTorch agree); padded positions never win.
     /// NaN inputs propagate: a window containing NaN outputs NaN.
-    public static func maxPool(_ input: Tensor, geometry: Pooling2DGeometry) throws(TensorError) -> MaxPoolResult {
+    public static func maxPool(_ input: Tensor, geometry: Pooling2DGeometry, workers: Workers = .default) throws(TensorError) -> MaxPoolResult {
         let (n, c, h, w) = try planeShape(input.shape, "maxPool2d")
         let out = try geometry.outputSize(height: h, width: w, operation: "maxPool2d")
         let outPlane = out.height * out.width
@@ -63,7 +63,7 @@ public enum Pooling2D {
                     if let origin = x.baseAddress, let y = y.baseAddress, let indices = indices.baseAddress {
                         let g = geometry
                         let pairwise = g.kernel == 2 && g.stride == 2 && g.padding == 0
-                        Parallel.forRanges(count: planes, minimumPerRange: max(1, (1 << 14) / max(h * w, 1))) { range in
+                        workers.forRanges(count: planes, minimumPerRange: max(1, (1 << 14) / max(h * w, 1))) { range in
                             for plane in range {
                                 let source = origin + plane * h * w
                                 let target = y + plane * outPlane, winners = indices + plane * outPlane
@@ -159,7 +159,7 @@ public enum Pooling2D {
     /// Routes each output gradient to the input recorded in `argmax` (overlapping windows add up).
     /// - Throws: when the gradient is not `[N, C, outH, outW]` for the input's N and C, when `argmax`
     ///   has a different element count, or when an index lies outside the input plane.
-    public static func maxPoolBackward(outputGradient: Tensor, argmax: [Int32], inputShape: [Int]) throws(TensorError) -> Tensor {
+    public static func maxPoolBackward(outputGradient: Tensor, argmax: [Int32], inputShape: [Int], workers: Workers = .default) throws(TensorError) -> Tensor {
         let (n, c, h, w) = try planeShape(inputShape, "maxPool2d backward")
         guard outputGradient.rank == 4, outputGradient.shape[0] == n, outputGradient.shape[1] == c, argmax.count == outputGradient.count else {
             throw .shapeMismatch(operation: "maxPool2d backward", expected: [n, c, -1, -1], actual: outputGradient.shape)
@@ -174,7 +174,7 @@ public enum Pooling2D {
             argmax.withUnsafeBufferPointer { indices in
                 [Float](unsafeUninitializedCapacity: count) { dx, initialized in
                     if let dy = dy.baseAddress, let indices = indices.baseAddress, let dx = dx.baseAddress {
-                        Parallel.forRanges(count: planes, minimumPerRange: max(1, (1 << 14) / max(plane, 1))) { range in
+                        workers.forRanges(count: planes, minimumPerRange: max(1, (1 << 14) / max(plane, 1))) { range in
                             // Each plane is cleared, then receives its windows' gradients (overlapping
                             // windows add up).
                             (dx + range.lowerBound * plane).update(repeating: 0, count: range.count * plane)

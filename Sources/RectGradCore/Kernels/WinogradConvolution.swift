@@ -25,28 +25,27 @@ enum WinogradConvolution {
     }
 
     /// `y = conv(x, w)` for every example.
-    static func forward(_ s: ConvolutionShape, x: UnsafePointer<Float>, w: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+    static func forward(_ s: ConvolutionShape, x: UnsafePointer<Float>, w: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, workers: Workers) {
         let problem = WinogradProblem(
             batch: s.batch, inputChannels: s.inputChannels, outputChannels: s.outputChannels,
             inputHeight: s.inputHeight, inputWidth: s.inputWidth,
             outputHeight: s.outputHeight, outputWidth: s.outputWidth,
             padTop: s.geometry.padding.height, padLeft: s.geometry.padding.width, flipped: false)
-        run(problem, input: x, weights: w, output: y)
+        run(problem, input: x, weights: w, output: y, workers: workers)
     }
 
     /// `dx = convᵀ(dy, w)`: a forward pass over `dy` with the flipped, transposed kernel.
-    static func backwardInput(_ s: ConvolutionShape, dy: UnsafePointer<Float>, w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>) {
+    static func backwardInput(_ s: ConvolutionShape, dy: UnsafePointer<Float>, w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, workers: Workers) {
         let problem = WinogradProblem(
             batch: s.batch, inputChannels: s.outputChannels, outputChannels: s.inputChannels,
             inputHeight: s.outputHeight, inputWidth: s.outputWidth,
             outputHeight: s.inputHeight, outputWidth: s.inputWidth,
             padTop: 2 - s.geometry.padding.height, padLeft: 2 - s.geometry.padding.width, flipped: true)
-        run(problem, input: dy, weights: w, output: dx)
+        run(problem, input: dy, weights: w, output: dx, workers: workers)
     }
 
-    private static func run(_ p: WinogradProblem, input: UnsafePointer<Float>, weights: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
-        let workers = Parallel.workerCount
-        if let bands = p.bandsPerExample(workers: workers) {
+    private static func run(_ p: WinogradProblem, input: UnsafePointer<Float>, weights: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, workers: Workers) {
+        if let bands = p.bandsPerExample {
             runBands(p, bandsPerExample: bands, workers: workers, input: input, weights: weights, output: output)
         } else {
             runChannelBlocks(p, workers: workers, input: input, weights: weights, output: output)
@@ -56,17 +55,17 @@ enum WinogradConvolution {
     /// Large images: the whole kernel is transformed once, then each worker takes bands of tile
     /// rows and runs all three steps on them, so a band's transformed tiles and products stay
     /// in that core's cache.
-    private static func runBands(_ p: WinogradProblem, bandsPerExample: Int, workers: Int, input: UnsafePointer<Float>, weights: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+    private static func runBands(_ p: WinogradProblem, bandsPerExample: Int, workers: Workers, input: UnsafePointer<Float>, weights: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
         let kernelCount = positions * p.outputChannels * p.inputChannels
         let maximumTiles = (p.tilesY + bandsPerExample - 1) / bandsPerExample * p.tilesX
-        let scratch = ScratchBuffer(workers: workers, sliceCount: positions * maximumTiles * (p.inputChannels + p.outputChannels))
+        let scratch = ScratchBuffer(workers: workers.count, sliceCount: positions * maximumTiles * (p.inputChannels + p.outputChannels))
         let kernel = ScratchBuffer(workers: 1, sliceCount: kernelCount)
         let u = kernel.slice(0)
         let transform = ScratchBuffer(workers: 1, sliceCount: 16 * 9)
         p.writeKernelTransform(into: transform.slice(0))
-        let layout = p.transformWeights(weights, outputChannels: 0..<p.outputChannels, kernelTransform: transform.slice(0), scratch: nil, splitAcrossWorkers: true, into: u)
+        let layout = p.transformWeights(weights, outputChannels: 0..<p.outputChannels, kernelTransform: transform.slice(0), scratch: nil, splitAcrossWorkers: workers, into: u)
         SingleThreadedBLAS.run {
-            Parallel.forEach(items: p.batch * bandsPerExample, workers: workers) { worker, item in
+            workers.forEach(items: p.batch * bandsPerExample) { worker, item in
                 let tiles = WinogradTiles(examples: (item / bandsPerExample)..<(item / bandsPerExample + 1),
                                           rows: Parallel.range(item % bandsPerExample, of: bandsPerExample, count: p.tilesY),
                                           tilesX: p.tilesX)
@@ -88,7 +87,7 @@ enum WinogradConvolution {
     /// takes blocks of output channels and, for its block, transforms that slice of the kernel,
     /// runs the products and the output transform. The transformed kernel (16/9 the size of the
     /// kernel) thus never leaves the worker's cache.
-    private static func runChannelBlocks(_ p: WinogradProblem, workers: Int, input: UnsafePointer<Float>, weights: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+    private static func runChannelBlocks(_ p: WinogradProblem, workers: Workers, input: UnsafePointer<Float>, weights: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
         let perExample = positions * p.inputChannels * p.tilesPerImage
         let examplesPerChunk = max(1, min(p.batch, (1 << 22) / perExample))
         let maximumTiles = examplesPerChunk * p.tilesPerImage
@@ -97,24 +96,25 @@ enum WinogradConvolution {
         // Each block re-reads the transformed input, so blocks grow with the tile count (about
         // two thirds of it, 16 to 128 channels), and every worker gets at least two.
         let blockTarget = min(128, max(16, (2 * maximumTiles / 3 + 15) / 16 * 16))
-        let blocks = max((p.outputChannels + blockTarget - 1) / blockTarget, min(2 * workers, p.outputChannels / 8))
+        let blocks = max((p.outputChannels + blockTarget - 1) / blockTarget, min(2 * Parallel.plannedWorkers, p.outputChannels / 8))
         let blockSize = (p.outputChannels + blocks - 1) / blocks
-        let scratch = ScratchBuffer(workers: workers, sliceCount: positions * blockSize * (p.inputChannels + maximumTiles) + 9 * blockSize * p.inputChannels)
+        let scratch = ScratchBuffer(workers: workers.count, sliceCount: positions * blockSize * (p.inputChannels + maximumTiles) + 9 * blockSize * p.inputChannels)
         let transform = ScratchBuffer(workers: 1, sliceCount: 16 * 9)
         p.writeKernelTransform(into: transform.slice(0))
         SingleThreadedBLAS.run {
             for firstExample in stride(from: 0, to: p.batch, by: examplesPerChunk) {
                 let tiles = WinogradTiles(examples: firstExample..<min(firstExample + examplesPerChunk, p.batch),
                                           rows: 0..<p.tilesY, tilesX: p.tilesX)
-                let inputParts = min(p.inputChannels, 4 * workers)
-                Parallel.forEach(items: inputParts, workers: workers) { _, part in
+                // Transforms channel by channel: the cut does not change any value.
+                let inputParts = min(p.inputChannels, 4 * workers.count)
+                workers.forEach(items: inputParts) { _, part in
                     p.transformInput(input, tiles: tiles, channels: Parallel.range(part, of: inputParts, count: p.inputChannels), into: v)
                 }
-                Parallel.forEach(items: blocks, workers: workers) { worker, block in
+                workers.forEach(items: blocks) { worker, block in
                     let channels = Parallel.range(block, of: blocks, count: p.outputChannels)
                     let u = scratch.slice(worker), m = u + positions * blockSize * p.inputChannels
                     let gathered = m + positions * blockSize * maximumTiles
-                    let layout = p.transformWeights(weights, outputChannels: channels, kernelTransform: transform.slice(0), scratch: gathered, splitAcrossWorkers: false, into: u)
+                    let layout = p.transformWeights(weights, outputChannels: channels, kernelTransform: transform.slice(0), scratch: gathered, splitAcrossWorkers: nil, into: u)
                     for xi in 0..<positions {
                         BLAS.sgemm(transposeA: layout.transposed, transposeB: false, m: channels.count, n: tiles.count, k: p.inputChannels,
                                    a: u + xi * channels.count * p.inputChannels, lda: layout.leadingDimension,
@@ -142,18 +142,21 @@ struct WinogradProblem: Sendable {
     var tilesPerImage: Int { tilesY * tilesX }
 
     /// Bands per image when bands are worth running independently, else nil. Band `b` of `B`
-    /// holds tile rows `Parallel.range(b, of: B, count: tilesY)`.
-    func bandsPerExample(workers: Int) -> Int? {
+    /// holds tile rows `Parallel.range(b, of: B, count: tilesY)`. Decided by the shape alone
+    /// (the bands change the products' sizes, so they must not depend on the workers).
+    var bandsPerExample: Int? {
         // A band's transformed tiles and products within about 2 MiB, a core's L2 cache, but
         // with at least 96 tiles so that the products stay efficient.
         let budget = 1 << 19
         let tilesPerBand = max(budget / (WinogradConvolution.positions * (inputChannels + outputChannels)), 1)
         let rows = max(tilesPerBand / tilesX, (96 + tilesX - 1) / tilesX, 1)
         var bands = (tilesY + rows - 1) / rows
-        // Every worker needs a few bands.
-        guard batch * bands >= 2 * workers else { return nil }
-        // Deal the same number of bands to every worker where the rows allow.
-        while (batch * bands) % workers != 0 && bands < tilesY { bands += 1 }
+        // Enough bands to share (else channel blocks balance better).
+        let planned = Parallel.plannedWorkers
+        guard batch * bands >= planned / 2 else { return nil }
+        // A multiple of the planned workers where the rows allow, so that 1, 2, 4 or 8 workers
+        // get the same number of bands each.
+        while (batch * bands) % planned != 0 && bands < tilesY { bands += 1 }
         return bands
     }
 }

@@ -33,9 +33,9 @@ extension WinogradProblem {
     /// terms, so `u` holds `U[ξ][c][o − lower]` (row `c`, leading dimension `range.count`): the
     /// products read it transposed. `scratch`, when given, holds `range.count · inputChannels · 9`
     /// floats for gathering a flipped kernel's slice. A worker already inside a parallel region
-    /// passes `splitAcrossWorkers: false`.
+    /// passes `splitAcrossWorkers: nil`.
     /// - Returns: whether `U[ξ]` is stored transposed, and its leading dimension.
-    func transformWeights(_ w: UnsafePointer<Float>, outputChannels range: Range<Int>, kernelTransform: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>?, splitAcrossWorkers: Bool, into u: UnsafeMutablePointer<Float>) -> (transposed: Bool, leadingDimension: Int) {
+    func transformWeights(_ w: UnsafePointer<Float>, outputChannels range: Range<Int>, kernelTransform: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>?, splitAcrossWorkers: Workers?, into u: UnsafeMutablePointer<Float>) -> (transposed: Bool, leadingDimension: Int) {
         let pairs = range.count * inputChannels
         var gathered: UnsafeMutablePointer<Float>?
         defer { if scratch == nil { gathered?.deallocate() } }
@@ -53,9 +53,9 @@ extension WinogradProblem {
             }
             source = UnsafePointer(target)
         }
-        if splitAcrossWorkers {
+        if let workers = splitAcrossWorkers {
             ParallelGEMM.sgemm(transposeA: false, transposeB: true, m: WinogradConvolution.positions, n: pairs, k: 9,
-                               a: kernelTransform, lda: 9, b: source, ldb: 9, c: u, ldc: pairs)
+                               a: kernelTransform, lda: 9, b: source, ldb: 9, c: u, ldc: pairs, workers: workers)
         } else {
             BLAS.sgemm(transposeA: false, transposeB: true, m: WinogradConvolution.positions, n: pairs, k: 9,
                        a: kernelTransform, lda: 9, b: source, ldb: 9, c: u, ldc: pairs)

@@ -31,13 +31,17 @@ public struct ActivationBackwardInput: Sendable {
     public var upstream: Tensor
     /// Which activation this is.
     public var site: ActivationSite
+    /// The threads the rule may split its work among (the tape's ``Tape/workers``). A rule's
+    /// result must not depend on their number.
+    public var workers: Workers
 
     /// Creates an input; the three tensors must share a shape.
-    public init(preActivation: Tensor, output: Tensor, upstream: Tensor, site: ActivationSite) {
+    public init(preActivation: Tensor, output: Tensor, upstream: Tensor, site: ActivationSite, workers: Workers = .default) {
         self.preActivation = preActivation
         self.output = output
         self.upstream = upstream
         self.site = site
+        self.workers = workers
     }
 
     /// Number of examples (the leading dimension).
@@ -118,7 +122,7 @@ extension ActivationBackwardInput {
         let result = preActivation.withUnsafeBufferPointer { z in
             output.withUnsafeBufferPointer { a in
                 upstream.withUnsafeBufferPointer { r in
-                    Elementwise.makeStorage(count: z.count) { y, range in
+                    Elementwise.makeStorage(count: z.count, workers: workers) { y, range in
                         guard let z = z.baseAddress, let a = a.baseAddress, let r = r.baseAddress else { return }
                         Elementwise.apply(range, z, a, r, into: y) { gate($0, $1, $2) }
                     }

@@ -21,15 +21,16 @@ struct OrderStatisticBracket {
     /// Brackets the percentile at `position` among `source`'s first `n` scores; `nil` when there
     /// are too few scores (below ``bracketingThreshold``), a score is NaN, or both brackets missed.
     ///
-    /// - Parameter parallel: split the pass across the workers (for one large example; pass
-    ///   `false` when the caller already runs examples in parallel).
-    init?<Source: ScoreSource, Visitor: BracketVisitor>(_ source: Source, count n: Int, at position: RankPosition, parallel: Bool, visitor: Visitor) {
+    /// - Parameter workers: the workers the pass is split across (for one large example; pass
+    ///   ``Workers/serial`` when the caller already runs examples in parallel). The counts are
+    ///   integers, so the result does not depend on the split.
+    init?<Source: ScoreSource, Visitor: BracketVisitor>(_ source: Source, count n: Int, at position: RankPosition, workers: Workers, visitor: Visitor) {
         guard var sample = RankSample(source, count: n, rank: position.lower) else { return nil }
         for width in RankSample.widths {
             let bounds = sample.bounds(width: width)
             let record = BracketRecord(
                 source, count: n, low: bounds.low, high: bounds.high,
-                capacity: 4 * bounds.expectedInside + 256, parallel: parallel, visitor: visitor
+                capacity: 4 * bounds.expectedInside + 256, workers: workers, visitor: visitor
             )
             guard !record.hasNotANumber else { return nil }
             guard let low = record.statistic(rank: position.lower) else { continue }
@@ -105,14 +106,14 @@ final class BracketRecord {
     private var gathered = false
 
     /// Runs the pass.
-    init<Source: ScoreSource, Visitor: BracketVisitor>(_ source: Source, count n: Int, low: Float, high: Float, capacity: Int, parallel: Bool, visitor: Visitor) {
-        let parts = parallel ? Swift.max(1, Swift.min(4 * Parallel.workerCount, n / Visitor.minimumPartSize)) : 1
+    init<Source: ScoreSource, Visitor: BracketVisitor>(_ source: Source, count n: Int, low: Float, high: Float, capacity: Int, workers: Workers, visitor: Visitor) {
+        let parts = workers.count > 1 ? Swift.max(1, Swift.min(4 * workers.count, n / Visitor.minimumPartSize)) : 1
         // Every part may hold all of them: undecided units can cluster in one part of an image.
         let tallies = UnsafeMutablePointer<BracketTally>.allocate(capacity: parts)
         let values = UnsafeMutablePointer<Float>.allocate(capacity: capacity * parts)
         let indices = UnsafeMutablePointer<Int32>.allocate(capacity: capacity * parts)
         let highIndices = UnsafeMutablePointer<Int32>.allocate(capacity: capacity * parts)
-        Parallel.forEach(items: parts, workers: parts == 1 ? 1 : Parallel.workerCount) { _, part in
+        workers.forEach(items: parts) { _, part in
             let slot = part * capacity
             (tallies + part).initialize(to: Self.tally(
                 source, range: Parallel.range(part, of: parts, count: n), low: low, high: high, capacity: capacity,

@@ -29,13 +29,13 @@ public enum Percentile {
 
     /// The q-th percentile of `values` (q in [0, 100]) under `interpolation`.
     /// `values` is used as scratch space and left permuted. Returns NaN when empty.
-    public static func value(of values: inout [Float], percentile q: Double, interpolation: PercentileInterpolation) -> Float {
+    public static func value(of values: inout [Float], percentile q: Double, interpolation: PercentileInterpolation, workers: Workers = .default) -> Float {
         guard !values.isEmpty else { return .nan }
         let position = RankPosition(count: values.count, percentile: q, interpolation: interpolation)
         // Bracketing only reads: a shared array is not copied unless selection has to permute it.
         let bracketed = values.withUnsafeBufferPointer { buffer -> Float? in
             guard let base = buffer.baseAddress else { return nil }
-            return OrderStatisticBracket(StoredScores(base: base), count: buffer.count, at: position, parallel: true, visitor: CountingOnly())?.value
+            return OrderStatisticBracket(StoredScores(base: base), count: buffer.count, at: position, workers: workers, visitor: CountingOnly())?.value
         }
         if let bracketed { return bracketed }
         return values.withUnsafeMutableBufferPointer { buffer in
@@ -47,11 +47,11 @@ public enum Percentile {
     /// The percentile at `position` among `source`'s `n` scores: bracketed where it can be, else
     /// selected in a copy.
     ///
-    /// - Parameter parallel: split the counting pass across the workers (for one large example;
-    ///   pass `false` when the caller already runs examples in parallel).
-    static func value<Source: ScoreSource>(of source: Source, count n: Int, at position: RankPosition, parallel: Bool) -> Float {
+    /// - Parameter workers: the workers the counting pass is split across (for one large example;
+    ///   pass ``Workers/serial`` when the caller already runs examples in parallel).
+    static func value<Source: ScoreSource>(of source: Source, count n: Int, at position: RankPosition, workers: Workers) -> Float {
         guard n > 0 else { return .nan }
-        if let bracket = OrderStatisticBracket(source, count: n, at: position, parallel: parallel, visitor: CountingOnly()) {
+        if let bracket = OrderStatisticBracket(source, count: n, at: position, workers: workers, visitor: CountingOnly()) {
             return bracket.value
         }
         let copy = UnsafeMutablePointer<Float>.allocate(capacity: n)

@@ -12,23 +12,23 @@ enum RectGradFusedPass {
     /// Writes the example's gradient `R · 1[score > t]` into `y`, `t` the percentile at `position`
     /// of the `n` scores (`a·R` or `|a·R|`).
     ///
-    /// - Parameter parallel: split the passes across the workers (pass `false` when the caller
-    ///   already runs examples in parallel).
-    static func passAbovePercentile<Scores: ScoreSource>(_ scores: Scores, r: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count n: Int, at position: RankPosition, parallel: Bool) {
-        if let bracket = OrderStatisticBracket(scores, count: n, at: position, parallel: parallel, visitor: DecidedGradientWriter(r: r, y: y)) {
-            finish(bracket, scores, r: r, into: y, count: n, parallel: parallel)
+    /// - Parameter workers: the workers the passes are split across (pass ``Workers/serial`` when
+    ///   the caller already runs examples in parallel).
+    static func passAbovePercentile<Scores: ScoreSource>(_ scores: Scores, r: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count n: Int, at position: RankPosition, workers: Workers) {
+        if let bracket = OrderStatisticBracket(scores, count: n, at: position, workers: workers, visitor: DecidedGradientWriter(r: r, y: y)) {
+            finish(bracket, scores, r: r, into: y, count: n, workers: workers)
             return
         }
-        let t = Percentile.value(of: scores, count: n, at: position, parallel: parallel)
-        mask(scores, r: r, into: y, count: n, threshold: t, parallel: parallel)
+        let t = Percentile.value(of: scores, count: n, at: position, workers: workers)
+        mask(scores, r: r, into: y, count: n, threshold: t, workers: workers)
     }
 
     /// Decides the units the bracketing pass left undecided.
-    private static func finish<Scores: ScoreSource>(_ bracket: OrderStatisticBracket, _ scores: Scores, r: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count n: Int, parallel: Bool) {
+    private static func finish<Scores: ScoreSource>(_ bracket: OrderStatisticBracket, _ scores: Scores, r: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count n: Int, workers: Workers) {
         let t = bracket.value
         guard !bracket.record.overflowed else {
             // Some undecided units were not recorded: mask the whole example.
-            mask(scores, r: r, into: y, count: n, threshold: t, parallel: parallel)
+            mask(scores, r: r, into: y, count: n, threshold: t, workers: workers)
             return
         }
         // Their slots hold 0: those strictly inside pass above the threshold, those equal to
@@ -41,7 +41,7 @@ enum RectGradFusedPass {
     }
 
     /// `y = R` where the score exceeds `threshold` (strictly), else 0.
-    static func mask<Scores: ScoreSource>(_ scores: Scores, r: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count n: Int, threshold: Float, parallel: Bool) {
+    static func mask<Scores: ScoreSource>(_ scores: Scores, r: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count n: Int, threshold: Float, workers: Workers) {
         let t = Elementwise.Vector(repeating: threshold)
         let body = { (range: Range<Int>) in
             var i = range.lowerBound
@@ -55,7 +55,7 @@ enum RectGradFusedPass {
                 i += 1
             }
         }
-        if parallel { Parallel.forRanges(count: n, body) } else { body(0..<n) }
+        workers.forRanges(count: n, body)
     }
 }
 

@@ -34,11 +34,11 @@ public struct RectGradRule: ActivationRule {
         guard (try? input.validateShapes(rule: description)) != nil else { return [] }
         var result = [Float](repeating: .nan, count: input.exampleCount)
         result.withUnsafeMutableBufferPointer { thresholds in
-            forEachExample(input) { example, a, r, parallel in
+            forEachExample(input) { example, a, r, workers in
                 let units = input.unitsPerExample
                 thresholds[example] = switch importance {
-                case .signed: threshold(SignedImportance(a: a, r: r), units: units, parallel: parallel)
-                case .absolute: threshold(AbsoluteImportance(a: a, r: r), units: units, parallel: parallel)
+                case .signed: threshold(SignedImportance(a: a, r: r), units: units, workers: workers)
+                case .absolute: threshold(AbsoluteImportance(a: a, r: r), units: units, workers: workers)
                 }
             }
         }
@@ -50,11 +50,11 @@ public struct RectGradRule: ActivationRule {
         let units = input.unitsPerExample, count = input.preActivation.count
         let gradient = [Float](unsafeUninitializedCapacity: count) { y, initialized in
             if let y = y.baseAddress {
-                forEachExample(input) { example, a, r, parallel in
+                forEachExample(input) { example, a, r, workers in
                     let y = y + example * units
                     switch importance {
-                    case .signed: passAboveThreshold(SignedImportance(a: a, r: r), r: r, into: y, units: units, parallel: parallel)
-                    case .absolute: passAboveThreshold(AbsoluteImportance(a: a, r: r), r: r, into: y, units: units, parallel: parallel)
+                    case .signed: passAboveThreshold(SignedImportance(a: a, r: r), r: r, into: y, units: units, workers: workers)
+                    case .absolute: passAboveThreshold(AbsoluteImportance(a: a, r: r), r: r, into: y, units: units, workers: workers)
                     }
                 }
             }
@@ -64,30 +64,30 @@ public struct RectGradRule: ActivationRule {
     }
 
     /// One example's threshold: the percentile of its importances.
-    private func threshold<Importance: ScoreSource>(_ importance: Importance, units: Int, parallel: Bool) -> Float {
-        Percentile.value(of: importance, count: units, at: RankPosition(count: units, percentile: percentile, interpolation: interpolation), parallel: parallel)
+    private func threshold<Importance: ScoreSource>(_ importance: Importance, units: Int, workers: Workers) -> Float {
+        Percentile.value(of: importance, count: units, at: RankPosition(count: units, percentile: percentile, interpolation: interpolation), workers: workers)
     }
 
     /// One example's gradient, as the spec reads: `t` = the q-th percentile of the importances over
     /// the example's units; `R` where the importance exceeds `t` (strictly), else 0. (On large
     /// layers one pass finds `t` and writes most of the gradient: ``RectGradFusedPass``.)
-    private func passAboveThreshold<Importance: ScoreSource>(_ importance: Importance, r: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, units: Int, parallel: Bool) {
+    private func passAboveThreshold<Importance: ScoreSource>(_ importance: Importance, r: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, units: Int, workers: Workers) {
         let threshold = RankPosition(count: units, percentile: percentile, interpolation: interpolation)
-        RectGradFusedPass.passAbovePercentile(importance, r: r, into: y, count: units, at: threshold, parallel: parallel)
+        RectGradFusedPass.passAbovePercentile(importance, r: r, into: y, count: units, at: threshold, workers: workers)
     }
 
-    /// Calls `body(example, a, R, parallel)` for every example: examples in parallel when there are
-    /// several per worker (`parallel` false), else one after the other, each split across the
-    /// workers (`parallel` true).
-    private func forEachExample(_ input: ActivationBackwardInput, _ body: (Int, UnsafePointer<Float>, UnsafePointer<Float>, Bool) -> Void) {
+    /// Calls `body(example, a, R, workers)` for every example: examples in parallel when there are
+    /// several per worker (each with ``Workers/serial``), else one after the other, each split
+    /// across the input's workers.
+    private func forEachExample(_ input: ActivationBackwardInput, _ body: (Int, UnsafePointer<Float>, UnsafePointer<Float>, Workers) -> Void) {
         let n = input.exampleCount, units = input.unitsPerExample
         guard units > 0 else { return }
-        let acrossExamples = n >= 2 * Parallel.workerCount
+        let (outer, inner) = input.workers.split(examples: n)
         input.output.withUnsafeBufferPointer { a in
             input.upstream.withUnsafeBufferPointer { r in
                 guard let a = a.baseAddress, let r = r.baseAddress else { return }
-                Parallel.forEach(items: n, workers: acrossExamples ? Parallel.workerCount : 1) { _, example in
-                    body(example, a + example * units, r + example * units, !acrossExamples)
+                outer.forEach(items: n) { _, example in
+                    body(example, a + example * units, r + example * units, inner)
                 }
             }
         }

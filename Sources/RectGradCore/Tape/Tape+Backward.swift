@@ -57,7 +57,7 @@ extension Tape {
                 if gradients[input] == nil {
                     gradients[input] = inputGradient
                 } else {
-                    do { try gradients[input]?.add(inputGradient) } catch { throw .operationFailed(layer: node.name, error) }
+                    do { try gradients[input]?.add(inputGradient, workers: workers) } catch { throw .operationFailed(layer: node.name, error) }
                 }
             }
         }
@@ -85,23 +85,23 @@ extension Tape {
                 }
                 var result: [(Int, Tensor)] = []
                 if wants(0) {
-                    result.append((inputs[0], try Convolution2D.backwardInput(outputGradient: gradient, weight: value(1), inputShape: value(0).shape, geometry: geometry)))
+                    result.append((inputs[0], try Convolution2D.backwardInput(outputGradient: gradient, weight: value(1), inputShape: value(0).shape, geometry: geometry, workers: workers)))
                 }
                 if wants(1) {
-                    result.append((inputs[1], try Convolution2D.backwardWeight(outputGradient: gradient, input: value(0), weightShape: value(1).shape, geometry: geometry)))
+                    result.append((inputs[1], try Convolution2D.backwardWeight(outputGradient: gradient, input: value(0), weightShape: value(1).shape, geometry: geometry, workers: workers)))
                 }
                 if wants(2) { result.append((inputs[2], Convolution2D.backwardBias(outputGradient: gradient))) }
                 return result
             case .dense:
                 var result: [(Int, Tensor)] = []
-                if wants(0) { result.append((inputs[0], try Dense.backwardInput(outputGradient: upstream, weight: value(1)))) }
-                if wants(1) { result.append((inputs[1], try Dense.backwardWeight(outputGradient: upstream, input: value(0)))) }
+                if wants(0) { result.append((inputs[0], try Dense.backwardInput(outputGradient: upstream, weight: value(1), workers: workers))) }
+                if wants(1) { result.append((inputs[1], try Dense.backwardWeight(outputGradient: upstream, input: value(0), workers: workers))) }
                 if wants(2) { result.append((inputs[2], Dense.backwardBias(outputGradient: upstream))) }
                 return result
             case .maxPool(let geometry, let argmax):
                 switch rules.maxPool {
                 case .firstMaximum:
-                    return [(inputs[0], try Pooling2D.maxPoolBackward(outputGradient: upstream, argmax: argmax, inputShape: value(0).shape))]
+                    return [(inputs[0], try Pooling2D.maxPoolBackward(outputGradient: upstream, argmax: argmax, inputShape: value(0).shape, workers: workers))]
                 case .proportional:
                     report.proportionalMaxPools += 1
                     return [(inputs[0], try Pooling2D.proportionalRedistribution(outputGradient: upstream, input: value(0), geometry: geometry))]
@@ -111,11 +111,11 @@ extension Tape {
             case .adaptiveAveragePool:
                 return [(inputs[0], try Pooling2D.adaptiveAveragePoolBackward(outputGradient: upstream, inputShape: value(0).shape))]
             case .channelAffine(let scale, _):
-                return [(inputs[0], try ChannelAffine.backward(outputGradient: upstream, scale: scale))]
+                return [(inputs[0], try ChannelAffine.backward(outputGradient: upstream, scale: scale, workers: workers))]
             case .activation(let kind, let ordinal):
                 let site = ActivationSite(nodeID: id, ordinal: ordinal, name: node.name, kind: kind)
                 let rule = rules.rule(for: site, activationCount: activationCount)
-                let input = ActivationBackwardInput(preActivation: value(0), output: node.value, upstream: upstream, site: site)
+                let input = ActivationBackwardInput(preActivation: value(0), output: node.value, upstream: upstream, site: site, workers: workers)
                 let gradient: Tensor
                 do { gradient = try rule.backward(input) } catch { throw TapeError.ruleFailed(site: site.description, reason: "\(error)") }
                 guard gradient.shape == input.preActivation.shape else {
@@ -129,7 +129,7 @@ extension Tape {
                 return [(inputs[0], try upstream.reshaped(value(0).shape))]
             case .softmaxCrossEntropy(let labels):
                 let scale = upstream.scalars.first ?? 1
-                return [(inputs[0], try SoftmaxCrossEntropy.lossGradient(logits: value(0), labels: labels).scaled(by: scale))]
+                return [(inputs[0], try SoftmaxCrossEntropy.lossGradient(logits: value(0), labels: labels).scaled(by: scale, workers: workers))]
             }
         } catch let error as TapeError {
             throw error

@@ -3,7 +3,7 @@ extension Tape {
     public func conv2d(_ x: Variable, weight: Variable, bias: Variable? = nil, geometry: Convolution2DGeometry = .init(), name: String = "") throws(TapeError) -> Variable {
         let inputs = [x, weight] + (bias.map { [$0] } ?? [])
         return try record(.convolution(geometry), inputs: inputs, name: name) { (v) throws(TensorError) in
-            try Convolution2D.forward(input: v[0], weight: v[1], bias: v.count > 2 ? v[2] : nil, geometry: geometry)
+            try Convolution2D.forward(input: v[0], weight: v[1], bias: v.count > 2 ? v[2] : nil, geometry: geometry, workers: workers)
         }
     }
 
@@ -11,7 +11,7 @@ extension Tape {
     public func dense(_ x: Variable, weight: Variable, bias: Variable? = nil, name: String = "") throws(TapeError) -> Variable {
         let inputs = [x, weight] + (bias.map { [$0] } ?? [])
         return try record(.dense, inputs: inputs, name: name) { (v) throws(TensorError) in
-            try Dense.forward(input: v[0], weight: v[1], bias: v.count > 2 ? v[2] : nil)
+            try Dense.forward(input: v[0], weight: v[1], bias: v.count > 2 ? v[2] : nil, workers: workers)
         }
     }
 
@@ -19,7 +19,7 @@ extension Tape {
     public func maxPool2d(_ x: Variable, geometry: Pooling2DGeometry, name: String = "") throws(TapeError) -> Variable {
         let value = try node(x).value
         let result: MaxPoolResult
-        do { result = try Pooling2D.maxPool(value, geometry: geometry) } catch { throw .operationFailed(layer: name, error) }
+        do { result = try Pooling2D.maxPool(value, geometry: geometry, workers: workers) } catch { throw .operationFailed(layer: name, error) }
         return append(.maxPool(geometry, argmax: result.argmax), inputs: [x.id], value: result.output, name: name)
     }
 
@@ -45,7 +45,7 @@ extension Tape {
     /// A per-channel affine map with constant `scale` and `shift` (batch norm at inference).
     public func channelAffine(_ x: Variable, scale: Tensor, shift: Tensor, name: String = "") throws(TapeError) -> Variable {
         try record(.channelAffine(scale: scale, shift: shift), inputs: [x], name: name) { (v) throws(TensorError) in
-            try ChannelAffine.forward(v[0], scale: scale, shift: shift)
+            try ChannelAffine.forward(v[0], scale: scale, shift: shift, workers: workers)
         }
     }
 
@@ -54,7 +54,7 @@ extension Tape {
         let value = try node(x).value
         let ordinal = activationCount
         activationCount += 1
-        return append(.activation(kind, ordinal: ordinal), inputs: [x.id], value: kind.forward(value), name: name)
+        return append(.activation(kind, ordinal: ordinal), inputs: [x.id], value: kind.forward(value, workers: workers), name: name)
     }
 
     /// `max(x, 0)` through the tape's activation rule.
@@ -69,7 +69,7 @@ extension Tape {
 
     /// Element-wise sum of two values of the same shape (a residual connection).
     public func add(_ a: Variable, _ b: Variable, name: String = "") throws(TapeError) -> Variable {
-        try record(.add, inputs: [a, b], name: name) { (v) throws(TensorError) in try v[0].adding(v[1]) }
+        try record(.add, inputs: [a, b], name: name) { (v) throws(TensorError) in try v[0].adding(v[1], workers: workers) }
     }
 
     /// The same elements under a new shape.

@@ -9,13 +9,21 @@
 /// ```
 ///
 /// A tape is a reference type used from one task at a time; it is not `Sendable`.
+///
+/// Every kernel the tape runs, forward and backward, and every activation rule it calls splits its
+/// work among the tape's ``workers``; the results do not depend on how many there are.
 public final class Tape {
     var nodes: [Node] = []
     /// Number of activation nodes recorded so far.
     public internal(set) var activationCount = 0
+    /// The threads the tape's kernels and rules share their work among.
+    public let workers: Workers
 
-    /// Creates an empty tape.
-    public init() {}
+    /// Creates an empty tape whose kernels run on `workers` (default: one per active core;
+    /// ``Workers/serial`` keeps everything on the calling thread).
+    public init(workers: Workers = .default) {
+        self.workers = workers
+    }
 
     /// Number of recorded nodes (leaves included).
     public var nodeCount: Int { nodes.count }

@@ -24,25 +24,26 @@ extension Tensor {
         return Tensor(uncheckedShape: shape, scalars: result)
     }
 
-    /// Element-wise sum. - Throws: on shape mismatch.
-    public func adding(_ other: Tensor) throws(TensorError) -> Tensor {
-        try Elementwise.binary(self, other, operation: "elementwise", Elementwise.Sum())
+    /// Element-wise sum, split across `workers` for large tensors. - Throws: on shape mismatch.
+    public func adding(_ other: Tensor, workers: Workers = .default) throws(TensorError) -> Tensor {
+        try Elementwise.binary(self, other, operation: "elementwise", Elementwise.Sum(), workers: workers)
     }
-    /// Element-wise difference. - Throws: on shape mismatch.
-    public func subtracting(_ other: Tensor) throws(TensorError) -> Tensor {
-        try Elementwise.binary(self, other, operation: "elementwise", Elementwise.Difference())
+    /// Element-wise difference, split across `workers` for large tensors. - Throws: on shape mismatch.
+    public func subtracting(_ other: Tensor, workers: Workers = .default) throws(TensorError) -> Tensor {
+        try Elementwise.binary(self, other, operation: "elementwise", Elementwise.Difference(), workers: workers)
     }
-    /// Element-wise product. - Throws: on shape mismatch.
-    public func multiplying(_ other: Tensor) throws(TensorError) -> Tensor {
-        try Elementwise.binary(self, other, operation: "elementwise", Elementwise.Product())
+    /// Element-wise product, split across `workers` for large tensors. - Throws: on shape mismatch.
+    public func multiplying(_ other: Tensor, workers: Workers = .default) throws(TensorError) -> Tensor {
+        try Elementwise.binary(self, other, operation: "elementwise", Elementwise.Product(), workers: workers)
     }
-    /// Every element multiplied by `factor`.
-    public func scaled(by factor: Float) -> Tensor {
-        Elementwise.unary(self, Elementwise.Scale(factor: Elementwise.Vector(repeating: factor)))
+    /// Every element multiplied by `factor`, split across `workers` for large tensors.
+    public func scaled(by factor: Float, workers: Workers = .default) -> Tensor {
+        Elementwise.unary(self, Elementwise.Scale(factor: Elementwise.Vector(repeating: factor)), workers: workers)
     }
 
-    /// Adds `other` into `self` in place. - Throws: on shape mismatch.
-    public mutating func add(_ other: Tensor) throws(TensorError) {
+    /// Adds `other` into `self` in place, split across `workers` for large tensors.
+    /// - Throws: on shape mismatch.
+    public mutating func add(_ other: Tensor, workers: Workers = .default) throws(TensorError) {
         guard shape == other.shape else {
             throw .shapeMismatch(operation: "add", expected: shape, actual: other.shape)
         }
@@ -50,7 +51,7 @@ extension Tensor {
         scalars.withUnsafeMutableBufferPointer { a in
             other.scalars.withUnsafeBufferPointer { b in
                 guard let a = a.baseAddress, let b = b.baseAddress else { return }
-                Parallel.forRanges(count: count) { range in
+                workers.forRanges(count: count) { range in
                     Elementwise.apply(range, b, a, into: a) { $0 + $1 }
                 }
             }
@@ -183,10 +184,10 @@ enum Elementwise {
 
     /// New storage of `count` elements; `fill(y, range)` must write every element of its range.
     @inline(__always)
-    static func makeStorage(count: Int, _ fill: (UnsafeMutablePointer<Float>, Range<Int>) -> Void) -> [Float] {
+    static func makeStorage(count: Int, workers: Workers, _ fill: (UnsafeMutablePointer<Float>, Range<Int>) -> Void) -> [Float] {
         [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
             if let y = buffer.baseAddress {
-                Parallel.forRanges(count: count) { range in fill(y, range) }
+                workers.forRanges(count: count) { range in fill(y, range) }
             }
             initialized = count
         }
@@ -196,9 +197,9 @@ enum Elementwise {
     ///
     /// The function is a value of a concrete type, not a closure: the loop is specialised for it,
     /// whereas a closure handed through the workers would be called once per vector.
-    static func unary<F: LaneFunction1>(_ x: Tensor, _ f: F) -> Tensor {
+    static func unary<F: LaneFunction1>(_ x: Tensor, _ f: F, workers: Workers) -> Tensor {
         let storage = x.scalars.withUnsafeBufferPointer { source in
-            makeStorage(count: source.count) { y, range in
+            makeStorage(count: source.count, workers: workers) { y, range in
                 guard let x = source.baseAddress else { return }
                 apply(range, x, into: y) { f($0) }
             }
@@ -208,11 +209,11 @@ enum Elementwise {
 
     /// `f` applied to the elements of two tensors of the same shape.
     /// - Throws: ``TensorError/shapeMismatch(operation:expected:actual:)`` naming `operation`.
-    static func binary<F: LaneFunction2>(_ a: Tensor, _ b: Tensor, operation: String, _ f: F) throws(TensorError) -> Tensor {
+    static func binary<F: LaneFunction2>(_ a: Tensor, _ b: Tensor, operation: String, _ f: F, workers: Workers) throws(TensorError) -> Tensor {
         guard a.shape == b.shape else { throw .shapeMismatch(operation: operation, expected: a.shape, actual: b.shape) }
         let storage = a.scalars.withUnsafeBufferPointer { first in
             b.scalars.withUnsafeBufferPointer { second in
-                makeStorage(count: first.count) { y, range in
+                makeStorage(count: first.count, workers: workers) { y, range in
                     guard let a = first.baseAddress, let b = second.baseAddress else { return }
                     apply(range, a, b, into: y) { f($0, $1) }
                 }
