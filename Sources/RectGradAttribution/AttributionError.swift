@@ -19,6 +19,9 @@ public enum AttributionError: Error, Equatable, Sendable, CustomStringConvertibl
     case unsupportedCombination(String)
     /// A map given to a post-processing or evaluation function has an unusable shape.
     case invalidMap(String)
+    /// A pass produced NaN or infinity: `stage` says where (`forward pass`, or a method's name),
+    /// `layer` the first layer with a non-finite value when it is known.
+    case nonFinite(stage: String, layer: String?)
 
     public var description: String {
         switch self {
@@ -36,6 +39,9 @@ public enum AttributionError: Error, Equatable, Sendable, CustomStringConvertibl
             return "unsupported method: \(message)"
         case .invalidMap(let message):
             return "invalid map: \(message)"
+        case .nonFinite(let stage, let layer):
+            let place = layer.map { ", first at layer \($0)" } ?? ""
+            return "the \(stage) produced NaN or infinite values\(place); the input may be far outside the model's range, a method option extreme, or the weights broken"
         }
     }
 }

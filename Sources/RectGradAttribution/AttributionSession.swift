@@ -50,7 +50,8 @@ public final class AttributionSession {
     ///     (default: ``defaultChunkSize(exampleShape:)``).
     ///   - workers: the threads the passes run on (default: one per active core).
     /// - Throws: ``AttributionError`` for an input that does not fit, a target outside the class
-    ///   range or a chunk size below 1.
+    ///   range, a chunk size below 1, or a forward pass that overflows (naming the first layer
+    ///   with a non-finite value).
     public init(network: Network, input: Tensor, targets: TargetSelection = .predicted, chunkSize: Int? = nil, workers: Workers = .default) throws {
         let chunkSize = chunkSize ?? Self.defaultChunkSize(exampleShape: Array(input.shape.dropFirst()))
         guard chunkSize >= 1 else { throw AttributionError.invalidParameter(name: "chunk-size", reason: "must be ≥ 1, got \(chunkSize)") }
@@ -67,6 +68,7 @@ public final class AttributionSession {
         self.inputVariable = x
         self.logitsVariable = y
         self.logits = try tape.value(y)
+        guard logits.isFinite else { throw AttributionError.nonFinite(stage: "forward pass", layer: tape.firstNonFiniteLayer()) }
         self.targets = try targets.resolve(logits: logits)
     }
 
@@ -74,12 +76,14 @@ public final class AttributionSession {
     public var exampleCount: Int { input.shape[0] }
 
     /// Runs one method on the session's input.
-    /// - Throws: ``AttributionError`` for invalid parameters, or the tape's errors.
+    /// - Throws: ``AttributionError`` for invalid parameters or a map or completeness gap that is
+    ///   not finite (``AttributionError/nonFinite(stage:layer:)``), or the tape's errors.
     public func attribute(_ method: AttributionMethod) throws -> AttributionResult {
         try method.validate()
         var counter = PassCounter()
         let rows = Array(0..<exampleCount)
         let estimate = try map(method.estimator, rules: method.rules, at: input, rowExamples: rows, recorded: true, counter: &counter)
+        guard estimate.map.isFinite else { throw AttributionError.nonFinite(stage: "method \(method.name)", layer: nil) }
         var completeness: Completeness?
         if let baseline = method.estimator.completenessBaseline {
             let pass = try baselinePass(baseline, counter: &counter)
@@ -95,6 +99,9 @@ public final class AttributionSession {
                     let target = targets[example]
                     differences.append(Double(logits[flat: example * classes + target]) - Double(pass.logits[flat: row * classes + target]))
                 }
+            }
+            guard differences.allSatisfy(\.isFinite) else {
+                throw AttributionError.nonFinite(stage: "forward pass of the baseline of \(method.name)", layer: nil)
             }
             completeness = Completeness(attributionSums: sums, outputDifferences: differences)
         }

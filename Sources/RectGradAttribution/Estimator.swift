@@ -64,19 +64,31 @@ public indirect enum Estimator: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// Checks the parameters.
+    /// The largest number of integrated-gradients steps or SmoothGrad samples (each is a
+    /// backward pass per example; a million passes of even a small network take hours).
+    public static let maximumPassCount = 100_000
+
+    /// The largest SmoothGrad noise level: a standard deviation of 100 times the input's range
+    /// already drowns the input; beyond it the noisy inputs overflow float32 inside a network.
+    public static let maximumNoiseLevel: Float = 100
+
+    /// Checks the parameters against their ranges (``maximumPassCount``, ``maximumNoiseLevel``).
     /// - Throws: ``AttributionError/invalidParameter(name:reason:)`` naming the parameter.
     public func validate() throws(AttributionError) {
         switch self {
         case .gradient:
             break
         case .integratedGradients(let steps, _):
-            guard steps >= 1 else { throw .invalidParameter(name: "steps", reason: "must be ≥ 1, got \(steps)") }
+            guard steps >= 1, steps <= Self.maximumPassCount else {
+                throw .invalidParameter(name: "steps", reason: "must be in 1...\(Self.maximumPassCount), got \(steps)")
+            }
         case .smoothGrad(let samples, let noiseLevel, _, let inner):
             try inner.validate()
-            guard samples >= 1 else { throw .invalidParameter(name: "samples", reason: "must be ≥ 1, got \(samples)") }
-            guard noiseLevel.isFinite, noiseLevel >= 0 else {
-                throw .invalidParameter(name: "noise-level", reason: "must be finite and ≥ 0, got \(noiseLevel)")
+            guard samples >= 1, samples <= Self.maximumPassCount else {
+                throw .invalidParameter(name: "samples", reason: "must be in 1...\(Self.maximumPassCount), got \(samples)")
+            }
+            guard noiseLevel.isFinite, noiseLevel >= 0, noiseLevel <= Self.maximumNoiseLevel else {
+                throw .invalidParameter(name: "noise-level", reason: "must be in [0, \(Int(Self.maximumNoiseLevel))], got \(noiseLevel)")
             }
         case .occlusion(let window, let stride, let value):
             guard !window.isEmpty, window.allSatisfy({ $0 >= 1 }) else {

@@ -125,7 +125,6 @@ struct AttributeCommand: ParsableCommand {
         } catch let error as AttributionError {
             throw AttributeCommandError(error)
         }
-        try NonFinite.check(session.logits, model: loaded.model, input: batch)
         let outputs: [URL]
         if method.lowercased() == "all" {
             try FileAccess.createFolder(output, option: "--output")
@@ -138,7 +137,6 @@ struct AttributeCommand: ParsableCommand {
         for (method, url) in zip(methods, outputs) {
             let result: AttributionResult
             do { result = try session.attribute(method) } catch let error as AttributionError { throw AttributeCommandError(error) }
-            try NonFinite.check(result, method: method.name)
             try CLIInputs.writeArray(result.map, to: url.path, option: "--output")
             var line = "\(method.name): wrote \(url.path) \(result.map.shape), targets \(result.targets.map(String.init).joined(separator: ","))"
             if let completeness = result.completeness {

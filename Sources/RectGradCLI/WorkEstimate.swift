@@ -49,8 +49,8 @@ struct WorkEstimate: CustomStringConvertible {
     }
 }
 
-/// Turns NaN or infinity in a result into an error naming where it came from (instead of a map of
-/// zeros or a probability of `-nan %` with exit status 0).
+/// Turns NaN or infinity in `predict`'s logits into an error naming where it came from (instead of
+/// a probability of `-nan %` with exit status 0). Attribution sessions check their own passes.
 enum NonFinite {
     /// Checks `logits` of `input`; when they are not finite, re-records the forward pass to name
     /// the first layer that produced a non-finite value.
@@ -61,15 +61,5 @@ enum NonFinite {
         _ = try model.network.logits(tape.input(input), on: tape)
         try tape.checkFinite()
         throw TapeError.nonFinite(layer: "the logits")
-    }
-
-    /// Checks an attribution result's map and completeness gaps.
-    static func check(_ result: AttributionResult, method: String) throws {
-        guard result.map.isFinite else {
-            throw CommandFailure("\(method): the attribution holds NaN or infinite values (an overflow in the backward pass or the estimator); check the input's range and the method's options")
-        }
-        if let completeness = result.completeness, !completeness.gaps.allSatisfy(\.isFinite) {
-            throw CommandFailure("\(method): the completeness gap is not finite")
-        }
     }
 }

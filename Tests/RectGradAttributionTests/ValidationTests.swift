@@ -148,3 +148,33 @@ import RectGradAttribution
         #expect(!AttributionMethod.guidedBackprop.smoothed().isRectGradFamily)
     }
 }
+
+/// Option values that make no sense are refused where the method is made or validated, naming the
+/// parameter, instead of producing a map of zeros or NaN.
+@Test func extremeOptionValuesAreRefused() throws {
+    #expect(throws: AttributionError.invalidParameter(name: "tau", reason: "tau must be finite, got inf")) { try AttributionMethod.rectGradConstant(tau: .infinity) }
+    #expect(throws: AttributionError.self) { try AttributionMethod.rectGradConstant(tau: -.infinity) }
+    #expect(throws: AttributionError.self) { try AttributionMethod.epsilonLRP(epsilon: 1e38) }
+    #expect(throws: Never.self) { try AttributionMethod.epsilonLRP(epsilon: 1e6) }
+    #expect(throws: AttributionError.invalidParameter(name: "noise-level", reason: "must be in [0, 100], got 1e+30")) {
+        try AttributionMethod.smoothGrad(noiseLevel: 1e30).validate()
+    }
+    #expect(throws: AttributionError.invalidParameter(name: "steps", reason: "must be in 1...100000, got 100001")) {
+        try AttributionMethod.integratedGradients(steps: 100_001).validate()
+    }
+    #expect(throws: AttributionError.self) { try AttributionMethod.smoothGrad(samples: 1_000_000_000).validate() }
+}
+
+/// A finite input that overflows inside the network is an error naming the first layer, not a map.
+@Test func anOverflowingForwardPassNamesTheFirstLayer() throws {
+    let network = TestNetworks.small(seed: 1)
+    let huge = Tensor(repeating: 3e38, shape: [1, 3, 8, 8])
+    do {
+        _ = try AttributionSession(network: network, input: huge)
+        Issue.record("no error")
+    } catch let error as AttributionError {
+        guard case .nonFinite(let stage, let layer) = error else { Issue.record("\(error)"); return }
+        #expect(stage == "forward pass")
+        #expect(layer?.contains("conv2d") == true, "\(String(describing: layer))")
+    }
+}

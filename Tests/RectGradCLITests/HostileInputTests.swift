@@ -76,16 +76,20 @@ import RectifiedGradient
         let out = folder.appendingPathComponent("map.npy").path
         let clock = ContinuousClock()
         let start = clock.now
+        // Options beyond their documented bounds are refused outright…
         expectCleanFailure(
             try rectgrad(["attribute", "--model", "cifar-cnn", "--method", "integrated-gradients", "--steps", "1000000000", "--input", input, "--output", out]),
-            mentioning: ["estimated 1,000,000,000 forward/backward passes", "--force"])
+            mentioning: ["--steps: must be in 1...100000, got 1000000000"])
         expectCleanFailure(
             try rectgrad(["attribute", "--model", "cifar-cnn", "--method", "smoothgrad", "--samples", "1000000000", "--input", input, "--output", out]),
-            mentioning: ["estimated 1,000,000,000 forward/backward passes"])
-        // Occlusion with a 1×1×1 window on 3×32×32 is 3,073 passes: allowed, but announced.
-        // (Not run here; the estimate alone is checked through a batch that multiplies it.)
+            mentioning: ["--samples: must be in 1...100000"])
+        // …and work that multiplies up within them is estimated and refused unless --force.
         let big = folder.appendingPathComponent("big.npy")
         try NumPyFile.write(Tensor.zeros([100, 3, 32, 32]), to: big)
+        expectCleanFailure(
+            try rectgrad(["attribute", "--model", "cifar-cnn", "--method", "integrated-gradients", "--steps", "3000", "--input", big.path, "--output", out]),
+            mentioning: ["estimated 300,000 forward/backward passes", "--force"])
+        // Occlusion with a 1×1×1 window on 3×32×32 is 3,072 windows + 1 pass per example.
         expectCleanFailure(
             try rectgrad(["attribute", "--model", "cifar-cnn", "--method", "occlusion", "--input", big.path, "--output", out]),
             mentioning: ["estimated 307,300 forward/backward passes"])
@@ -131,4 +135,30 @@ import RectifiedGradient
         let result = try rectgrad(["--version"])
         #expect(result.status == 0 && result.standardOutput == RectifiedGradientVersion.string + "\n")
     }
+}
+
+/// The same command gives the same bytes whatever the number of workers.
+@Test func attributeWritesTheSameBytesForAnyWorkerCount() throws {
+    let folder = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let input = folder.appendingPathComponent("x.npy")
+    try NumPyFile.write(Tensor.randomUniform([2, 3, 32, 32], low: -1, high: 1, seed: 8), to: input)
+    var outputs: [Data] = []
+    for workers in [1, 2, 4] {
+        let output = folder.appendingPathComponent("maps-\(workers)")
+        let process = Process()
+        process.executableURL = productsDirectory().appendingPathComponent("rectgrad")
+        process.arguments = ["attribute", "--model", "cifar-cnn", "--input", input.path, "--method", "all", "--steps", "3", "--samples", "2",
+                             "--window", "3,8,8", "--stride", "3,8,8", "--output", output.path]
+        process.environment = ["RECTGRAD_WORKERS": String(workers)]
+        process.standardOutput = Pipe()
+        process.standardError = Pipe()
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        var bytes = Data()
+        for name in MethodName.allCases { bytes += try Data(contentsOf: output.appendingPathComponent("\(name.rawValue).npy")) }
+        outputs.append(bytes)
+    }
+    #expect(outputs[0] == outputs[1] && outputs[0] == outputs[2])
 }

@@ -37,10 +37,15 @@ public struct EpsilonLRPRule: ActivationRule {
     /// The stabiliser ε (default 1e-4).
     public var epsilon: Float
 
-    /// Creates the rule. - Throws: ``RuleError/invalidParameter(rule:reason:)`` for a negative or non-finite ε.
+    /// The largest ε: beyond it every relevance `a / (z + ε)` vanishes below float32's range
+    /// and the map is silently zero.
+    public static let maximumEpsilon: Float = 1e6
+
+    /// Creates the rule.
+    /// - Throws: ``RuleError/invalidParameter(rule:reason:)`` for ε outside `[0, maximumEpsilon]`.
     public init(epsilon: Float = 1e-4) throws(RuleError) {
-        guard epsilon.isFinite, epsilon >= 0 else {
-            throw .invalidParameter(rule: "epsilon-lrp", reason: "epsilon must be finite and ≥ 0, got \(epsilon)")
+        guard epsilon.isFinite, epsilon >= 0, epsilon <= Self.maximumEpsilon else {
+            throw .invalidParameter(rule: "epsilon-lrp", reason: "epsilon must be in [0, 1e6], got \(epsilon)")
         }
         self.epsilon = epsilon
     }

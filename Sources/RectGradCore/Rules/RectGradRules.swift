@@ -109,9 +109,10 @@ public struct RectGradConstantRule: ActivationRule {
     /// Signed (default) or absolute importance.
     public var importance: ImportanceScore
 
-    /// Creates the rule. - Throws: ``RuleError/invalidParameter(rule:reason:)`` for a NaN τ.
+    /// Creates the rule.
+    /// - Throws: ``RuleError/invalidParameter(rule:reason:)`` for a τ that is NaN or infinite.
     public init(tau: Float = 0, importance: ImportanceScore = .signed) throws(RuleError) {
-        guard !tau.isNaN else { throw .invalidParameter(rule: "rectgrad-const", reason: "tau must not be NaN") }
+        guard tau.isFinite else { throw .invalidParameter(rule: "rectgrad-const", reason: "tau must be finite, got \(tau)") }
         self.tau = tau
         self.importance = importance
     }
