@@ -100,14 +100,19 @@ struct AttributeCommand: ParsableCommand {
         }
         for path in inputs { try FileAccess.checkInputFile(path, option: path == input ? "--input" : "") }
         _ = try methodNames()
-        _ = try parameters()
+        // Every option value is checked once, also those the chosen method does not use.
+        let parameters = try parameters()
+        for name in MethodName.allCases {
+            do { try name.method(parameters).validate() } catch { throw ValidationError(AttributeCommandError(error).description) }
+        }
         _ = try targets()
         if let chunkSize, chunkSize < 1 { throw ValidationError("--chunk-size must be at least 1, got \(chunkSize).") }
     }
 
     func run() throws {
         let names = try methodNames()
-        let methods = try names.map { try $0.method(try parameters()) }
+        let parameters = try parameters()
+        let methods = try names.map { try $0.method(parameters) }
         do { _ = try modelOptions.entry() } catch { throw AttributeCommandError(option: "--model", message: "\(error)") }
         let loaded = try modelOptions.load()
         let network = loaded.model.network
@@ -169,10 +174,6 @@ struct AttributeCommand: ParsableCommand {
         parameters.epsilon = epsilon
         parameters.window = try Self.occlusionShape(window, option: "--window")
         parameters.stride = try Self.occlusionShape(stride, option: "--stride")
-        // Every value is checked, also those the chosen method does not use.
-        for name in MethodName.allCases {
-            do { try name.method(parameters).validate() } catch { throw ValidationError(AttributeCommandError(error).description) }
-        }
         return parameters
     }
 

@@ -55,7 +55,7 @@ public struct Model: Sendable {
     }
 
     /// The `k` most probable classes of every row of `[N, classes]` logits, most probable first
-    /// (ties to the lower index), with softmax probabilities computed in `Double`.
+    /// (ties to the lower index), with their softmax probabilities.
     /// - Throws: ``TensorError`` unless `logits` is `[N, classCount]`.
     public func topClasses(_ logits: Tensor, k: Int) throws(TensorError) -> [[ClassScore]] {
         guard logits.rank == 2, logits.shape[1] == classCount else {
@@ -75,7 +75,7 @@ public struct ClassScore: Sendable, Hashable {
     public var name: String
     /// The logit.
     public var logit: Float
-    /// The softmax probability of the row, computed in `Double`.
+    /// The softmax probability of the class in its row (``SoftmaxCrossEntropy/softmax(_:)``).
     public var probability: Double
 
     /// Creates a score.
@@ -93,17 +93,15 @@ public struct ClassScore: Sendable, Hashable {
             throw .shapeMismatch(operation: "ClassScore.top", expected: [-1, -1], actual: logits.shape)
         }
         guard k >= 1 else { throw .invalidArgument(operation: "ClassScore.top", reason: "k must be at least 1, got \(k)") }
+        guard logits.isFinite else {
+            throw .invalidArgument(operation: "ClassScore.top", reason: "the logits hold NaN or infinity")
+        }
         let classes = logits.shape[1]
-        return try (0..<logits.shape[0]).map { (row: Int) throws(TensorError) -> [ClassScore] in
+        let probabilities = try SoftmaxCrossEntropy.softmax(logits)
+        return (0..<logits.shape[0]).map { row in
             let values = (0..<classes).map { logits[row, $0] }
-            guard values.allSatisfy(\.isFinite) else {
-                throw .invalidArgument(operation: "ClassScore.top", reason: "row \(row) holds a non-finite logit")
-            }
-            let largest = Double(values.max() ?? 0)
-            let exponentials = values.map { Foundation.exp(Double($0) - largest) }
-            let total = exponentials.reduce(0, +)
             let order = (0..<classes).sorted { values[$0] > values[$1] || (values[$0] == values[$1] && $0 < $1) }
-            return order.prefix(k).map { ClassScore(index: $0, logit: values[$0], probability: exponentials[$0] / total) }
+            return order.prefix(k).map { ClassScore(index: $0, logit: values[$0], probability: Double(probabilities[row, $0])) }
         }
     }
 }
