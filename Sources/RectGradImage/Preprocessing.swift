@@ -76,16 +76,7 @@ public struct Preprocessing: Sendable, Hashable, CustomStringConvertible {
                 throw ImageError(.invalidArgument(
                     operation: "Preprocessing", reason: "shorter side \(side) is smaller than the \(width)×\(height) crop"))
             }
-            let shorter = min(image.width, image.height), longer = max(image.width, image.height)
-            // ⌊side · long / short⌋ as torchvision computes it (an integer quotient here).
-            let (product, overflow) = side.multipliedReportingOverflow(by: longer)
-            guard !overflow else {
-                throw ImageError(.invalidArgument(operation: "Preprocessing", reason: "image \(image.width)×\(image.height) too large"))
-            }
-            let newLonger = product / shorter
-            let scaled = image.width <= image.height
-                ? try image.resized(width: side, height: newLonger)
-                : try image.resized(width: newLonger, height: side)
+            let scaled = try image.resized(shorterSide: side)
             return try scaled.centerCropped(width: width, height: height)
         }
     }

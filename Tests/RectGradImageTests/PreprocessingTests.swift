@@ -52,3 +52,16 @@ import Testing
         #expect(throws: ImageError.self) { try bad.prepared(image(width: 300, height: 300)) }
     }
 }
+
+/// Against torchvision's `Resize(256)` + `CenterCrop(224)` on PIL images
+/// (`Scripts/fixtures/make_preprocessing_fixtures.py`): Pillow rounds its intermediate rows to
+/// 8 bits, this package keeps them in Float, so a level may differ by one.
+@Test(arguments: ["landscape-301x213", "portrait-230x411"])
+func centerCropMatchesTorchvision(name: String) throws {
+    let source = try decodeCorpus("\(name).png")
+    let torchvision = try decodeCorpus("\(name).torchvision-eval.png")
+    let ours = try Preprocessing.imageNetEvaluation(inputSize: 224).prepared(source)
+    #expect(ours.width == 224 && ours.height == 224)
+    let difference = try #require(maximumDifference(ours, torchvision))
+    #expect(difference <= 1, "largest difference from torchvision: \(difference)")
+}
