@@ -300,7 +300,7 @@ def check(binary, name, steps, samples, work, seed=0, methods=METHODS):
                                  "--method", method, "--target", f"{targets[0]},{targets[1]}", "--steps", str(steps),
                                  "--samples", str(samples), "--window", ",".join(map(str, WINDOW)),
                                  "--stride", ",".join(map(str, STRIDE)),
-                                 "--output", str(out if method == "all" else out / f"{method}.npy")], capture_output=True, text=True)
+                                 "--output", str(out if method == "all" else out / f"{method}.npy"), "--overwrite"], capture_output=True, text=True)
         if result.returncode != 0:
             raise SystemExit(f"rectgrad attribute failed on {name}:\n{result.stderr}")
     seconds = time.perf_counter() - start

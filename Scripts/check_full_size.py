@@ -75,7 +75,7 @@ def check_torchvision(binary, name, batch, work):
     with torch.no_grad():
         expected32 = model(x).numpy()
         expected64 = model.double()(x.double()).numpy()
-    seconds = run_rectgrad(binary, ["predict", "--model", name, "--weights", str(weights), "--input", str(inputs), "--output", str(output)])
+    seconds = run_rectgrad(binary, ["predict", "--model", name, "--weights", str(weights), "--input", str(inputs), "--output", str(output), "--overwrite"])
     logits = np.load(output)
     for path in (weights, inputs, output):
         path.unlink()
@@ -98,7 +98,7 @@ def check_efficientnet(binary, work):
     x = np.stack(batch).astype(np.float32)
     inputs, output = work / "photos.npy", work / "photos-logits.npy"
     save_npy(x, inputs)
-    seconds = run_rectgrad(binary, ["predict", "--model", "efficientnet-lite0", "--weights", str(weights), "--input", str(inputs), "--output", str(output)])
+    seconds = run_rectgrad(binary, ["predict", "--model", "efficientnet-lite0", "--weights", str(weights), "--input", str(inputs), "--output", str(output), "--overwrite"])
     logits = np.load(output)
 
     model = tiny_models.efficientnet_lite(**tiny_models.LITE0).eval()
