@@ -111,7 +111,7 @@ func checkPercentiles() throws {
                 let scores = zip(a, r).map { importance == .absolute ? abs($0 * $1) : $0 * $1 }.sorted()
                 for q in qs {
                     let rule = try RectGradRule(percentile: q, importance: importance)
-                    let actual = rule.thresholds(input)[0]
+                    let actual = try rule.thresholds(input)[0]
                     let expected = scores[n - 1 - Percentile.nearestDescendingIndex(count: n, percentile: q)]
                     cases += 1
                     if actual != expected { failures += 1; print("FAIL rectgrad n \(n) kind \(kind) q \(q) \(importance): \(actual) vs \(expected)") }

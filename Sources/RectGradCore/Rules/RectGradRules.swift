@@ -28,10 +28,10 @@ public struct RectGradRule: ActivationRule {
         self.interpolation = interpolation
     }
 
-    /// The per-example thresholds this rule uses for the given input (empty when `z`, `a` and `R`
-    /// do not share a shape; ``backward(_:)`` throws then).
-    public func thresholds(_ input: ActivationBackwardInput) -> [Float] {
-        guard (try? input.validateShapes(rule: description)) != nil else { return [] }
+    /// The per-example thresholds this rule uses for the given input.
+    /// - Throws: ``RuleError/invalidParameter(rule:reason:)`` unless `z`, `a` and `R` share a shape.
+    public func thresholds(_ input: ActivationBackwardInput) throws(RuleError) -> [Float] {
+        try input.validateShapes(rule: description)
         var result = [Float](repeating: .nan, count: input.exampleCount)
         result.withUnsafeMutableBufferPointer { thresholds in
             forEachExample(input) { example, a, r, workers in

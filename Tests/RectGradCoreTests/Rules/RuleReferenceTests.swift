@@ -98,7 +98,7 @@ struct RuleReferenceTests {
                         }
                         return SortedPercentile.value(scores, percentile: q, interpolation: interpolation)
                     }
-                    let actual = rule.thresholds(input)
+                    let actual = try rule.thresholds(input)
                     #expect(actual.count == shape[0])
                     for (t, e) in zip(actual, expected) {
                         #expect(abs(t - e) <= 2 * max(abs(e), 1).ulp, "q \(q), \(interpolation), \(importance)")
