@@ -282,7 +282,7 @@ func timePercentile() throws {
     let site = ActivationSite(nodeID: 1, ordinal: 0, name: "", kind: .relu)
     let input = ActivationBackwardInput(preActivation: a, output: a, upstream: r, site: site)
     let rule = try RectGradRule()
-    try time("rectgrad thresholds 64x224x224") { _ = rule.thresholds(input) }
+    try time("rectgrad thresholds 64x224x224") { _ = try rule.thresholds(input) }
     try time("rectgrad backward 64x224x224") { _ = try rule.backward(input) }
     try time("gradient rule backward 64x224x224") { _ = try GradientRule().backward(input) }
     let weight = seededTensor([64, 64, 3, 3], seed: 2, range: -0.05...0.05)
@@ -336,7 +336,7 @@ if what == "thresholds" {
         let site = ActivationSite(nodeID: 1, ordinal: 0, name: "", kind: .relu)
         let input = ActivationBackwardInput(preActivation: a, output: a, upstream: r, site: site)
         let rule = try RectGradRule()
-        try time("thresholds \(n)") { for _ in 0..<10 { _ = rule.thresholds(input) } }
+        try time("thresholds \(n)") { for _ in 0..<10 { _ = try rule.thresholds(input) } }
         try time("gradient rule \(n)") { for _ in 0..<10 { _ = try GradientRule().backward(input) } }
     }
 }
