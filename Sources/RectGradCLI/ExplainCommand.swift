@@ -86,7 +86,8 @@ struct ExplainCommand: ParsableCommand {
                     classes = try model.topClasses(model.network.logits(for: input, workers: .command), k: min(topK, model.classCount))[0].map(\.index)
                 }
                 for (rank, target) in classes.enumerated() {
-                    let label = classes.count > 1 ? "\(name) (top \(rank + 1))" : name
+                    // `photo-top2.jpg`: the report names files and headings after it.
+                    let label = classes.count > 1 ? Self.rankedName(name, rank: rank + 1) : name
                     let classPart = classes.count > 1 ? ", class \(rank + 1)/\(classes.count)" : ""
                     do {
                         explained.append(try explainer.explain(name: label, image: image, target: target) { progress.update("\(step)\(classPart): \($0)") })
@@ -112,6 +113,13 @@ struct ExplainCommand: ParsableCommand {
             print("\(image.name): \(image.className) (\(String(format: "%.1f", Double(image.confidence) * 100)) %)")
         }
         print("report: \(url.path)")
+    }
+
+    /// `photo.jpg`, 2 → `photo-top2.jpg`.
+    static func rankedName(_ name: String, rank: Int) -> String {
+        let file = name as NSString
+        let ext = file.pathExtension
+        return file.deletingPathExtension + "-top\(rank)" + (ext.isEmpty ? "" : ".\(ext)")
     }
 
     /// The class of each image: `nil` for the predicted one.
