@@ -85,7 +85,7 @@ struct AttributeCommand: ParsableCommand {
         }
         for path in inputs { try FileAccess.checkInputFile(path, option: path == input ? "--input" : "") }
         if let chunkSize, chunkSize < 1 { throw ValidationError("--chunk-size must be at least 1, got \(chunkSize).") }
-        do { _ = try modelOptions.entry() } catch { throw ValidationError(AttributeCommandError(option: "--model", message: "\(error)").description) }
+        do { _ = try modelOptions.entry() } catch { throw ValidationError(OptionError(option: "--model", message: "\(error)").description) }
     }
 
     func run() throws {
@@ -103,7 +103,7 @@ struct AttributeCommand: ParsableCommand {
             throw ValidationError("\(estimate.description), more than the limit of \(CLIInputs.grouped(WorkEstimate.limit)); reduce --steps, --samples, --top-k or the occlusion windows (--window, --stride), or pass --force.")
         }
         if singleFile == .png && examples > 1 {
-            throw AttributeCommandError(option: "--output", message: "\(output) holds the heatmap of one example, but the input has \(examples); give a folder")
+            throw OptionError(option: "--output", message: "\(output) holds the heatmap of one example, but the input has \(examples); give a folder")
         }
 
         let first = try session(model: model, batch: batch, targets: try targetOptions.selection(for: model))
@@ -120,7 +120,7 @@ struct AttributeCommand: ParsableCommand {
                 progress.update(step)
                 session.onProgress = { progress.update("\(step): \($0.completedRows)/\($0.totalRows) rows") }
                 let result: AttributionResult
-                do { result = try session.attribute(method) } catch let error as AttributionError { throw AttributeCommandError(error) }
+                do { result = try session.attribute(method) } catch let error as AttributionError { throw OptionError(error) }
                 session.onProgress = nil
                 progress.clear()
                 for file in plan where file.rank == rank && file.method == index {
@@ -156,7 +156,7 @@ struct AttributeCommand: ParsableCommand {
         do {
             return try AttributionSession(network: model.network, input: batch, targets: targets, chunkSize: chunkSize, workers: .command)
         } catch let error as AttributionError {
-            throw AttributeCommandError(error)
+            throw OptionError(error)
         }
     }
 
@@ -243,7 +243,7 @@ struct AttributeCommand: ParsableCommand {
             source = "the images"
         }
         do { try network.validateInputShape(batch.shape) } catch {
-            throw AttributeCommandError(option: "--input", message: "\(source) has shape \(batch.shape), but \(network.name) expects \(expected)")
+            throw OptionError(option: "--input", message: "\(source) has shape \(batch.shape), but \(network.name) expects \(expected)")
         }
         return batch
     }
@@ -256,8 +256,8 @@ extension TargetSelection {
     }
 }
 
-/// An error of `rectgrad attribute`, naming the option it concerns.
-struct AttributeCommandError: Error, CustomStringConvertible {
+/// A mistake in a command-line option (of `attribute`, `explain` and their shared option groups), naming the option.
+struct OptionError: Error, CustomStringConvertible {
     /// The option, e.g. `--percentile`.
     var option: String
     /// What is wrong.

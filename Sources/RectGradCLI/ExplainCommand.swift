@@ -54,7 +54,7 @@ struct ExplainCommand: ParsableCommand {
         try FileAccess.checkOutputFolder(out, option: "--out", inputs: images)
         _ = try parsedMethods()
         do { _ = try FinalThreshold(parsing: finalThreshold) } catch { throw ValidationError("\(error)") }
-        do { _ = try modelOptions.entry(defaultModel: Self.defaultModel) } catch { throw ValidationError(AttributeCommandError(option: "--model", message: "\(error)").description) }
+        do { _ = try modelOptions.entry(defaultModel: Self.defaultModel) } catch { throw ValidationError(OptionError(option: "--model", message: "\(error)").description) }
     }
 
     func parsedMethods() throws -> [MethodName] {
@@ -92,7 +92,7 @@ struct ExplainCommand: ParsableCommand {
                     do {
                         explained.append(try explainer.explain(name: label, image: image, target: target) { progress.update("\(step)\(classPart): \($0)") })
                     } catch let error as AttributionError {
-                        throw AttributeCommandError(error)
+                        throw OptionError(error)
                     }
                 }
             }
@@ -130,7 +130,7 @@ struct ExplainCommand: ParsableCommand {
         case .perExample(let list):
             if list.count == 1 { return images.map { _ in list[0] } }
             guard list.count == images.count else {
-                throw AttributeCommandError(option: "--target", message: "\(list.count) targets for \(images.count) images; give one for all or one per image")
+                throw OptionError(option: "--target", message: "\(list.count) targets for \(images.count) images; give one for all or one per image")
             }
             return list
         }

@@ -48,7 +48,7 @@ struct MethodOptions: ParsableArguments {
         let parameters = try parameters()
         // Every option value is checked once, also those the chosen methods do not use.
         for name in MethodName.allCases {
-            do { try name.method(parameters).validate() } catch { throw ValidationError(AttributeCommandError(error).description) }
+            do { try name.method(parameters).validate() } catch { throw ValidationError(OptionError(error).description) }
         }
     }
 
@@ -81,7 +81,7 @@ struct MethodOptions: ParsableArguments {
             if item.lowercased() == "all" {
                 names += MethodName.allCases.filter { $0 != .occlusion || window != nil }
             } else {
-                do { names.append(try MethodName(parsing: item)) } catch { throw ValidationError(AttributeCommandError(option: option, message: "\(error.reason)").description) }
+                do { names.append(try MethodName(parsing: item)) } catch { throw ValidationError(OptionError(option: option, message: "\(error.reason)").description) }
             }
         }
         var seen = Set<MethodName>()

@@ -24,7 +24,7 @@ struct TargetOptions: ParsableArguments {
     }
 
     /// `--target` as class indices of `model` (one, or one per example), or `.predicted`.
-    /// - Throws: an ``AttributeCommandError`` for `--target` naming an unknown class, with the
+    /// - Throws: an ``OptionError`` for `--target` naming an unknown class, with the
     ///   closest class names.
     func selection(for model: Model) throws -> TargetSelection {
         guard let target else { return .predicted }
@@ -33,7 +33,7 @@ struct TargetOptions: ParsableArguments {
             if let index = model.classIndex(named: part) { return index }
             let hint = Spelling.didYouMean(part, in: model.classNames)
             let names = model.classNames.isEmpty ? "; \(model.name)'s classes have no names, give an index" : hint.isEmpty ? "; `rectgrad models` lists the models, the class names are ImageNet's or CIFAR-10's" : ""
-            throw AttributeCommandError(option: "--target", message: "\(model.name) has no class '\(part)'\(hint)\(names)")
+            throw OptionError(option: "--target", message: "\(model.name) has no class '\(part)'\(hint)\(names)")
         }
         return classes.count == 1 ? .all(classes[0]) : .perExample(classes)
     }
