@@ -19,7 +19,10 @@ enum NegativeNumberHint {
         var message = RectGrad.fullMessage(for: error)
         let corrections = corrections(in: arguments)
         if code != .success, message.contains("Missing value"), !corrections.isEmpty {
-            message += "\nA negative number after a space reads as an option: write \(corrections.joined(separator: ", "))."
+            // Right after the error line, before argument-parser's help and usage lines.
+            var lines = message.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            lines.insert("A negative number after a space reads as an option: write \(corrections.joined(separator: ", ")).", at: min(1, lines.count))
+            message = lines.joined(separator: "\n")
         }
         if code == .success {
             print(message)

@@ -33,9 +33,9 @@ extension Network: CustomStringConvertible {
         return (String(name[..<dot]), String(name[name.index(after: dot)...]))
     }
 
-    /// One line: name, input, classes and parameter count, e.g.
-    /// `resnet18: input [3, 224, 224], 1000 classes, 11699112 parameters`.
+    /// One line: name, input, classes and ``parameterCount`` (batch-norm statistics included), e.g.
+    /// `resnet18: input [3, 224, 224], 1000 classes, 11699112 parameter values (with batch-norm statistics)`.
     public var description: String {
-        "\(name): input [\(inputChannels), \(inputSize.height), \(inputSize.width)]\(requiresFixedInputSize ? " (fixed)" : ""), \(classCount) classes, \(parameterCount) parameters"
+        "\(name): input [\(inputChannels), \(inputSize.height), \(inputSize.width)]\(requiresFixedInputSize ? " (fixed)" : ""), \(classCount) classes, \(parameterCount) parameter values (with batch-norm statistics)"
     }
 }
