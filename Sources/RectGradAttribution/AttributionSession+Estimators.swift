@@ -205,6 +205,7 @@ extension AttributionSession {
                 for i in covered[w] { totals[r * size + i] += difference }
             }
             first += count
+            reportProgress(first, of: inputRows * perRow)
         }
         for r in 0..<inputRows {
             for i in 0..<size { totals[r * size + i] = coverage[i] > 0 ? totals[r * size + i] / coverage[i] : 0 }

@@ -130,7 +130,13 @@ extension AttributionSession {
             report = pass.report
             try consume(first, points, pass.gradient.scalars)
             first += count
+            reportProgress(first, of: rowCount)
         }
         return report
+    }
+
+    /// Calls ``AttributionSession/onProgress`` for the running method.
+    func reportProgress(_ completed: Int, of total: Int) {
+        onProgress?(AttributionProgress(method: currentMethod, completedRows: completed, totalRows: total))
     }
 }

@@ -34,6 +34,14 @@ public final class AttributionSession {
         return max(1, min(32, 1_048_576 / values))
     }
 
+    /// Called after every chunk of rows a multi-pass method (integrated gradients, SmoothGrad,
+    /// occlusion) puts through the network, on the calling thread; `nil` (the default) reports
+    /// nothing. For progress displays: it cannot change the result.
+    public var onProgress: ((AttributionProgress) -> Void)?
+
+    /// The name of the method `attribute(_:)` is running, for ``onProgress``.
+    var currentMethod = ""
+
     let tape: Tape
     let inputVariable: Variable
     let logitsVariable: Variable
@@ -80,6 +88,7 @@ public final class AttributionSession {
     ///   not finite (``AttributionError/nonFinite(stage:layer:)``), or the tape's errors.
     public func attribute(_ method: AttributionMethod) throws -> AttributionResult {
         try method.validate()
+        currentMethod = method.name
         var counter = PassCounter()
         let rows = Array(0..<exampleCount)
         let estimate = try map(method.estimator, rules: method.rules, at: input, rowExamples: rows, recorded: true, counter: &counter)
@@ -115,6 +124,28 @@ public final class AttributionSession {
     public func attribute(_ methods: [AttributionMethod]) throws -> [AttributionResult] {
         try methods.map { try attribute($0) }
     }
+}
+
+/// How far a multi-pass method has got: rows (path points, noisy copies or occluded copies of
+/// the examples) through the network out of the pass's total. A SmoothGrad over another
+/// multi-pass estimator reports each inner pass from zero.
+public struct AttributionProgress: Sendable, Equatable, CustomStringConvertible {
+    /// The method's name.
+    public var method: String
+    /// Rows done.
+    public var completedRows: Int
+    /// Rows in all.
+    public var totalRows: Int
+
+    /// Creates a progress value.
+    public init(method: String, completedRows: Int, totalRows: Int) {
+        self.method = method
+        self.completedRows = completedRows
+        self.totalRows = totalRows
+    }
+
+    /// `integrated-gradients: 96/200 rows`.
+    public var description: String { "\(method): \(completedRows)/\(totalRows) rows" }
 }
 
 /// Counts the passes a method runs.

@@ -31,7 +31,7 @@ public enum MethodName: String, Sendable, CaseIterable, CustomStringConvertible 
     /// listing the valid names.
     public init(parsing text: String) throws(AttributionError) {
         guard let name = MethodName(rawValue: text.lowercased()) else {
-            throw .invalidParameter(name: "method", reason: "unknown method '\(text)'; valid methods: \(MethodName.allCases.map(\.rawValue).joined(separator: ", ")) (or 'all')")
+            throw .invalidParameter(name: "method", reason: "unknown method '\(text)'\(Spelling.didYouMean(text, in: MethodName.allCases.map(\.rawValue))); valid methods: \(MethodName.allCases.map(\.rawValue).joined(separator: ", ")) (or 'all')")
         }
         self = name
     }

@@ -8,15 +8,18 @@ struct AttributeCommand: ParsableCommand {
         commandName: "attribute",
         abstract: "Compute attribution maps (RectGrad and the methods it is compared with).",
         discussion: """
-        Methods: \(MethodName.allCases.map(\.rawValue).joined(separator: ", ")), or 'all'.
-        The output is a float32 NCHW .npy array with the input's shape; with --method all, --output \
-        is a folder that receives one <method>.npy per method (the forward pass is recorded once and \
-        replayed under every rule). --input takes an already preprocessed NCHW array; image files are \
-        brought to the model's input size and scaled as the model expects. Without --weights the \
-        cached or shipped weights are used; --random-weights explains a randomly initialised network. \
-        Before it starts, the command estimates its forward and backward passes (integrated \
-        gradients: --steps per example, SmoothGrad: --samples, occlusion: one per window) and \
-        refuses more than \(WorkEstimate.limit) unless --force.
+        Methods: \(MethodName.allCases.map(\.rawValue).joined(separator: ", ")); a comma-separated \
+        list, or 'all'. \(MethodOptions.allHelp). --output X.npy writes a float32 NCHW array with the \
+        input's shape, --output X.png a heatmap of one example; any other --output is a folder that \
+        receives <method>[-<example>][-<class>].npy or .png per --format (the example part when there \
+        are several and a file per example, the class part with --top-k; arrays hold the whole batch \
+        unless --top-k). Several methods share one recorded forward pass. --input takes an already \
+        preprocessed NCHW array; image files are brought to the model's input size and scaled as the \
+        model expects. Without --weights the cached or shipped weights are used; --random-weights \
+        explains a randomly initialised network. Before it starts, the command estimates its forward \
+        and backward passes (integrated gradients: --steps per example, SmoothGrad: --samples, \
+        occlusion: one per window) and refuses more than \(WorkEstimate.limit) unless --force. \
+        Progress goes to standard error. Negative numbers are written with '=': --percentile=-1.
         """
     )
 
@@ -31,11 +34,14 @@ struct AttributeCommand: ParsableCommand {
     @Option(name: .long, help: CLIInputs.orientationHelp)
     var orientation = OrientationHandling.applyEXIF
 
-    @Option(name: .long, help: ArgumentHelp("The attribution method, or 'all'.", valueName: "method"))
+    @Option(name: .long, help: ArgumentHelp("The attribution method, a comma-separated list, or 'all'.", valueName: "method"))
     var method: String
 
-    @Option(name: .long, help: ArgumentHelp("The output .npy file (a folder with --method all).", valueName: "path"))
+    @Option(name: .long, help: ArgumentHelp("A .npy array, a .png heatmap, or a folder (several methods or classes, or PNGs of several examples).", valueName: "path"))
     var output: String
+
+    @Option(name: .long, help: ArgumentHelp("What a folder --output receives: arrays, heatmaps or both (default npy).", valueName: OutputFormat.allCases.map(\.rawValue).joined(separator: "|")))
+    var format: OutputFormat?
 
     @Flag(name: .long, help: "Replace existing output files.")
     var overwrite = false
@@ -43,163 +49,182 @@ struct AttributeCommand: ParsableCommand {
     @Flag(name: .long, help: "Run even when the estimated number of passes exceeds the limit.")
     var force = false
 
-    @Option(name: .long, help: ArgumentHelp("The explained class: one for every example, or a comma-separated list with one per example (default: the predicted class).", valueName: "k[,k…]"))
-    var target: String?
+    @OptionGroup(title: "Classes") var targetOptions: TargetOptions
 
-    @Option(name: .long, help: ArgumentHelp("RectGrad's percentile q in [0, 100].", valueName: "q"))
-    var percentile: Double = 98
+    @OptionGroup(title: "Method parameters") var methodOptions: MethodOptions
 
-    @Option(name: .long, help: ArgumentHelp("How RectGrad reads the percentile: nearest (the published float32 rule) or linear (NumPy's default).", valueName: "nearest|linear"))
-    var interpolation = PercentileInterpolation.nearestFloat32
-
-    @Option(name: .long, help: ArgumentHelp("RectGrad-const's threshold τ.", valueName: "t"))
-    var tau: Float = 0
-
-    @Option(name: .long, help: ArgumentHelp("RectGrad's importance score: signed (a·R) or absolute (|a·R|).", valueName: "signed|absolute"))
-    var importance = ImportanceScore.signed
-
-    @Option(name: .long, help: ArgumentHelp("The padding rule (default: on for the RectGrad family, off otherwise).", valueName: "on|off"))
-    var borderRule: Switch?
-
-    @Option(name: .long, help: ArgumentHelp("Integrated gradients' number of steps.", valueName: "m"))
-    var steps = 50
-
-    @Option(name: .long, help: ArgumentHelp("SmoothGrad's number of samples.", valueName: "n"))
-    var samples = 50
-
-    @Option(name: .long, help: ArgumentHelp("SmoothGrad's noise level (a fraction of each example's value range).", valueName: "s"))
-    var noiseLevel: Float = 0.1
-
-    @Option(name: .long, help: ArgumentHelp("SmoothGrad's noise seed.", valueName: "n"))
-    var seed: UInt64 = 0
-
-    @Option(name: .long, help: ArgumentHelp("ε-LRP's ε.", valueName: "e"))
-    var epsilon: Float = 1e-4
-
-    @Option(name: .long, help: ArgumentHelp("Occlusion's window: K (1×K×K), H,W (1×H×W) or C,H,W.", valueName: "size"))
-    var window = "1"
-
-    @Option(name: .long, help: ArgumentHelp("Occlusion's stride, in the same forms as --window (default 1).", valueName: "size"))
-    var stride = "1"
+    @OptionGroup(title: "Heatmaps") var heatmapOptions: HeatmapOptions
 
     @Option(name: .long, help: ArgumentHelp("Rows per forward pass for integrated gradients, SmoothGrad and occlusion (default: about 2^20 input values per chunk, at most 32).", valueName: "n"))
     var chunkSize: Int?
+
+    @OptionGroup var progressOptions: ProgressOptions
+
+    /// A single output file, or nil for a folder.
+    var singleFile: OutputFormat? {
+        let lowered = output.lowercased()
+        if lowered.hasSuffix(".npy") { return .npy }
+        if lowered.hasSuffix(".png") { return .png }
+        return nil
+    }
 
     func validate() throws {
         if modelOptions.model == nil { throw ValidationError("Missing expected argument '--model <name>'.") }
         if input == nil && images.isEmpty { throw ValidationError("Give either --input X.npy or image files.") }
         if input != nil && !images.isEmpty { throw ValidationError("Give either --input or image files, not both.") }
         let inputs = images + [input].compactMap { $0 }
-        if method.lowercased() == "all" {
-            try FileAccess.checkOutputFolder(output, option: "--output", inputs: inputs)
-        } else {
-            guard output.lowercased().hasSuffix(".npy") else {
-                throw ValidationError("--output must be a .npy file (got '\(output)'); heatmap images are made by `rectgrad explain`.")
-            }
+        let names = try methodOptions.methodNames(method, option: "--method")
+        if let file = singleFile {
+            if names.count > 1 { throw ValidationError("--output \(output) is one file, but --method gives \(names.count) methods; give a folder.") }
+            if let topK = targetOptions.topK, topK > 1 { throw ValidationError("--output \(output) is one file, but --top-k \(topK) makes a map per class; give a folder.") }
+            if file == .png && images.count > 1 { throw ValidationError("--output \(output) holds the heatmap of one image, but \(images.count) are given; give a folder.") }
+            if let format, format != file { throw ValidationError("--format \(format.rawValue) does not fit --output \(output); give a folder for --format \(format.rawValue).") }
             try FileAccess.checkOutputFile(output, option: "--output", overwrite: overwrite, inputs: inputs)
+        } else {
+            try FileAccess.checkOutputFolder(output, option: "--output", inputs: inputs)
         }
         for path in inputs { try FileAccess.checkInputFile(path, option: path == input ? "--input" : "") }
-        _ = try methodNames()
-        // Every option value is checked once, also those the chosen method does not use.
-        let parameters = try parameters()
-        for name in MethodName.allCases {
-            do { try name.method(parameters).validate() } catch { throw ValidationError(AttributeCommandError(error).description) }
-        }
-        _ = try targets()
         if let chunkSize, chunkSize < 1 { throw ValidationError("--chunk-size must be at least 1, got \(chunkSize).") }
+        do { _ = try modelOptions.entry() } catch { throw ValidationError(OptionError(option: "--model", message: "\(error)").description) }
     }
 
     func run() throws {
-        let names = try methodNames()
-        let parameters = try parameters()
+        let names = try methodOptions.methodNames(method, option: "--method")
+        let parameters = try methodOptions.parameters()
         let methods = try names.map { try $0.method(parameters) }
-        do { _ = try modelOptions.entry() } catch { throw AttributeCommandError(option: "--model", message: "\(error)") }
         let loaded = try modelOptions.load()
-        let network = loaded.model.network
-        if modelOptions.weights == nil { CLIInputs.note("\(loaded.model.name) with \(loaded.weightsDescription)") }
-        let batch = try readInput(model: loaded.model)
-        let estimate = WorkEstimate(methods: methods, input: batch.shape)
+        let model = loaded.model
+        if modelOptions.weights == nil { CLIInputs.note("\(model.name) with \(loaded.weightsDescription)") }
+        let batch = try readInput(model: model)
+        let examples = batch.shape[0]
+        let estimate = WorkEstimate(methods: methods, input: batch.shape, classSets: targetOptions.topK ?? 1)
         if estimate.passes > WorkEstimate.reportThreshold { CLIInputs.note(estimate.description) }
         if estimate.passes > WorkEstimate.limit && !force {
-            throw ValidationError("\(estimate.description), more than the limit of \(CLIInputs.grouped(WorkEstimate.limit)); reduce --steps, --samples or the occlusion windows (--window, --stride), or pass --force.")
+            throw ValidationError("\(estimate.description), more than the limit of \(CLIInputs.grouped(WorkEstimate.limit)); reduce --steps, --samples, --top-k or the occlusion windows (--window, --stride), or pass --force.")
+        }
+        if singleFile == .png && examples > 1 {
+            throw OptionError(option: "--output", message: "\(output) holds the heatmap of one example, but the input has \(examples); give a folder")
         }
 
-        let session: AttributionSession
-        do {
-            session = try AttributionSession(network: network, input: batch, targets: try targets(), chunkSize: chunkSize, workers: .command)
-        } catch let error as AttributionError {
-            throw AttributeCommandError(error)
-        }
-        let outputs: [URL]
-        if method.lowercased() == "all" {
-            try FileAccess.createFolder(output, option: "--output")
-            let folder = URL(fileURLWithPath: output, isDirectory: true)
-            outputs = names.map { folder.appendingPathComponent("\($0.rawValue).npy") }
-            for url in outputs { try FileAccess.checkOutputFile(url.path, option: "--output", overwrite: overwrite) }
-        } else {
-            outputs = [URL(fileURLWithPath: output)]
-        }
-        for (method, url) in zip(methods, outputs) {
-            let result: AttributionResult
-            do { result = try session.attribute(method) } catch let error as AttributionError { throw AttributeCommandError(error) }
-            try CLIInputs.writeArray(result.map, to: url.path, option: "--output")
-            var line = "\(method.name): wrote \(url.path) \(result.map.shape), targets \(result.targets.map(String.init).joined(separator: ","))"
-            if let completeness = result.completeness {
-                line += ", completeness gap " + completeness.gaps.map { String(format: "%.3g", $0) }.joined(separator: ",")
+        let first = try session(model: model, batch: batch, targets: try targetOptions.selection(for: model))
+        let sets = try targetOptions.targetSets(for: model, logits: first.logits)
+        let plan = try outputPlan(names: names, model: model, examples: examples, classSets: sets, logits: first.logits)
+        let progress = progressOptions.line()
+        defer { progress.clear() }
+        var displayImages: [RGBImage]?
+        for (rank, selection) in sets.enumerated() {
+            let session = try selection.resolvesLike(first) ? first : self.session(model: model, batch: batch, targets: selection)
+            let classPart = sets.count > 1 ? ", class \(rank + 1)/\(sets.count)" : ""
+            for (index, method) in methods.enumerated() {
+                let step = "\(method.name) (method \(index + 1)/\(methods.count)\(classPart))"
+                progress.update(step)
+                session.onProgress = { progress.update("\(step): \($0.completedRows)/\($0.totalRows) rows") }
+                let result: AttributionResult
+                do { result = try session.attribute(method) } catch let error as AttributionError { throw OptionError(error) }
+                session.onProgress = nil
+                progress.clear()
+                for file in plan where file.rank == rank && file.method == index {
+                    var line = "\(method.name): wrote \(file.url.path)"
+                    switch file.content {
+                    case .array(let example):
+                        let map = try example.map { try result.map.example($0).reshaped([1] + Array(result.map.shape.dropFirst())) } ?? result.map
+                        try CLIInputs.writeArray(map, to: file.url.path, option: "--output")
+                        line += " \(map.shape)"
+                    case .heatmap(let example):
+                        // The input as the model sees it (the prepared photo, or the array's pixels).
+                        let inputs = try displayImages ?? (0..<examples).map { try RGBImage(tensor: batch.example($0), scaling: model.preprocessing.scaling) }
+                        displayImages = inputs
+                        let image = try heatmapOptions.render(result.map, example: example, method: method, image: inputs[example])
+                        try FileAccess.write(try image.encodePNG(), to: file.url.path, option: "--output")
+                        line += " (\(heatmapOptions.heatmapView), \(heatmapOptions.heatmapSign) evidence) of example \(example)"
+                    }
+                    let targets = file.content.example.map { [result.targets[$0]] } ?? result.targets
+                    line += ", targets \(targets.map(String.init).joined(separator: ","))"
+                    if sets.count > 1 || targetOptions.target != nil { line += " (\(targets.map { model.className($0) }.joined(separator: ", ")))" }
+                    if let completeness = result.completeness {
+                        let gaps = file.content.example.map { [completeness.gaps[$0]] } ?? completeness.gaps
+                        line += ", completeness gap " + gaps.map { String(format: "%.3g", $0) }.joined(separator: ",")
+                    }
+                    print(line)
+                }
             }
-            print(line)
         }
     }
 
-    // MARK: Options
-
-    /// The methods `--method` names (every method for `all`).
-    func methodNames() throws -> [MethodName] {
-        if method.lowercased() == "all" { return MethodName.allCases }
-        do { return [try MethodName(parsing: method)] } catch { throw ValidationError(AttributeCommandError(error).description) }
+    /// A session on `batch` explaining `targets`.
+    func session(model: Model, batch: Tensor, targets: TargetSelection) throws -> AttributionSession {
+        do {
+            return try AttributionSession(network: model.network, input: batch, targets: targets, chunkSize: chunkSize, workers: .command)
+        } catch let error as AttributionError {
+            throw OptionError(error)
+        }
     }
 
-    /// Every method parameter from the options, checked.
-    func parameters() throws -> MethodParameters {
-        var parameters = MethodParameters()
-        parameters.percentile = percentile
-        parameters.tau = tau
-        parameters.importance = importance
-        parameters.interpolation = interpolation
-        parameters.masksConvolutionBorder = borderRule?.isOn
-        parameters.steps = steps
-        parameters.samples = samples
-        parameters.noiseLevel = noiseLevel
-        parameters.seed = seed
-        parameters.epsilon = epsilon
-        parameters.window = try Self.occlusionShape(window, option: "--window")
-        parameters.stride = try Self.occlusionShape(stride, option: "--stride")
-        return parameters
+    // MARK: Output files
+
+    /// One file to write: which class set and method it comes from, and what it holds.
+    struct PlannedFile {
+        enum Content {
+            /// An array: the whole batch, or one example.
+            case array(example: Int?)
+            /// The heatmap of one example.
+            case heatmap(example: Int)
+
+            var example: Int? {
+                switch self {
+                case .array(let example): return example
+                case .heatmap(let example): return example
+                }
+            }
+        }
+        var rank: Int
+        var method: Int
+        var content: Content
+        var url: URL
     }
 
-    /// `--target`: nil (predicted), one class, or one class per example.
-    func targets() throws -> TargetSelection {
-        guard let target else { return .predicted }
-        let parts = target.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-        let classes = try parts.map { part -> Int in
-            guard let value = Int(part) else { throw ValidationError("--target must be a class index or a comma-separated list of them, got '\(target)'.") }
-            return value
+    /// Every file the run writes, checked before any work starts.
+    func outputPlan(names: [MethodName], model: Model, examples: Int, classSets: [TargetSelection], logits: Tensor) throws -> [PlannedFile] {
+        if let file = singleFile {
+            return [PlannedFile(rank: 0, method: 0, content: file == .npy ? .array(example: nil) : .heatmap(example: 0), url: URL(fileURLWithPath: output))]
         }
-        return classes.count == 1 ? .all(classes[0]) : .perExample(classes)
+        try FileAccess.createFolder(output, option: "--output")
+        let folder = URL(fileURLWithPath: output, isDirectory: true)
+        let format = format ?? .npy
+        let perClass = targetOptions.topK != nil
+        var plan: [PlannedFile] = []
+        for (rank, selection) in classSets.enumerated() {
+            let classes = try selection.resolve(logits: logits)
+            for (index, name) in names.enumerated() {
+                func stem(_ example: Int?) -> String {
+                    var parts = [name.rawValue]
+                    if let example, examples > 1 { parts.append(exampleLabel(example)) }
+                    if perClass, let example { parts.append(TargetOptions.fileLabel(classes[example], model: model)) }
+                    return parts.joined(separator: "-")
+                }
+                if format.writesArrays {
+                    let perExample: [Int?] = perClass ? Array(0..<examples) : [nil]
+                    for example in perExample {
+                        plan.append(PlannedFile(rank: rank, method: index, content: .array(example: example), url: folder.appendingPathComponent("\(stem(example)).npy")))
+                    }
+                }
+                if format.writesHeatmaps {
+                    for example in 0..<examples {
+                        plan.append(PlannedFile(rank: rank, method: index, content: .heatmap(example: example), url: folder.appendingPathComponent("\(stem(example)).png")))
+                    }
+                }
+            }
+        }
+        for file in plan { try FileAccess.checkOutputFile(file.url.path, option: "--output", overwrite: overwrite) }
+        return plan
     }
 
-    /// `K` → `[1, K, K]`, `H,W` → `[1, H, W]`, `C,H,W` → `[C, H, W]`.
-    static func occlusionShape(_ text: String, option: String) throws -> [Int] {
-        let values = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !values.isEmpty, values.count <= 3, values.allSatisfy({ ($0 ?? 0) >= 1 }) else {
-            throw ValidationError("\(option) must be K, H,W or C,H,W with positive integers, got '\(text)'.")
-        }
-        let sizes = values.compactMap { $0 }
-        switch sizes.count {
-        case 1: return [1, sizes[0], sizes[0]]
-        case 2: return [1] + sizes
-        default: return sizes
-        }
+    /// `3` for `--input` rows, `3-cat` for the fourth image file `cat.jpg`.
+    func exampleLabel(_ example: Int) -> String {
+        guard images.indices.contains(example) else { return "\(example)" }
+        let stem = ((images[example] as NSString).lastPathComponent as NSString).deletingPathExtension
+        let cleaned = String(stem.map { $0.isLetter || $0.isNumber ? $0 : "-" })
+        return "\(example)-\(cleaned)"
     }
 
     // MARK: Input
@@ -218,14 +243,21 @@ struct AttributeCommand: ParsableCommand {
             source = "the images"
         }
         do { try network.validateInputShape(batch.shape) } catch {
-            throw AttributeCommandError(option: "--input", message: "\(source) has shape \(batch.shape), but \(network.name) expects \(expected)")
+            throw OptionError(option: "--input", message: "\(source) has shape \(batch.shape), but \(network.name) expects \(expected)")
         }
         return batch
     }
 }
 
-/// An error of `rectgrad attribute`, naming the option it concerns.
-struct AttributeCommandError: Error, CustomStringConvertible {
+extension TargetSelection {
+    /// Whether this selection gives the targets `session` explains.
+    func resolvesLike(_ session: AttributionSession) throws -> Bool {
+        try resolve(logits: session.logits) == session.targets
+    }
+}
+
+/// A mistake in a command-line option (of `attribute`, `explain` and their shared option groups), naming the option.
+struct OptionError: Error, CustomStringConvertible {
     /// The option, e.g. `--percentile`.
     var option: String
     /// What is wrong.

@@ -8,7 +8,10 @@ struct ExplainCommand: ParsableCommand {
         commandName: "explain",
         abstract: "Explain images with several attribution methods and write heatmaps and an HTML report.",
         discussion: """
-        Every image is brought to the model's input size (`rectgrad models` lists how) and explained for its predicted class. \
+        Every image is brought to the model's input size (`rectgrad models` lists how) and explained \
+        for its predicted class, the class --target names (index or name), or each of its --top-k \
+        most probable classes. --methods takes the names of `rectgrad attribute --help`; \
+        \(MethodOptions.allHelp). \
         The forward pass is recorded once per image and replayed backward for every rule-based \
         method. One PNG per image and method and a self-contained report.html (images embedded) \
         are written to --out. Maps are shown with the paper's final threshold (default 0.5,99.5) \
@@ -27,20 +30,17 @@ struct ExplainCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Comma-separated methods (see `rectgrad attribute --help`) or 'all'.", valueName: "list"))
     var methods = ExplainCommand.defaultMethods.map(\.rawValue).joined(separator: ",")
 
-    @Option(name: .long, help: ArgumentHelp("RectGrad's percentile q in [0, 100].", valueName: "q"))
-    var percentile: Double = 98
-
     @Option(name: .long, help: ArgumentHelp("The display percentiles Q1,Q2.", valueName: "q1,q2"))
     var finalThreshold = "0.5,99.5"
 
-    @Option(name: .long, help: ArgumentHelp("Path points of integrated gradients.", valueName: "m"))
-    var steps = 50
-
-    @Option(name: .long, help: ArgumentHelp("Noise samples of SmoothGrad.", valueName: "n"))
-    var samples = 50
-
     @Option(name: .long, help: ArgumentHelp("The output folder.", valueName: "dir"))
     var out = "rectgrad-report"
+
+    @OptionGroup(title: "Classes") var targetOptions: TargetOptions
+
+    @OptionGroup(title: "Method parameters") var methodOptions: MethodOptions
+
+    @OptionGroup var progressOptions: ProgressOptions
 
     /// The model explained without --model.
     static let defaultModel = "efficientnet-lite0"
@@ -52,39 +52,49 @@ struct ExplainCommand: ParsableCommand {
         if images.isEmpty { throw ValidationError("Give at least one image file.") }
         for image in images { try FileAccess.checkInputFile(image, option: "") }
         try FileAccess.checkOutputFolder(out, option: "--out", inputs: images)
-        if !(0...100).contains(percentile) { throw ValidationError("--percentile must be in [0, 100], got \(percentile).") }
-        if steps < 1 { throw ValidationError("--steps must be at least 1.") }
-        if samples < 1 { throw ValidationError("--samples must be at least 1.") }
         _ = try parsedMethods()
         do { _ = try FinalThreshold(parsing: finalThreshold) } catch { throw ValidationError("\(error)") }
+        do { _ = try modelOptions.entry(defaultModel: Self.defaultModel) } catch { throw ValidationError(OptionError(option: "--model", message: "\(error)").description) }
     }
 
     func parsedMethods() throws -> [MethodName] {
-        if methods == "all" { return MethodName.allCases }
-        return try methods.split(separator: ",").map { name in
-            do { return try MethodName(parsing: String(name).trimmingCharacters(in: .whitespaces)) } catch {
-                throw ValidationError("--methods: \(error)")
-            }
-        }
+        try methodOptions.methodNames(methods, option: "--methods")
     }
 
     func run() throws {
         let loaded = try modelOptions.load(defaultModel: Self.defaultModel)
         let model = loaded.model
-        var parameters = MethodParameters()
-        parameters.percentile = percentile
-        parameters.steps = steps
-        parameters.samples = samples
+        let parameters = try methodOptions.parameters()
         let explainer = Explainer(model: model, methods: try parsedMethods(), parameters: parameters)
+        let selection = try targetOptions.selection(for: model)
+        let targets = try perImageTargets(selection)
+        let estimate = WorkEstimate(methods: try explainer.methods.map { try $0.method(parameters) }, input: [images.count, model.network.inputChannels, model.network.inputSize.height, model.network.inputSize.width], classSets: targetOptions.topK ?? 1)
+        if estimate.passes > WorkEstimate.reportThreshold { CLIInputs.note(estimate.description) }
 
-        let progress = ProgressLine()
+        let progress = progressOptions.line()
         var explained: [ExplainedImage] = []
         let clock = ContinuousClock()
         let elapsed = try clock.measure {
             for (index, path) in images.enumerated() {
-                progress.update("explain [\(index + 1)/\(images.count)] \((path as NSString).lastPathComponent)")
+                let name = (path as NSString).lastPathComponent
+                let step = "image \(index + 1)/\(images.count) \(name)"
+                progress.update(step)
                 let image = try CLIInputs.decodeImage(path, orientation: orientation)
-                explained.append(try explainer.explain(name: (path as NSString).lastPathComponent, image: image))
+                var classes: [Int?] = [targets[index]]
+                if let topK = targetOptions.topK {
+                    let input = try model.input(from: [image])
+                    classes = try model.topClasses(model.network.logits(for: input, workers: .command), k: min(topK, model.classCount))[0].map(\.index)
+                }
+                for (rank, target) in classes.enumerated() {
+                    // `photo-top2.jpg`: the report names files and headings after it.
+                    let label = classes.count > 1 ? Self.rankedName(name, rank: rank + 1) : name
+                    let classPart = classes.count > 1 ? ", class \(rank + 1)/\(classes.count)" : ""
+                    do {
+                        explained.append(try explainer.explain(name: label, image: image, target: target) { progress.update("\(step)\(classPart): \($0)") })
+                    } catch let error as AttributionError {
+                        throw OptionError(error)
+                    }
+                }
             }
         }
         progress.clear()
@@ -93,15 +103,36 @@ struct ExplainCommand: ParsableCommand {
             ("model", "\(model.name) (\(loaded.weightsDescription))"),
             ("preprocessing", model.preprocessing.description),
             ("methods", explainer.methods.map(\.rawValue).joined(separator: ", ")),
-            ("RectGrad percentile", "\(percentile)"),
+            ("RectGrad percentile", "\(methodOptions.percentile)"),
             ("final threshold", finalThreshold),
-            ("integrated gradients steps", "\(steps)"),
-            ("SmoothGrad samples", "\(samples)"),
+            ("integrated gradients steps", "\(methodOptions.steps)"),
+            ("SmoothGrad samples", "\(methodOptions.samples)"),
             ("total time", String(format: "%.2f s", Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)),
         ])
         for image in explained {
             print("\(image.name): \(image.className) (\(String(format: "%.1f", Double(image.confidence) * 100)) %)")
         }
         print("report: \(url.path)")
+    }
+
+    /// `photo.jpg`, 2 → `photo-top2.jpg`.
+    static func rankedName(_ name: String, rank: Int) -> String {
+        let file = name as NSString
+        let ext = file.pathExtension
+        return file.deletingPathExtension + "-top\(rank)" + (ext.isEmpty ? "" : ".\(ext)")
+    }
+
+    /// The class of each image: `nil` for the predicted one.
+    func perImageTargets(_ selection: TargetSelection) throws -> [Int?] {
+        switch selection {
+        case .predicted: return images.map { _ in nil }
+        case .all(let target): return images.map { _ in target }
+        case .perExample(let list):
+            if list.count == 1 { return images.map { _ in list[0] } }
+            guard list.count == images.count else {
+                throw OptionError(option: "--target", message: "\(list.count) targets for \(images.count) images; give one for all or one per image")
+            }
+            return list
+        }
     }
 }

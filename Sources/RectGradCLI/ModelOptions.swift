@@ -50,14 +50,14 @@ struct ModelOptions: ParsableArguments {
         if let weights {
             try FileAccess.checkInputFile(weights, option: "--weights")
             // The architecture shares the file's tensors (no random draws, no second copy).
-            let model = try entry.model(weights: SafetensorsFile.read(contentsOf: URL(fileURLWithPath: weights)), source: weights, allowExtraNames: allowExtraWeights)
+            let model = try Self.fitted(entry, weights: SafetensorsFile.read(contentsOf: URL(fileURLWithPath: weights)), source: weights, option: "--weights", allowExtraWeights: allowExtraWeights)
             return LoadedModel(model: model, weightsDescription: (weights as NSString).lastPathComponent)
         }
         if randomWeights {
             return LoadedModel(model: try entry.model(seed: weightSeed), weightsDescription: "random weights (seed \(weightSeed))")
         }
         if let cached = WeightsCache.defaultWeights(for: entry.name) {
-            let model = try entry.model(weights: SafetensorsFile.read(contentsOf: cached), source: cached.path, allowExtraNames: allowExtraWeights)
+            let model = try Self.fitted(entry, weights: SafetensorsFile.read(contentsOf: cached), source: cached.path, option: "the cached weights", allowExtraWeights: allowExtraWeights)
             return LoadedModel(model: model, weightsDescription: cached.lastPathComponent)
         }
         throw ValidationError("""
@@ -65,6 +65,31 @@ struct ModelOptions: ParsableArguments {
             \(WeightsCache.cachedWeightsURL(for: entry.name).path)\(entry.name == "efficientnet-lite0" ? " (Scripts/fetch-efficientnet-lite0.sh does that)" : ""), \
             or pass --random-weights to explain a randomly initialised network.
             """)
+    }
+}
+
+extension ModelOptions {
+    /// `entry` with the tensors of `file`; when they do not fit, an error listing every missing,
+    /// unexpected and mis-shaped tensor and naming the zoo models the file does fit.
+    static func fitted(_ entry: ZooEntry, weights file: SafetensorsFile, source: String, option: String, allowExtraWeights: Bool) throws -> Model {
+        do {
+            return try entry.model(weights: file, source: source, allowExtraNames: allowExtraWeights)
+        } catch let error as WeightsError {
+            switch error.reason {
+            case .missingTensor, .unexpectedTensors, .shapeMismatch: break
+            default: throw error
+            }
+            let fit = try entry.fit(of: file)
+            let others = Zoo.entries(fitting: file).map(\.name).filter { $0 != entry.name }
+            var message = "\(option) \(source) does not fit \(entry.name): \(fit.summary())"
+            if others.isEmpty {
+                message += "; it fits no zoo model (`rectgrad models --layers \(entry.name)` lists the expected names and shapes)"
+            } else {
+                message += "; the file fits \(others.joined(separator: " and ")) (pass --model \(others[0]))"
+            }
+            if fit.missing.isEmpty && fit.misshapen.isEmpty && !allowExtraWeights { message += "; --allow-extra-weights ignores the unexpected tensors" }
+            throw CommandFailure(message)
+        }
     }
 }
 

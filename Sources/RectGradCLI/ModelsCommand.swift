@@ -17,7 +17,20 @@ struct ModelsCommand: ParsableCommand {
     @Flag(name: .long, help: "Print only the model names, one per line.")
     var namesOnly = false
 
+    @Option(name: .long, help: ArgumentHelp("List the layers (with their parameters) and the activation sites of one model: the names that per-layer backward rules select (LayerSelector .name, .namePrefix, .ordinal).", valueName: "name"))
+    var layers: String?
+
+    func validate() throws {
+        if let layers {
+            do { _ = try Zoo.entry(named: layers) } catch { throw ValidationError("--layers: \(error)") }
+        }
+    }
+
     func run() throws {
+        if let layers {
+            try listLayers(of: Zoo.entry(named: layers))
+            return
+        }
         if namesOnly {
             for name in Zoo.names { print(name) }
             return
@@ -52,6 +65,28 @@ struct ModelsCommand: ParsableCommand {
         print("  (--resize stretch on predict, attribute and explain resizes straight to the input size instead.)")
         print("")
         print("Weights cache: \(WeightsCache.directory.path) (set RECTGRAD_CACHE_DIR or XDG_CACHE_HOME to move it)")
+    }
+}
+
+extension ModelsCommand {
+    /// `--layers NAME`: the parameterised layers and the activation sites (random weights: only
+    /// names and shapes are shown).
+    func listLayers(of entry: ZooEntry) throws {
+        let network = try entry.network(initialization: .zeros)
+        print(network.description)
+        print("")
+        print("Layers with parameters:")
+        for (layer, parameters) in network.parameterizedLayers {
+            print("  \(layer): " + parameters.map { "\($0.name) \($0.shape)" }.joined(separator: ", "))
+        }
+        let sites = try network.activationSites()
+        print("")
+        print("Activation sites (\(sites.count)): ordinal, kind, name")
+        let width = String(max(sites.count - 1, 0)).count
+        for site in sites {
+            let ordinal = String(site.ordinal)
+            print("  " + String(repeating: " ", count: width - ordinal.count) + ordinal + "  \(site.kind)  \(site.name)")
+        }
     }
 }
 

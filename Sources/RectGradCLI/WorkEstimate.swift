@@ -11,8 +11,10 @@ struct WorkEstimate: CustomStringConvertible {
     /// The estimated passes (forward or backward over the whole batch, counted per example).
     var passes: Int
 
-    init(methods: [AttributionMethod], input shape: [Int]) {
-        let examples = max(shape.first ?? 1, 1)
+    /// The passes of `methods` on an input of `shape`, run for `classSets` sets of targets (`--top-k`).
+    init(methods: [AttributionMethod], input shape: [Int], classSets: Int = 1) {
+        let (examples, overflow) = max(shape.first ?? 1, 1).multipliedReportingOverflow(by: max(classSets, 1))
+        guard !overflow else { passes = Int.max; return }
         let exampleShape = Array(shape.dropFirst())
         var total = 0
         for method in methods {

@@ -24,4 +24,9 @@ struct RectGrad: ParsableCommand {
 }
 
 HostAllocator.keepFreedMemory()
-RectGrad.main()
+do {
+    var command = try RectGrad.parseAsRoot()
+    try command.run()
+} catch {
+    NegativeNumberHint.exit(withError: error, arguments: Array(CommandLine.arguments.dropFirst()))
+}

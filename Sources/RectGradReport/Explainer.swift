@@ -23,7 +23,7 @@ public struct ExplainedImage: Sendable {
     public var name: String
     /// The image at the network's input size.
     public var image: RGBImage
-    /// The explained (predicted) class.
+    /// The explained class (the predicted one unless a target was given).
     public var predictedClass: Int
     /// Its name.
     public var className: String
@@ -53,10 +53,15 @@ public struct Explainer: Sendable {
         self.parameters = parameters
     }
 
-    /// Explains one image (prepared by the model's preprocessing) for its predicted class.
-    public func explain(name: String, image: RGBImage, mask: [Bool]? = nil) throws -> ExplainedImage {
+    /// Explains one image (prepared by the model's preprocessing) for its predicted class, or
+    /// for the class `target` when given.
+    /// - Parameter progress: called before each method and after each chunk of a multi-pass method.
+    public func explain(name: String, image: RGBImage, mask: [Bool]? = nil, target: Int? = nil, progress: ((ExplainerProgress) -> Void)? = nil) throws -> ExplainedImage {
         let prepared = try model.preprocessing.prepared(image)
-        return try explain(name: name, displayImage: prepared, input: prepared.tensor(scaling: model.preprocessing.scaling), mask: mask)
+        let input = prepared.tensor(scaling: model.preprocessing.scaling)
+        let results = try explain(names: [name], displayImages: [prepared], input: input, masks: mask.map { [$0] }, targets: target.map { .all($0) } ?? .predicted, progress: progress)
+        guard let first = results.first else { throw ReportError.invalidOption(name: "input", reason: "no example") }
+        return first
     }
 
     /// Explains a prepared input `[1, C, H, W]` whose display image is `displayImage`.
@@ -69,19 +74,30 @@ public struct Explainer: Sendable {
     /// Explains a batch `[N, C, H, W]` at once: one recorded forward pass for the batch, one backward
     /// per method (rules work per example, so the maps equal those of single-image runs). Times are
     /// per image (the batch's time divided by N).
-    public func explain(names: [String], displayImages: [RGBImage], input: Tensor, masks: [[Bool]]? = nil) throws -> [ExplainedImage] {
+    ///
+    /// - Parameters:
+    ///   - targets: the explained classes (default: the predicted ones).
+    ///   - progress: called before each method and after each chunk of a multi-pass method.
+    public func explain(
+        names: [String], displayImages: [RGBImage], input: Tensor, masks: [[Bool]]? = nil,
+        targets: TargetSelection = .predicted, progress: ((ExplainerProgress) -> Void)? = nil
+    ) throws -> [ExplainedImage] {
         let count = input.shape.first ?? 0
         guard names.count == count, displayImages.count == count, masks.map({ $0.count == count }) ?? true else {
             throw ReportError.invalidOption(name: "input", reason: "\(count) examples but \(names.count) names, \(displayImages.count) images")
         }
         let clock = ContinuousClock()
         var created: AttributionSession?
-        let forward = try clock.measure { created = try AttributionSession(network: model.network, input: input) }
+        let forward = try clock.measure { created = try AttributionSession(network: model.network, input: input, targets: targets) }
         guard let session = created else { throw ReportError.invalidOption(name: "input", reason: "no session") }
         let probabilities = try SoftmaxCrossEntropy.softmax(session.logits)
         var mapsPerMethod: [(MethodName, AttributionMethod, Tensor, Double)] = []
-        for name in methods {
+        for (index, name) in methods.enumerated() {
             let method = try name.method(parameters)
+            if let progress {
+                progress(ExplainerProgress(methodIndex: index, methodCount: methods.count, method: name, rows: nil))
+                session.onProgress = { progress(ExplainerProgress(methodIndex: index, methodCount: methods.count, method: name, rows: $0)) }
+            }
             var result: AttributionResult?
             let elapsed = try clock.measure { result = try session.attribute(method) }
             if let result { mapsPerMethod.append((name, method, result.map, elapsed.seconds / Double(max(count, 1)))) }
@@ -97,6 +113,23 @@ public struct Explainer: Sendable {
                 mask: masks?[index], forwardSeconds: forward.seconds / Double(max(count, 1))
             )
         }
+    }
+}
+
+/// Where an ``Explainer`` is: the method it runs and, for multi-pass methods, its rows.
+public struct ExplainerProgress: Sendable, CustomStringConvertible {
+    /// The method's position in ``Explainer/methods`` (from 0).
+    public var methodIndex: Int
+    /// The number of methods.
+    public var methodCount: Int
+    /// The method.
+    public var method: MethodName
+    /// The rows of a multi-pass method done so far (`nil` when the method starts).
+    public var rows: AttributionProgress?
+
+    /// `rectgrad (method 3/11)`, with `: 96/200 rows` during a multi-pass method.
+    public var description: String {
+        "\(method.rawValue) (method \(methodIndex + 1)/\(methodCount))" + (rows.map { ": \($0.completedRows)/\($0.totalRows) rows" } ?? "")
     }
 }
 

@@ -1,3 +1,5 @@
+import RectGradCore
+
 /// Errors raised when looking up or building zoo models.
 public enum ZooError: Error, Equatable, Sendable, CustomStringConvertible {
     /// No zoo entry has this name.
@@ -8,7 +10,7 @@ public enum ZooError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .unknownModel(let name, let available):
-            return "unknown model '\(name)'; available: \(available.joined(separator: ", "))"
+            return "unknown model '\(name)'\(Spelling.didYouMean(name, in: available)); available: \(available.joined(separator: ", "))"
         case .invalidConfiguration(let model, let reason):
             return "invalid configuration for \(model): \(reason)"
         }

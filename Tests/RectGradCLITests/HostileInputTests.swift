@@ -56,14 +56,19 @@ import RectifiedGradient
         }
         #expect(try Data(contentsOf: URL(fileURLWithPath: input)) == inputBytes)
 
-        // --method all writes into a folder, so an existing file is refused.
+        // --method all writes into a folder, so a file name is refused, and so is an existing file.
         expectCleanFailure(
             try rectgrad(["attribute", "--model", "cifar-cnn", "--method", "all", "--input", input, "--output", out]),
-            mentioning: ["--output \(out) is a file, but a folder is needed here"])
-        // A heatmap name for a NumPy output.
+            mentioning: ["--output \(out) is one file, but --method gives 11 methods; give a folder"])
+        let existing = folder.appendingPathComponent("maps").path
+        try Data().write(to: URL(fileURLWithPath: existing))
         expectCleanFailure(
-            try rectgrad(["attribute", "--model", "cifar-cnn", "--method", "saliency", "--input", input, "--output", folder.appendingPathComponent("map.png").path]),
-            mentioning: ["--output must be a .npy file"])
+            try rectgrad(["attribute", "--model", "cifar-cnn", "--method", "all", "--input", input, "--output", existing]),
+            mentioning: ["--output \(existing) is a file, but a folder is needed here"])
+        // A heatmap name writes a PNG, not a NumPy file under a PNG name.
+        let png = folder.appendingPathComponent("map.png")
+        #expect(try rectgrad(["attribute", "--model", "cifar-cnn", "--method", "saliency", "--input", input, "--output", png.path]).status == 0)
+        #expect(try ImageDecoding.decode(contentsOf: png).width == 32)
         // An output folder that does not exist.
         expectCleanFailure(
             try rectgrad(["predict", "--model", "cifar-cnn", "--input", input, "--output", folder.appendingPathComponent("no/such/logits.npy").path]),

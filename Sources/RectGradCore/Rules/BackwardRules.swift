@@ -108,6 +108,16 @@ public struct BackwardRules: Sendable, CustomStringConvertible {
         return copy
     }
 
+    /// Checks that every override selects at least one of `sites` (a recorded pass's
+    /// ``Tape/activationSites``); ``Tape/backward(from:seed:withRespectTo:rules:)`` calls it.
+    /// - Throws: ``TapeError/selectorMatchesNothing(_:activations:)`` for the first override that
+    ///   matches nothing, with the names of the sites.
+    public func validate(against sites: [ActivationSite]) throws(TapeError) {
+        for (selector, _) in overrides where !sites.contains(where: { selector.matches($0, activationCount: sites.count) }) {
+            throw .selectorMatchesNothing(selector, activations: sites.map(\.name))
+        }
+    }
+
     /// The rule that applies at `site`.
     public func rule(for site: ActivationSite, activationCount: Int) -> any ActivationRule {
         for (selector, rule) in overrides where selector.matches(site, activationCount: activationCount) {

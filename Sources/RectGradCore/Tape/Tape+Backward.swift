@@ -19,7 +19,9 @@ extension Tape {
     ///   - seed: the gradient at `output` (e.g. a one-hot row per example selecting the target logit).
     ///   - variables: the variables whose gradients to return (inputs, parameters or intermediate values).
     ///   - rules: how activations, convolution borders and max-pools propagate gradients.
-    /// - Throws: ``TapeError`` for an unknown variable, a seed of the wrong shape, or a failing rule.
+    /// - Throws: ``TapeError`` for an unknown variable, a seed of the wrong shape, a rule override
+    ///   whose selector matches no activation (``TapeError/selectorMatchesNothing(_:activations:)``),
+    ///   or a failing rule.
     public func backward(from output: Variable, seed: Tensor? = nil, withRespectTo variables: [Variable], rules: BackwardRules = .gradient) throws(TapeError) -> BackwardResult {
         let outputNode = try node(output)
         for variable in variables { _ = try node(variable) }
@@ -27,6 +29,7 @@ extension Tape {
         guard seedValue.shape == outputNode.value.shape else {
             throw .seedShapeMismatch(expected: outputNode.value.shape, actual: seedValue.shape)
         }
+        if !rules.overrides.isEmpty { try rules.validate(against: activationSites) }
 
         // Which nodes depend on a requested variable (forward sweep; ids are a topological order).
         let requested = Set(variables.map(\.id))

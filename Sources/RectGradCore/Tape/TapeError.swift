@@ -11,6 +11,10 @@ public enum TapeError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A value became NaN or infinite; `layer` names the first layer that produced one, e.g.
     /// `'features.0' (conv2d)` (see ``Tape/checkFinite()``).
     case nonFinite(layer: String)
+    /// A per-layer override of the ``BackwardRules`` whose selector matches none of the tape's
+    /// activations (a typo, or names of another architecture): refused rather than silently
+    /// running the default rule everywhere. `activations` are the names of the tape's sites.
+    case selectorMatchesNothing(LayerSelector, activations: [String])
 
     public var description: String {
         switch self {
@@ -20,6 +24,11 @@ public enum TapeError: Error, Equatable, Sendable, CustomStringConvertible {
         case .ruleFailed(let site, let reason): return "backward rule at \(site): \(reason)"
         case .nonFinite(let layer):
             return "the forward pass produced NaN or infinite values, first at layer \(layer); the input may be far outside the model's range, or the weights broken"
+        case .selectorMatchesNothing(let selector, let activations):
+            let shown = activations.prefix(6).map { "'\($0)'" }.joined(separator: ", ")
+            let more = activations.count > 6 ? ", … (\(activations.count) in all)" : ""
+            let list = activations.isEmpty ? "the tape has no activations" : "its activations are \(shown)\(more)"
+            return "the rule override for \(selector) matches no activation: \(list); Tape.activationSites and Network.activationSites() list them (`rectgrad models --layers MODEL` on the command line)"
         }
     }
 }

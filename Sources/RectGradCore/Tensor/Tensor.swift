@@ -114,19 +114,47 @@ public struct Tensor: Sendable, Equatable {
         return Tensor(uncheckedShape: [tensors.count] + first.shape, scalars: scalars)
     }
 
-    /// Concatenates tensors along the first dimension; the other dimensions must agree.
-    public static func concatenate(_ tensors: [Tensor]) throws(TensorError) -> Tensor {
+    /// Concatenates tensors along `axis` (default 0, the batch dimension; negative values count
+    /// from the end, as in NumPy); all other dimensions must agree.
+    ///
+    /// ```swift
+    /// let batch = try Tensor.concatenate([a, b])               // [2, 3] + [1, 3] → [3, 3]
+    /// let wide = try Tensor.concatenate([a, c], axis: 1)       // [2, 3] + [2, 1] → [2, 4]
+    /// ```
+    /// - Throws: ``TensorError/invalidShape(_:)`` for an empty list or rank-0 tensors,
+    ///   ``TensorError/invalidArgument(operation:reason:)`` for an axis outside `-rank..<rank`, and
+    ///   ``TensorError/shapeMismatch(operation:expected:actual:)`` when another dimension differs.
+    public static func concatenate(_ tensors: [Tensor], axis: Int = 0) throws(TensorError) -> Tensor {
         guard let first = tensors.first, first.rank >= 1 else { throw .invalidShape([]) }
-        var scalars = [Float]()
-        var leading = 0
+        let rank = first.rank
+        guard (-rank..<rank).contains(axis) else {
+            throw .invalidArgument(operation: "concatenate", reason: "axis \(axis) is outside -\(rank)..<\(rank) for tensors of rank \(rank)")
+        }
+        let d = axis < 0 ? axis + rank : axis
+        var extent = 0
         for tensor in tensors {
-            guard tensor.rank == first.rank, tensor.shape.dropFirst() == first.shape.dropFirst() else {
+            var expected = first.shape
+            expected[d] = tensor.rank == rank ? tensor.shape[d] : first.shape[d]
+            guard tensor.rank == rank, tensor.shape == expected else {
                 throw .shapeMismatch(operation: "concatenate", expected: first.shape, actual: tensor.shape)
             }
-            leading += tensor.shape[0]
-            scalars.append(contentsOf: tensor.scalars)
+            extent += tensor.shape[d]
         }
-        return Tensor(uncheckedShape: [leading] + Array(first.shape.dropFirst()), scalars: scalars)
+        var shape = first.shape
+        shape[d] = extent
+        let outer = first.shape[..<d].reduce(1, *)
+        let inner = first.shape[(d + 1)...].reduce(1, *)
+        var scalars = [Float]()
+        scalars.reserveCapacity(shape.reduce(1, *))
+        for o in 0..<outer {
+            for tensor in tensors {
+                let block = tensor.shape[d] * inner
+                tensor.withUnsafeBufferPointer { values in
+                    scalars.append(contentsOf: values[(o * block)..<((o + 1) * block)])
+                }
+            }
+        }
+        return Tensor(uncheckedShape: shape, scalars: scalars)
     }
 }
 

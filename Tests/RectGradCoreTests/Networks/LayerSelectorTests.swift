@@ -59,6 +59,14 @@ struct LayerSelectorTests {
         let fallback = RecordingRule(tag: "default")
         let selected = RecordingRule(tag: "selected")
         let rules = BackwardRules(activation: fallback).overriding(selector, with: selected)
+        if expected.isEmpty {
+            // A selector that matches nothing is an error naming it and the tape's activations.
+            let error = #expect(throws: TapeError.self) { try tape.backward(from: recorded.logits, withRespectTo: [recorded.input], rules: rules) }
+            #expect(error == .selectorMatchesNothing(selector, activations: ["features.1", "features.4", "classifier.1"]))
+            #expect(error?.description.contains(selector.description) == true)
+            #expect(selected.log.ordinals.isEmpty && fallback.log.ordinals.isEmpty)
+            return
+        }
         let result = try tape.backward(from: recorded.logits, withRespectTo: [recorded.input], rules: rules)
         #expect(selected.log.ordinals == expected, "\(selector)")
         #expect(fallback.log.ordinals == [0, 1, 2].filter { !expected.contains($0) }, "\(selector)")

@@ -33,6 +33,17 @@ struct TensorTests {
         #expect(joined.shape == [3, 3] && joined.scalars == [1, 2, 3, 4, 5, 6, 7, 8, 9])
         #expect(throws: TensorError.self) { _ = try Tensor.concatenate([t, try tensor([1, 2], [7, 8])]) }
         #expect(throws: TensorError.self) { _ = try Tensor.concatenate([]) }
+        // Along axis 1 of [2, 3] and [2, 1]: each row of the first, then the row of the second.
+        let wide = try Tensor.concatenate([t, try tensor([2, 1], [7, 8])], axis: 1)
+        #expect(wide.shape == [2, 4] && wide.scalars == [1, 2, 3, 7, 4, 5, 6, 8])
+        #expect(try Tensor.concatenate([t, try tensor([2, 1], [7, 8])], axis: -1) == wide)
+        #expect(try Tensor.concatenate([t, try tensor([1, 3], [7, 8, 9])], axis: 0) == joined)
+        // The middle axis of [2, 1, 2] and [2, 2, 2].
+        let a = try tensor([2, 1, 2], [1, 2, 3, 4]), b = try tensor([2, 2, 2], [5, 6, 7, 8, 9, 10, 11, 12])
+        #expect(try Tensor.concatenate([a, b], axis: 1).scalars == [1, 2, 5, 6, 7, 8, 3, 4, 9, 10, 11, 12])
+        #expect(throws: TensorError.self) { _ = try Tensor.concatenate([t, try tensor([1, 3], [7, 8, 9])], axis: 1) }
+        #expect(throws: TensorError.self) { _ = try Tensor.concatenate([t, t], axis: 2) }
+        #expect(throws: TensorError.self) { _ = try Tensor.concatenate([t, t], axis: -3) }
     }
 
     @Test("element-wise arithmetic and reductions")
