@@ -39,7 +39,7 @@ struct JSONParseError: Error {
     var reason: String
 }
 
-private struct JSONParser {
+fileprivate struct JSONParser {
     let bytes: [UInt8]
     var position = 0
 
@@ -142,7 +142,8 @@ private struct JSONParser {
             position += 1
             switch c {
             case UInt8(ascii: "\""):
-                return String(decoding: utf8, as: UTF8.self)
+                guard let text = String(validating: utf8, as: UTF8.self) else { throw error("invalid UTF-8 in a string") }
+                return text
             case UInt8(ascii: "\\"):
                 guard let escape = current else { throw error("unterminated escape") }
                 position += 1
@@ -209,5 +210,56 @@ private struct JSONParser {
         if isInteger, let value = Int(text) { return .integer(value) }
         guard let value = Double(text) else { throw error("invalid number") }
         return .number(value)
+    }
+}
+
+/// Reads the members of a top-level JSON object one at a time, so that a reader can count and
+/// check them as they arrive and stop at the first one it refuses, instead of holding a tree of
+/// the whole text first. The same strictness as ``JSONValue/parse(_:)``: duplicate keys, trailing
+/// text and nesting deeper than 32 levels are errors.
+struct JSONObjectReader {
+    private var parser: JSONParser
+    private var keys = Set<String>()
+    private var finished = false
+
+    /// Starts reading `bytes`, which must hold one JSON object.
+    init(bytes: [UInt8]) throws(JSONParseError) {
+        parser = JSONParser(bytes: bytes)
+        parser.skipSpace()
+        guard parser.current == UInt8(ascii: "{") else { throw parser.error("expected an object") }
+        parser.position += 1
+        parser.skipSpace()
+        if parser.current == UInt8(ascii: "}") {
+            parser.position += 1
+            try finish()
+        }
+    }
+
+    /// The next member, or `nil` after the closing brace (and nothing but white space after it).
+    mutating func next() throws(JSONParseError) -> (key: String, value: JSONValue)? {
+        guard !finished else { return nil }
+        parser.skipSpace()
+        guard parser.current == UInt8(ascii: "\"") else { throw parser.error("expected a string key") }
+        let key = try parser.string()
+        guard keys.insert(key).inserted else { throw parser.error("duplicate key '\(key)'") }
+        parser.skipSpace()
+        guard parser.current == UInt8(ascii: ":") else { throw parser.error("expected ':'") }
+        parser.position += 1
+        let value = try parser.value(depth: 1)
+        parser.skipSpace()
+        if parser.current == UInt8(ascii: ",") {
+            parser.position += 1
+        } else {
+            guard parser.current == UInt8(ascii: "}") else { throw parser.error("expected ',' or '}'") }
+            parser.position += 1
+            try finish()
+        }
+        return (key, value)
+    }
+
+    private mutating func finish() throws(JSONParseError) {
+        parser.skipSpace()
+        guard parser.position == parser.bytes.count else { throw parser.error("unexpected text after the JSON value") }
+        finished = true
     }
 }
