@@ -3,8 +3,10 @@ import PackageDescription
 
 // libFuzzer harnesses for the readers of untrusted files (safetensors, NumPy .npy, PyTorch .pth,
 // PNG/JPEG). A separate package, so that the main package's `swift build` and `swift test` never
-// see them; build and run them with Scripts/fuzz.sh (see Docs/fuzzing.md):
-//     swift build -c release --package-path Fuzz --sanitize=fuzzer --sanitize=address --product FuzzPyTorch
+// see them. Build and run them with Scripts/fuzz.sh (see Docs/fuzzing.md), which builds with
+//     swift build -c release --package-path Fuzz --sanitize=fuzzer --sanitize=address \
+//         -Xswiftc -sanitize=fuzzer,address [--product FuzzPyTorch]
+// (the combined flag matters: see the script).
 // Each harness defines `LLVMFuzzerTestOneInput` and no `main` (libFuzzer provides it), so a build
 // without `--sanitize=fuzzer` does not link.
 
