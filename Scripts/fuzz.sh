@@ -63,7 +63,7 @@ found=0
 for t in "${targets[@]}"; do
     exe="$bin/$(product "$t")"
     # A harness without coverage counters would "fuzz" blindly: refuse to run it.
-    if ! readelf -S "$exe" | grep -q __sancov_cntrs; then
+    if ! readelf -S "$exe" | grep __sancov_cntrs > /dev/null; then
         echo "error: $exe has no coverage instrumentation; remove Fuzz/.build and rebuild" >&2
         exit 3
     fi

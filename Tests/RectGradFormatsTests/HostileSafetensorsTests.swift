@@ -37,3 +37,15 @@ private func emptyEntries(_ count: Int) -> String {
     let header = #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[\#(begin),\#(end)]}}"#
     #expect(failure(safetensorsBytes(header: header, data: [])) == .offsetsOutOfRange(tensor: "a", end: end, dataSize: 0))
 }
+
+@Test func refusesHeadersWithTooManyJSONValues() {
+    // One entry whose shape array holds 2,000,001 numbers (4 MB): refused by
+    // the parser's value budget while reading, whatever the entry count.
+    let shape = String(repeating: "1,", count: 2_000_000) + "1"
+    let header = #"{"a":{"dtype":"F32","shape":[\#(shape)],"data_offsets":[0,4]}}"#
+    guard case .invalidHeader(let message)? = failure(safetensorsBytes(header: header, data: [0, 0, 0, 0])) else {
+        Issue.record("a header of more than 2,000,000 JSON values must be refused")
+        return
+    }
+    #expect(message.contains("more than 2000000 values"))
+}

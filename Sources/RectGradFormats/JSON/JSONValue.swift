@@ -1,5 +1,6 @@
 /// A minimal, strict JSON parser for safetensors headers: duplicate keys, trailing garbage,
-/// nesting deeper than 32 levels and malformed escapes are errors; integers are kept exact.
+/// nesting deeper than 32 levels, more than ``maximumValueCount`` values and malformed escapes
+/// are errors; integers are kept exact.
 enum JSONValue: Equatable {
     case object([(key: String, value: JSONValue)])
     case array([JSONValue])
@@ -24,6 +25,12 @@ enum JSONValue: Equatable {
         }
     }
 
+    /// The most values (objects, arrays, strings, numbers, literals — every one counts) one text
+    /// may hold: 2,000,000, room for ``SafetensorsFile/maximumEntryCount`` tensor entries of about
+    /// ten values each twice over. It bounds the memory and time a text can cost within the
+    /// header size limit, wherever the values are (a `__metadata__` map, a long shape array).
+    static let maximumValueCount = 2_000_000
+
     /// Parses UTF-8 JSON text; `reason` in the error describes the first problem.
     static func parse(_ bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
         var parser = JSONParser(bytes: bytes)
@@ -42,6 +49,8 @@ struct JSONParseError: Error {
 fileprivate struct JSONParser {
     let bytes: [UInt8]
     var position = 0
+    /// Values that may still be parsed (see ``JSONValue/maximumValueCount``).
+    var remainingValues = JSONValue.maximumValueCount
 
     init(bytes: [UInt8]) { self.bytes = bytes }
 
@@ -55,6 +64,8 @@ fileprivate struct JSONParser {
 
     mutating func value(depth: Int) throws(JSONParseError) -> JSONValue {
         guard depth < 32 else { throw error("nesting is too deep") }
+        guard remainingValues > 0 else { throw error("more than \(JSONValue.maximumValueCount) values") }
+        remainingValues -= 1
         skipSpace()
         guard let c = current else { throw error("unexpected end of JSON") }
         switch c {
