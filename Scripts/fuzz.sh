@@ -13,8 +13,8 @@
 # corpus, grows across runs), writes crashes to .build-fuzz/artifacts/<target>/ and its log to
 # .build-fuzz/logs/<target>.log. Exit status 1 if any target found a crash, leak, timeout or OOM:
 # minimise the input (libFuzzer -minimize_crash=1), fix the reader, and commit the input under
-# Tests/RectGradFormatsTests/Fixtures/fuzz-regressions/<target>/ (image: Tests/RectGradImageTests/
-# Corpus/fuzz-regressions/), where a unit test expects a typed error from it.
+# Tests/RectGradFormatsTests/Fixtures/fuzz-regressions/<target>/, where a unit test expects a
+# typed error from it (an image: Tests/RectGradImageTests/Corpus/ with a CorpusTests case).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,12 +32,14 @@ product() {
         safetensors) echo FuzzSafetensors ;; numpy) echo FuzzNumPy ;; pth) echo FuzzPyTorch ;; image) echo FuzzImage ;;
     esac
 }
-# Committed seed corpora (read only; libFuzzer adds new inputs to the working corpus only).
+# Committed seed corpora, with the regression inputs (read only; libFuzzer adds new inputs to the
+# working corpus only).
+regressions=Tests/RectGradFormatsTests/Fixtures/fuzz-regressions
 seeds() {
     case "$1" in
-        safetensors) echo Fuzz/Corpus/safetensors ;;
-        numpy) echo Fuzz/Corpus/numpy ;;
-        pth) echo Tests/RectGradFormatsTests/Fixtures/pth ;;
+        safetensors) echo Fuzz/Corpus/safetensors "$regressions/safetensors" ;;
+        numpy) echo Fuzz/Corpus/numpy "$regressions/numpy" ;;
+        pth) echo Tests/RectGradFormatsTests/Fixtures/pth "$regressions/pth" ;;
         image) echo Tests/RectGradImageTests/Corpus ;;
     esac
 }
@@ -71,12 +73,12 @@ for t in "${targets[@]}"; do
     mkdir -p "$corpus" "$artifacts" "$(dirname "$log")"
     echo "== fuzzing $t for ${seconds}s (log: $log)"
     status=0
-    # shellcheck disable=SC2086
+    # shellcheck disable=SC2046,SC2086
     ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1" "$exe" \
         -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=2048 \
         -max_len="$(max_len "$t")" -dict="Fuzz/Dictionaries/$t.dict" -print_final_stats=1 \
         -artifact_prefix="$artifacts" ${FUZZ_FLAGS:-} \
-        "$corpus" "$(seeds "$t")" > "$log" 2>&1 || status=$?
+        "$corpus" $(seeds "$t") > "$log" 2>&1 || status=$?
     grep -E "^(stat::|Done |#[0-9]+[[:space:]]+DONE)" "$log" | sed "s/^/   $t: /" || true
     if [ "$status" -ne 0 ]; then
         found=1
