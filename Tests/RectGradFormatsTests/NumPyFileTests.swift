@@ -79,8 +79,11 @@ func roundTripsThroughEncodeAndDecode(type: NumPyFile.ScalarType) throws {
     #expect(reason(npyBytes(header: good, data: [], major: 4)) == .unsupportedVersion(major: 4, minor: 0))
     // A header length pointing past the end of the file.
     var lying = [UInt8](npyBytes(header: good, data: littleEndian([1, 2] as [Float])))
+    lying[8] = 0x10; lying[9] = 0x27
+    #expect(reason(Data(lying)) == .truncated(expectedBytes: 10_010, actualBytes: lying.count))
+    // A header longer than NumPy's own limit is refused before it is read.
     lying[8] = 0xFF; lying[9] = 0xFF
-    #expect(reason(Data(lying)) == .truncated(expectedBytes: 65545, actualBytes: lying.count))
+    #expect(reason(Data(lying)) == .headerTooLarge(length: 65535, limit: 10_000))
     // Shapes whose element count overflows.
     #expect(reason(npyBytes(header: "{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296), }", data: [])) != nil)
 }
@@ -89,4 +92,25 @@ func roundTripsThroughEncodeAndDecode(type: NumPyFile.ScalarType) throws {
     let error = NumPyError(file: "in.npy", reason: .fortranOrder)
     #expect(error.description.hasPrefix("in.npy "))
     #expect(error.description.contains("Fortran"))
+}
+
+@Test func refusesHostileHeaders() {
+    func reason(_ data: Data) -> NumPyError.Reason? {
+        do { _ = try NumPyFile.decode(data, source: "hostile.npy"); return nil } catch { return error.reason }
+    }
+    // A version 2.0 header of 60,000 bytes (its 4-byte length allows 4 GB).
+    let padded = "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }" + String(repeating: " ", count: 60_000)
+    #expect(reason(npyBytes(header: padded, data: littleEndian([1] as [Float]), major: 2)) == .headerTooLarge(length: 60_058, limit: NumPyFile.maximumHeaderLength))
+    // 65 dimensions, one more than NumPy allows.
+    let deep = "(" + Array(repeating: "1", count: 65).joined(separator: ", ") + ")"
+    #expect(reason(npyBytes(header: "{'descr': '<f4', 'fortran_order': False, 'shape': \(deep), }", data: littleEndian([1] as [Float])))
+        == .malformedHeader("65 dimensions, more than 64"))
+    // No elements, but extents whose product overflows: refused, so no stride of it can trap later.
+    #expect(reason(npyBytes(header: "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 4294967296, 4294967296), }", data: []))
+        == .malformedHeader("shape [0, 4294967296, 4294967296] is too large"))
+    // A 20-digit extent.
+    guard case .malformedHeader? = reason(npyBytes(header: "{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999,), }", data: [])) else {
+        Issue.record("an extent beyond Int must be refused")
+        return
+    }
 }

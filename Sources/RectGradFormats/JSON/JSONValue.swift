@@ -1,5 +1,6 @@
 /// A minimal, strict JSON parser for safetensors headers: duplicate keys, trailing garbage,
-/// nesting deeper than 32 levels and malformed escapes are errors; integers are kept exact.
+/// nesting deeper than 32 levels, more than ``maximumValueCount`` values and malformed escapes
+/// are errors; integers are kept exact.
 enum JSONValue: Equatable {
     case object([(key: String, value: JSONValue)])
     case array([JSONValue])
@@ -24,6 +25,12 @@ enum JSONValue: Equatable {
         }
     }
 
+    /// The most values (objects, arrays, strings, numbers, literals — every one counts) one text
+    /// may hold: 2,000,000, room for ``SafetensorsFile/maximumEntryCount`` tensor entries of about
+    /// ten values each twice over. It bounds the memory and time a text can cost within the
+    /// header size limit, wherever the values are (a `__metadata__` map, a long shape array).
+    static let maximumValueCount = 2_000_000
+
     /// Parses UTF-8 JSON text; `reason` in the error describes the first problem.
     static func parse(_ bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
         var parser = JSONParser(bytes: bytes)
@@ -39,9 +46,11 @@ struct JSONParseError: Error {
     var reason: String
 }
 
-private struct JSONParser {
+fileprivate struct JSONParser {
     let bytes: [UInt8]
     var position = 0
+    /// Values that may still be parsed (see ``JSONValue/maximumValueCount``).
+    var remainingValues = JSONValue.maximumValueCount
 
     init(bytes: [UInt8]) { self.bytes = bytes }
 
@@ -55,6 +64,8 @@ private struct JSONParser {
 
     mutating func value(depth: Int) throws(JSONParseError) -> JSONValue {
         guard depth < 32 else { throw error("nesting is too deep") }
+        guard remainingValues > 0 else { throw error("more than \(JSONValue.maximumValueCount) values") }
+        remainingValues -= 1
         skipSpace()
         guard let c = current else { throw error("unexpected end of JSON") }
         switch c {
@@ -142,7 +153,8 @@ private struct JSONParser {
             position += 1
             switch c {
             case UInt8(ascii: "\""):
-                return String(decoding: utf8, as: UTF8.self)
+                guard let text = String(validating: utf8, as: UTF8.self) else { throw error("invalid UTF-8 in a string") }
+                return text
             case UInt8(ascii: "\\"):
                 guard let escape = current else { throw error("unterminated escape") }
                 position += 1
@@ -209,5 +221,56 @@ private struct JSONParser {
         if isInteger, let value = Int(text) { return .integer(value) }
         guard let value = Double(text) else { throw error("invalid number") }
         return .number(value)
+    }
+}
+
+/// Reads the members of a top-level JSON object one at a time, so that a reader can count and
+/// check them as they arrive and stop at the first one it refuses, instead of holding a tree of
+/// the whole text first. The same strictness as ``JSONValue/parse(_:)``: duplicate keys, trailing
+/// text and nesting deeper than 32 levels are errors.
+struct JSONObjectReader {
+    private var parser: JSONParser
+    private var keys = Set<String>()
+    private var finished = false
+
+    /// Starts reading `bytes`, which must hold one JSON object.
+    init(bytes: [UInt8]) throws(JSONParseError) {
+        parser = JSONParser(bytes: bytes)
+        parser.skipSpace()
+        guard parser.current == UInt8(ascii: "{") else { throw parser.error("expected an object") }
+        parser.position += 1
+        parser.skipSpace()
+        if parser.current == UInt8(ascii: "}") {
+            parser.position += 1
+            try finish()
+        }
+    }
+
+    /// The next member, or `nil` after the closing brace (and nothing but white space after it).
+    mutating func next() throws(JSONParseError) -> (key: String, value: JSONValue)? {
+        guard !finished else { return nil }
+        parser.skipSpace()
+        guard parser.current == UInt8(ascii: "\"") else { throw parser.error("expected a string key") }
+        let key = try parser.string()
+        guard keys.insert(key).inserted else { throw parser.error("duplicate key '\(key)'") }
+        parser.skipSpace()
+        guard parser.current == UInt8(ascii: ":") else { throw parser.error("expected ':'") }
+        parser.position += 1
+        let value = try parser.value(depth: 1)
+        parser.skipSpace()
+        if parser.current == UInt8(ascii: ",") {
+            parser.position += 1
+        } else {
+            guard parser.current == UInt8(ascii: "}") else { throw parser.error("expected ',' or '}'") }
+            parser.position += 1
+            try finish()
+        }
+        return (key, value)
+    }
+
+    private mutating func finish() throws(JSONParseError) {
+        parser.skipSpace()
+        guard parser.position == parser.bytes.count else { throw parser.error("unexpected text after the JSON value") }
+        finished = true
     }
 }

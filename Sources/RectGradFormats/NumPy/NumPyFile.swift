@@ -20,6 +20,13 @@ public enum NumPyFile {
 
     private static let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59] // \x93NUMPY
 
+    /// The largest header accepted, in bytes: 10,000, NumPy's own default for `numpy.load`
+    /// (`max_header_size`). A float array's header needs about a hundred.
+    public static let maximumHeaderLength = 10_000
+
+    /// The most dimensions an array may have: 64, NumPy's `NPY_MAXDIMS`.
+    public static let maximumRank = 64
+
     /// Reads the array in `url`.
     /// - Throws: ``NumPyError``.
     public static func read(contentsOf url: URL) throws(NumPyError) -> Tensor {
@@ -49,6 +56,7 @@ public enum NumPyFile {
         default:
             throw fail(.unsupportedVersion(major: Int(major), minor: Int(minor)))
         }
+        guard headerLength <= maximumHeaderLength else { throw fail(.headerTooLarge(length: headerLength, limit: maximumHeaderLength)) }
         guard headerStart + headerLength <= bytes.count else {
             throw fail(.truncated(expectedBytes: headerStart + headerLength, actualBytes: bytes.count))
         }
@@ -57,15 +65,11 @@ public enum NumPyFile {
         }
         let parsed: (type: ScalarType, shape: [Int])
         do { parsed = try HeaderParser.parse(header) } catch { throw fail(error) }
-        var count = 1
-        for extent in parsed.shape {
-            let (product, overflow) = count.multipliedReportingOverflow(by: extent)
-            guard !overflow else { throw fail(.malformedHeader("shape \(parsed.shape) is too large")) }
-            count = product
+        guard parsed.shape.count <= maximumRank else { throw fail(.malformedHeader("\(parsed.shape.count) dimensions, more than \(maximumRank)")) }
+        guard let count = Checked.elementCount(parsed.shape), let expected = Checked.multiply(count, parsed.type.byteCount) else {
+            throw fail(.malformedHeader("shape \(parsed.shape) is too large"))
         }
         let dataStart = headerStart + headerLength
-        let (expected, overflow) = count.multipliedReportingOverflow(by: parsed.type.byteCount)
-        guard !overflow else { throw fail(.malformedHeader("shape \(parsed.shape) is too large")) }
         let available = bytes.count - dataStart
         guard available >= expected else { throw fail(.truncated(expectedBytes: dataStart + expected, actualBytes: bytes.count)) }
         guard available == expected else { throw fail(.trailingBytes(available - expected)) }
@@ -150,6 +154,8 @@ public struct NumPyError: Error, Equatable, Sendable, CustomStringConvertible {
         case unsupportedVersion(major: Int, minor: Int)
         /// The header dictionary cannot be parsed.
         case malformedHeader(String)
+        /// The header is longer than ``NumPyFile/maximumHeaderLength``.
+        case headerTooLarge(length: Int, limit: Int)
         /// An element type other than `<f4` and `<f8` (e.g. `>f4`, `<i8`, `|O`).
         case unsupportedType(String)
         /// The array is stored in Fortran (column-major) order.
@@ -179,6 +185,7 @@ public struct NumPyError: Error, Equatable, Sendable, CustomStringConvertible {
         case .notNumPy: detail = "is not a NumPy .npy file (missing the \\x93NUMPY magic string)"
         case .unsupportedVersion(let major, let minor): detail = "has unsupported .npy format version \(major).\(minor)"
         case .malformedHeader(let message): detail = "has a malformed .npy header: \(message)"
+        case .headerTooLarge(let length, let limit): detail = "declares a .npy header of \(length) bytes, more than the \(limit) accepted"
         case .unsupportedType(let descr): detail = "holds elements of type '\(descr)'; only little-endian float32 ('<f4') and float64 ('<f8') are supported"
         case .fortranOrder: detail = "is stored in Fortran order; save it in C order (numpy.ascontiguousarray)"
         case .truncated(let expected, let actual): detail = "is truncated: needs \(expected) bytes, has \(actual)"

@@ -69,7 +69,7 @@ public enum PyTorchCheckpoint {
             return .storage(StorageReference(type: type, key: key, elementCount: count))
         }
         let root = try unpickler.load()
-        return try stateDict(root) { (reference) throws(CheckpointError.Reason) in
+        return try stateDict(root, fileSize: bytes.count) { (reference) throws(CheckpointError.Reason) in
             guard let data = archive.data(prefix + "data/" + reference.key) else { throw .missingStorage(reference.key) }
             return data
         }
@@ -119,7 +119,7 @@ public enum PyTorchCheckpoint {
             storages[key] = all[cursor..<(cursor + size)]
             cursor += size
         }
-        return try stateDict(root) { (reference) throws(CheckpointError.Reason) in
+        return try stateDict(root, fileSize: bytes.count) { (reference) throws(CheckpointError.Reason) in
             guard let data = storages[reference.key] else { throw .missingStorage(reference.key) }
             return data
         }
@@ -134,12 +134,32 @@ public enum PyTorchCheckpoint {
 
     // MARK: Tensors
 
+    /// How many Float32 elements the tensors of a checkpoint may hold per byte of the file.
+    ///
+    /// A stored element takes at least one byte, so ordinary tensors (and views of them) stay far
+    /// below; four elements per byte still lets every storage be viewed by a few whole-size
+    /// tensors (tied weights). Together with ``broadcastAllowance`` this bounds the memory a
+    /// hostile file can make the reader allocate: a 500-byte file whose tensor has zero strides
+    /// over one element and asks for 40 GB is refused before anything is allocated.
+    public static let elementsPerByte = 4
+
+    /// Elements the tensors may hold beyond ``elementsPerByte`` per file byte (2^20, 4 MiB as
+    /// Float32): room for small broadcast buffers (zero strides) in small files.
+    public static let broadcastAllowance = 1 << 20
+
+    /// The element budget of a checkpoint of `fileSize` bytes.
+    static func elementLimit(fileSize: Int) -> Int {
+        Checked.multiply(fileSize, elementsPerByte).flatMap { Checked.add($0, broadcastAllowance) } ?? .max
+    }
+
     private static func stateDict(
-        _ root: PickleValue, storage: (StorageReference) throws(CheckpointError.Reason) -> ArraySlice<UInt8>
+        _ root: PickleValue, fileSize: Int, storage: (StorageReference) throws(CheckpointError.Reason) -> ArraySlice<UInt8>
     ) throws(CheckpointError.Reason) -> SafetensorsFile {
         guard case .dictionary(let dictionary) = root else { throw .notAStateDict("the pickled object is a \(root.kind), not a dict") }
         var file = SafetensorsFile(tensors: [])
         var seen = Set<String>()
+        let limit = elementLimit(fileSize: fileSize)
+        var total = 0
         for (key, value) in dictionary.items {
             guard case .string(let name) = key else { throw .notAStateDict("a key is a \(key.kind), not a string") }
             guard case .tensor(let reference) = value else { throw .notAStateDict("'\(name)' is a \(value.kind), not a tensor") }
@@ -150,10 +170,19 @@ public enum PyTorchCheckpoint {
                 file.skippedNames.append(name)
                 continue
             }
+            // The view is validated (shape, strides, offset, storage extent, element budget)
+            // before its storage is touched or any element is allocated.
+            let view = try StridedView(reference, name: name)
+            guard let sum = Checked.add(total, view.count), sum <= limit else {
+                throw .tooManyElements(tensor: name, elementCount: view.count, limit: limit)
+            }
+            total = sum
             let data = try storage(reference.storage)
-            let available = min(reference.storage.elementCount, data.count / type.elementSize)
-            guard data.count >= reference.storage.elementCount * type.elementSize else { throw .missingStorage(reference.storage.key) }
-            let scalars = try gather(reference, available: available, name: name, data: data)
+            guard let needed = Checked.multiply(reference.storage.elementCount, type.elementSize), data.count >= needed else {
+                throw .missingStorage(reference.storage.key)
+            }
+            guard view.count == 0 || view.lastElement < reference.storage.elementCount else { throw .tensorOutOfBounds(tensor: name) }
+            let scalars = view.gather(type: type, from: data)
             do {
                 file.tensors.append(NamedParameter(name: name, value: try Tensor(shape: reference.shape, scalars: scalars)))
             } catch {
@@ -162,32 +191,47 @@ public enum PyTorchCheckpoint {
         }
         return file
     }
+}
 
-    /// Reads a strided view of a storage in row-major order, checking every index.
-    private static func gather(_ reference: TensorReference, available: Int, name: String, data: ArraySlice<UInt8>) throws(CheckpointError.Reason) -> [Float] {
-        let shape = reference.shape, strides = reference.strides
-        guard shape.allSatisfy({ $0 >= 0 }), strides.allSatisfy({ $0 >= 0 }), reference.offset >= 0 else { throw .tensorOutOfBounds(tensor: name) }
-        var count = 1
-        for extent in shape {
-            let (product, overflow) = count.multipliedReportingOverflow(by: extent)
-            guard !overflow else { throw .tensorOutOfBounds(tensor: name) }
-            count = product
+/// A tensor's strided view of its storage, checked: non-negative extents whose product fits,
+/// non-negative strides and offset, and the largest element index computed without overflow.
+struct StridedView {
+    let shape: [Int]
+    let strides: [Int]
+    let offset: Int
+    /// The number of elements.
+    let count: Int
+    /// The largest storage index touched (meaningless when `count == 0`).
+    let lastElement: Int
+
+    init(_ reference: TensorReference, name: String) throws(CheckpointError.Reason) {
+        shape = reference.shape
+        strides = reference.strides
+        offset = reference.offset
+        guard shape.count == strides.count, strides.allSatisfy({ $0 >= 0 }), offset >= 0, let count = Checked.elementCount(shape) else {
+            throw .tensorOutOfBounds(tensor: name)
         }
-        if count == 0 { return [] }
-        // The largest index touched: offset + Σ (extent − 1) · stride.
-        var last = reference.offset
-        for (extent, stride) in zip(shape, strides) {
-            let (step, overflow) = (extent - 1).multipliedReportingOverflow(by: stride)
-            guard !overflow else { throw .tensorOutOfBounds(tensor: name) }
-            last += step
+        self.count = count
+        // offset + Σ (extent − 1) · stride.
+        var last = offset
+        if count > 0 {
+            for (extent, stride) in zip(shape, strides) {
+                guard let step = Checked.multiply(extent - 1, stride), let sum = Checked.add(last, step) else { throw .tensorOutOfBounds(tensor: name) }
+                last = sum
+            }
         }
-        guard last < available else { throw .tensorOutOfBounds(tensor: name) }
-        let type = reference.storage.type
+        lastElement = last
+    }
+
+    /// The elements in row-major order, converted to Float32; `data` must hold `lastElement + 1`
+    /// elements of `type`.
+    func gather(type: StorageType, from data: ArraySlice<UInt8>) -> [Float] {
+        guard count > 0 else { return [] }
         var result = [Float](repeating: 0, count: count)
-        Array(data).withUnsafeBytes { raw in
+        data.withUnsafeBytes { raw in
             var index = [Int](repeating: 0, count: shape.count)
             for flat in 0..<count {
-                var element = reference.offset
+                var element = offset
                 for axis in 0..<shape.count { element += index[axis] * strides[axis] }
                 result[flat] = type.float(raw, at: element) ?? 0
                 var axis = shape.count - 1

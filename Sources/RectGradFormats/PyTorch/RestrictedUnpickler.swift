@@ -61,8 +61,25 @@ struct TensorReference: Equatable {
 }
 
 /// Mutable containers are shared through the memo, so they are reference types.
-final class PickleList { var items: [PickleValue] = [] }
-final class PickleDictionary { var items: [(key: PickleValue, value: PickleValue)] = [] }
+///
+/// A container is *sealed* once it is placed inside another container; a sealed container can no
+/// longer change. So values are built bottom-up as Python's pickler writes them: no container can
+/// reach itself (no reference cycles, nothing leaks), and the depth recorded when a container is
+/// sealed stays true, which bounds the nesting (and the recursion of freeing it).
+final class PickleList {
+    var items: [PickleValue] = []
+    /// 1 + the deepest item's depth.
+    var depth = 1
+    var isSealed = false
+}
+
+/// A dict (or `OrderedDict`) of the pickle, its items in insertion order; see ``PickleList``.
+final class PickleDictionary {
+    var items: [(key: PickleValue, value: PickleValue)] = []
+    /// 1 + the deepest key's or value's depth.
+    var depth = 1
+    var isSealed = false
+}
 
 /// The values the restricted unpickler can build.
 enum PickleValue {
@@ -103,6 +120,11 @@ enum PickleValue {
 /// and resolves only ``AllowedGlobal``s. Nothing is ever imported or called: `REDUCE` on an
 /// allowed global builds a plain value.
 struct RestrictedUnpickler {
+    /// The deepest nesting of containers accepted (a state dict needs about five levels). Deeper
+    /// pickles fail with ``CheckpointError/Reason/nestingTooDeep(limit:)`` instead of building
+    /// values whose recursive release would overflow the stack.
+    static let maximumDepth = 64
+
     private let bytes: ArraySlice<UInt8>
     private(set) var position: Int
     /// Maps a persistent id (a tuple) to a value, e.g. `('storage', FloatStorage, key, 'cpu', n)`.
@@ -114,7 +136,11 @@ struct RestrictedUnpickler {
         self.persistentLoad = persistentLoad
     }
 
-    private enum Item { case value(PickleValue), mark }
+    /// A stack entry: a value with its nesting depth (for lists and dicts the container's own,
+    /// current depth counts), or a mark.
+    private enum Item { case value(PickleValue, depth: Int), mark }
+
+    private static let sealedMessage = "a list or dict changes after being placed in another container (self-referencing structures are not part of a state dict)"
 
     private func fail(_ message: String) -> CheckpointError.Reason { .malformedPickle("\(message) at byte \(position)") }
 
@@ -144,38 +170,64 @@ struct RestrictedUnpickler {
     /// Runs the machine until `STOP` and returns the top of the stack.
     mutating func load() throws(CheckpointError.Reason) -> PickleValue {
         var stack: [Item] = []
-        var memo: [Int: PickleValue] = [:]
+        var memo: [Int: (value: PickleValue, depth: Int)] = [:]
 
-        func pop() throws(CheckpointError.Reason) -> PickleValue {
-            guard case .value(let value)? = stack.popLast() else { throw fail("stack underflow") }
-            return value
+        func push(_ value: PickleValue, depth: Int = 1) { stack.append(.value(value, depth: depth)) }
+        func popEntry() throws(CheckpointError.Reason) -> (value: PickleValue, depth: Int) {
+            guard case .value(let value, let depth)? = stack.popLast() else { throw fail("stack underflow") }
+            return (value, depth)
         }
-        func popToMark() throws(CheckpointError.Reason) -> [PickleValue] {
-            var values: [PickleValue] = []
+        func pop() throws(CheckpointError.Reason) -> PickleValue { try popEntry().value }
+        func popToMark() throws(CheckpointError.Reason) -> [(value: PickleValue, depth: Int)] {
+            var values: [(value: PickleValue, depth: Int)] = []
             while let item = stack.popLast() {
                 switch item {
                 case .mark: return values.reversed()
-                case .value(let value): values.append(value)
+                case .value(let value, let depth): values.append((value, depth))
                 }
             }
             throw fail("missing mark")
         }
-        func top() throws(CheckpointError.Reason) -> PickleValue {
-            guard case .value(let value)? = stack.last else { throw fail("stack underflow") }
-            return value
+        func topEntry() throws(CheckpointError.Reason) -> (value: PickleValue, depth: Int) {
+            guard case .value(let value, let depth)? = stack.last else { throw fail("stack underflow") }
+            return (value, depth)
         }
-        func setItems(_ values: [PickleValue], into target: PickleValue) throws(CheckpointError.Reason) {
+        func top() throws(CheckpointError.Reason) -> PickleValue { try topEntry().value }
+        /// Seals the containers among `items` and returns the depth of a container holding them.
+        func contain(_ items: [(value: PickleValue, depth: Int)]) throws(CheckpointError.Reason) -> Int {
+            var deepest = 0
+            for item in items {
+                switch item.value {
+                case .list(let list): list.isSealed = true; deepest = max(deepest, list.depth)
+                case .dictionary(let dictionary): dictionary.isSealed = true; deepest = max(deepest, dictionary.depth)
+                default: deepest = max(deepest, item.depth)
+                }
+            }
+            guard deepest < Self.maximumDepth else { throw .nestingTooDeep(limit: Self.maximumDepth) }
+            return deepest + 1
+        }
+        func tuple(_ items: [(value: PickleValue, depth: Int)]) throws(CheckpointError.Reason) {
+            let depth = try contain(items)
+            push(.tuple(items.map(\.value)), depth: depth)
+        }
+        func setItems(_ values: [(value: PickleValue, depth: Int)], into target: PickleValue) throws(CheckpointError.Reason) {
+            let depth = try contain(values)
             guard case .dictionary(let dictionary) = target, values.count % 2 == 0 else { throw fail("SETITEM(S) on a non-dict") }
-            for i in stride(from: 0, to: values.count, by: 2) { dictionary.items.append((values[i], values[i + 1])) }
+            guard !dictionary.isSealed else { throw fail(Self.sealedMessage) }
+            for i in stride(from: 0, to: values.count, by: 2) { dictionary.items.append((values[i].value, values[i + 1].value)) }
+            dictionary.depth = max(dictionary.depth, depth)
         }
-        func appendItems(_ values: [PickleValue], into target: PickleValue) throws(CheckpointError.Reason) {
+        func appendItems(_ values: [(value: PickleValue, depth: Int)], into target: PickleValue) throws(CheckpointError.Reason) {
+            let depth = try contain(values)
             guard case .list(let list) = target else { throw fail("APPEND(S) on a non-list") }
-            list.items += values
+            guard !list.isSealed else { throw fail(Self.sealedMessage) }
+            list.items += values.map(\.value)
+            list.depth = max(list.depth, depth)
         }
-        func memoize(_ index: Int) throws(CheckpointError.Reason) { memo[index] = try top() }
+        func memoize(_ index: Int) throws(CheckpointError.Reason) { memo[index] = try topEntry() }
         func recall(_ index: Int) throws(CheckpointError.Reason) {
-            guard let value = memo[index] else { throw fail("memo entry \(index) is undefined") }
-            stack.append(.value(value))
+            guard let entry = memo[index] else { throw fail("memo entry \(index) is undefined") }
+            push(entry.value, depth: entry.depth)
         }
 
         while true {
@@ -188,13 +240,13 @@ struct RestrictedUnpickler {
             case 0x28: stack.append(.mark) // MARK
             case 0x30: _ = try pop() // POP
             case 0x31: _ = try popToMark() // POP_MARK
-            case 0x32: stack.append(.value(try top())) // DUP
-            case 0x4E: stack.append(.value(.none)) // NONE
-            case 0x88: stack.append(.value(.bool(true))) // NEWTRUE
-            case 0x89: stack.append(.value(.bool(false))) // NEWFALSE
-            case 0x4B: stack.append(.value(.integer(Int(try unsigned(1))))) // BININT1
-            case 0x4D: stack.append(.value(.integer(Int(try unsigned(2))))) // BININT2
-            case 0x4A: stack.append(.value(.integer(Int(Int32(truncatingIfNeeded: try unsigned(4)))))) // BININT
+            case 0x32: let entry = try topEntry(); push(entry.value, depth: entry.depth) // DUP
+            case 0x4E: push(.none) // NONE
+            case 0x88: push(.bool(true)) // NEWTRUE
+            case 0x89: push(.bool(false)) // NEWFALSE
+            case 0x4B: push(.integer(Int(try unsigned(1)))) // BININT1
+            case 0x4D: push(.integer(Int(try unsigned(2)))) // BININT2
+            case 0x4A: push(.integer(Int(Int32(truncatingIfNeeded: try unsigned(4))))) // BININT
             case 0x8A, 0x8B: // LONG1, LONG4
                 let count = Int(try unsigned(opcode == 0x8A ? 1 : 4))
                 let digits = Array(try take(count))
@@ -202,40 +254,43 @@ struct RestrictedUnpickler {
                     var value: UInt64 = 0
                     for (i, digit) in digits.enumerated() { value |= UInt64(digit) << (8 * UInt64(i)) }
                     if let last = digits.last, last & 0x80 != 0, digits.count < 8 { value |= ~0 << (8 * UInt64(digits.count)) }
-                    stack.append(.value(.integer(Int(Int64(bitPattern: value)))))
+                    push(.integer(Int(Int64(bitPattern: value))))
                 } else {
-                    stack.append(.value(.bigInteger(digits)))
+                    push(.bigInteger(digits))
                 }
             case 0x49: // INT (text)
                 let text = try line()
-                if text == "00" { stack.append(.value(.bool(false))) } else if text == "01" { stack.append(.value(.bool(true))) } else {
+                if text == "00" { push(.bool(false)) } else if text == "01" { push(.bool(true)) } else {
                     guard let value = Int(text) else { throw fail("invalid INT") }
-                    stack.append(.value(.integer(value)))
+                    push(.integer(value))
                 }
-            case 0x47: stack.append(.value(.float(Double(bitPattern: try take(8).reduce(0) { $0 << 8 | UInt64($1) })))) // BINFLOAT (big endian)
-            case 0x58: stack.append(.value(.string(try text(take(Int(unsigned(4))))))) // BINUNICODE
-            case 0x8C: stack.append(.value(.string(try text(take(Int(unsigned(1))))))) // SHORT_BINUNICODE
-            case 0x8D: stack.append(.value(.string(try text(take(Int(clamping: unsigned(8))))))) // BINUNICODE8
-            case 0x55: stack.append(.value(.string(String(decoding: try take(Int(unsigned(1))), as: UTF8.self)))) // SHORT_BINSTRING
-            case 0x54: stack.append(.value(.string(String(decoding: try take(Int(unsigned(4))), as: UTF8.self)))) // BINSTRING
-            case 0x43: stack.append(.value(.bytes(Array(try take(Int(unsigned(1))))))) // SHORT_BINBYTES
-            case 0x42: stack.append(.value(.bytes(Array(try take(Int(unsigned(4))))))) // BINBYTES
-            case 0x29: stack.append(.value(.tuple([]))) // EMPTY_TUPLE
-            case 0x85: stack.append(.value(.tuple([try pop()]))) // TUPLE1
-            case 0x86: let b = try pop(), a = try pop(); stack.append(.value(.tuple([a, b]))) // TUPLE2
-            case 0x87: let c = try pop(), b = try pop(), a = try pop(); stack.append(.value(.tuple([a, b, c]))) // TUPLE3
-            case 0x74: stack.append(.value(.tuple(try popToMark()))) // TUPLE
-            case 0x5D: stack.append(.value(.list(PickleList()))) // EMPTY_LIST
-            case 0x6C: let list = PickleList(); list.items = try popToMark(); stack.append(.value(.list(list))) // LIST
-            case 0x61: let value = try pop(); try appendItems([value], into: top()) // APPEND
+            case 0x47: push(.float(Double(bitPattern: try take(8).reduce(0) { $0 << 8 | UInt64($1) }))) // BINFLOAT (big endian)
+            case 0x58: push(.string(try text(take(Int(unsigned(4)))))) // BINUNICODE
+            case 0x8C: push(.string(try text(take(Int(unsigned(1)))))) // SHORT_BINUNICODE
+            case 0x8D: push(.string(try text(take(Int(clamping: unsigned(8)))))) // BINUNICODE8
+            case 0x55: push(.string(String(decoding: try take(Int(unsigned(1))), as: UTF8.self))) // SHORT_BINSTRING
+            case 0x54: push(.string(String(decoding: try take(Int(unsigned(4))), as: UTF8.self))) // BINSTRING
+            case 0x43: push(.bytes(Array(try take(Int(unsigned(1)))))) // SHORT_BINBYTES
+            case 0x42: push(.bytes(Array(try take(Int(unsigned(4)))))) // BINBYTES
+            case 0x29: push(.tuple([])) // EMPTY_TUPLE
+            case 0x85: try tuple([try popEntry()]) // TUPLE1
+            case 0x86: let b = try popEntry(), a = try popEntry(); try tuple([a, b]) // TUPLE2
+            case 0x87: let c = try popEntry(), b = try popEntry(), a = try popEntry(); try tuple([a, b, c]) // TUPLE3
+            case 0x74: try tuple(try popToMark()) // TUPLE
+            case 0x5D: push(.list(PickleList())) // EMPTY_LIST
+            case 0x6C: // LIST
+                let list = PickleList()
+                try appendItems(try popToMark(), into: .list(list))
+                push(.list(list))
+            case 0x61: let value = try popEntry(); try appendItems([value], into: top()) // APPEND
             case 0x65: let values = try popToMark(); try appendItems(values, into: top()) // APPENDS
-            case 0x7D: stack.append(.value(.dictionary(PickleDictionary()))) // EMPTY_DICT
+            case 0x7D: push(.dictionary(PickleDictionary())) // EMPTY_DICT
             case 0x64: // DICT
                 let values = try popToMark()
                 let dictionary = PickleValue.dictionary(PickleDictionary())
                 try setItems(values, into: dictionary)
-                stack.append(.value(dictionary))
-            case 0x73: let value = try pop(), key = try pop(); try setItems([key, value], into: top()) // SETITEM
+                push(dictionary)
+            case 0x73: let value = try popEntry(), key = try popEntry(); try setItems([key, value], into: top()) // SETITEM
             case 0x75: let values = try popToMark(); try setItems(values, into: top()) // SETITEMS
             case 0x71: try memoize(Int(try unsigned(1))) // BINPUT
             case 0x72: try memoize(Int(try unsigned(4))) // LONG_BINPUT
@@ -245,15 +300,15 @@ struct RestrictedUnpickler {
             case 0x63: // GLOBAL "module\nname\n"
                 let module = try line(), name = try line()
                 guard let global = AllowedGlobal(module: module, name: name) else { throw .forbiddenGlobal("\(module).\(name)") }
-                stack.append(.value(.global(global)))
+                push(.global(global))
             case 0x93: // STACK_GLOBAL
                 guard case .string(let name) = try pop(), case .string(let module) = try pop() else { throw fail("STACK_GLOBAL needs two strings") }
                 guard let global = AllowedGlobal(module: module, name: name) else { throw .forbiddenGlobal("\(module).\(name)") }
-                stack.append(.value(.global(global)))
-            case 0x51: stack.append(.value(try persistentLoad(try pop()))) // BINPERSID
+                push(.global(global))
+            case 0x51: push(try persistentLoad(try pop())) // BINPERSID
             case 0x52: // REDUCE
                 let arguments = try pop(), callable = try pop()
-                stack.append(.value(try reduce(callable, arguments)))
+                push(try reduce(callable, arguments))
             case 0x62: // BUILD: only an OrderedDict's `__dict__` (the `_metadata` of a state dict) is accepted, and ignored.
                 let state = try pop()
                 guard case .dictionary = try top(), case .dictionary = state else { throw fail("BUILD on something other than an OrderedDict") }

@@ -13,43 +13,62 @@ struct StoredZipArchive {
         if count == 0xFFFF || offset == 0xFFFF_FFFF || size == 0xFFFF_FFFF {
             (count, offset, size) = try zip64Directory(endRecord: end)
         }
-        guard offset >= 0, size >= 0, offset + size <= bytes.count else { throw .invalidArchive("the central directory lies outside the file") }
+        guard let directoryEnd = Checked.add(offset, size), directoryEnd <= bytes.count else {
+            throw .invalidArchive("the central directory lies outside the file")
+        }
+        // Every entry has its own bytes, so together they cannot exceed the file: checked before
+        // any CRC is computed, so that many directory entries naming the same data cannot make
+        // the checksums take time quadratic in the file size.
+        var claimedBytes = 0
         var cursor = offset
         for _ in 0..<count {
-            guard cursor + 46 <= bytes.count, read32(cursor) == 0x0201_4B50 else { throw .invalidArchive("corrupt central directory entry at byte \(cursor)") }
+            guard bytes.count - cursor >= 46, read32(cursor) == 0x0201_4B50 else { throw .invalidArchive("corrupt central directory entry at byte \(cursor)") }
             let flags = read16(cursor + 8), method = read16(cursor + 10)
             let crc = read32(cursor + 16)
             var compressed = Int(read32(cursor + 20)), uncompressed = Int(read32(cursor + 24))
             let nameLength = Int(read16(cursor + 28)), extraLength = Int(read16(cursor + 30)), commentLength = Int(read16(cursor + 32))
             var localOffset = Int(read32(cursor + 42))
-            guard cursor + 46 + nameLength + extraLength + commentLength <= bytes.count else { throw .invalidArchive("truncated central directory") }
+            // The lengths are 16-bit, so these sums stay far from overflow.
+            let entryLength = 46 + nameLength + extraLength + commentLength
+            guard entryLength <= bytes.count - cursor else { throw .invalidArchive("truncated central directory") }
             let name = String(decoding: bytes[(cursor + 46)..<(cursor + 46 + nameLength)], as: UTF8.self)
             // ZIP64 extended information: the 0xFFFFFFFF fields follow in order.
             var extra = cursor + 46 + nameLength
             let extraEnd = extra + extraLength
-            while extra + 4 <= extraEnd {
+            while extraEnd - extra >= 4 {
                 let tag = read16(extra), length = Int(read16(extra + 2))
+                let fieldEnd = min(extra + 4 + length, extraEnd)
                 if tag == 0x0001 {
                     var field = extra + 4
-                    if uncompressed == 0xFFFF_FFFF, field + 8 <= extra + 4 + length { uncompressed = Int(clamping: read64(field)); field += 8 }
-                    if compressed == 0xFFFF_FFFF, field + 8 <= extra + 4 + length { compressed = Int(clamping: read64(field)); field += 8 }
-                    if localOffset == 0xFFFF_FFFF, field + 8 <= extra + 4 + length { localOffset = Int(clamping: read64(field)) }
+                    func next() throws(CheckpointError.Reason) -> Int {
+                        guard fieldEnd - field >= 8 else { throw .invalidArchive("entry '\(name)' has a truncated ZIP64 field") }
+                        defer { field += 8 }
+                        guard let value = Checked.int(read64(field)) else { throw .invalidArchive("entry '\(name)' has a ZIP64 size or offset beyond 2^63") }
+                        return value
+                    }
+                    if uncompressed == 0xFFFF_FFFF { uncompressed = try next() }
+                    if compressed == 0xFFFF_FFFF { compressed = try next() }
+                    if localOffset == 0xFFFF_FFFF { localOffset = try next() }
                 }
                 extra += 4 + length
             }
             guard flags & 1 == 0 else { throw .invalidArchive("entry '\(name)' is encrypted") }
             guard method == 0 else { throw .invalidArchive("entry '\(name)' is compressed (method \(method)); torch.save stores entries uncompressed") }
             guard compressed == uncompressed else { throw .invalidArchive("entry '\(name)' has inconsistent sizes") }
-            guard localOffset >= 0, localOffset + 30 <= bytes.count, read32(localOffset) == 0x0403_4B50 else {
+            guard localOffset <= bytes.count - 30, read32(localOffset) == 0x0403_4B50 else {
                 throw .invalidArchive("entry '\(name)' has no local header")
             }
             let dataStart = localOffset + 30 + Int(read16(localOffset + 26)) + Int(read16(localOffset + 28))
             guard dataStart <= bytes.count, uncompressed <= bytes.count - dataStart else { throw .invalidArchive("entry '\(name)' reaches past the end of the file") }
+            guard let claimed = Checked.add(claimedBytes, uncompressed), claimed <= bytes.count else {
+                throw .invalidArchive("the entries claim more bytes than the file holds (entries share data)")
+            }
+            claimedBytes = claimed
+            guard entries[name] == nil else { throw .invalidArchive("duplicate entry '\(name)'") }
             let range = dataStart..<(dataStart + uncompressed)
             guard CRC32.checksum(bytes[range]) == crc else { throw .invalidArchive("entry '\(name)' fails its CRC-32 check") }
-            guard entries[name] == nil else { throw .invalidArchive("duplicate entry '\(name)'") }
             entries[name] = range
-            cursor += 46 + nameLength + extraLength + commentLength
+            cursor += entryLength
         }
     }
 
@@ -72,18 +91,23 @@ struct StoredZipArchive {
         throw .invalidArchive("no end-of-central-directory record")
     }
 
+    /// The entry count, offset and size of the central directory from the ZIP64 end record.
     private func zip64Directory(endRecord: Int) throws(CheckpointError.Reason) -> (Int, Int, Int) {
         let locator = endRecord - 20
         guard locator >= 0, read32(locator) == 0x0706_4B50 else { throw .invalidArchive("missing ZIP64 locator") }
-        let record = Int(clamping: read64(locator + 8))
-        guard record >= 0, record + 56 <= bytes.count, read32(record) == 0x0606_4B50 else { throw .invalidArchive("missing ZIP64 end record") }
-        return (Int(clamping: read64(record + 32)), Int(clamping: read64(record + 48)), Int(clamping: read64(record + 40)))
+        guard let record = Checked.int(read64(locator + 8)), record <= bytes.count - 56, read32(record) == 0x0606_4B50 else {
+            throw .invalidArchive("missing ZIP64 end record")
+        }
+        guard let count = Checked.int(read64(record + 32)), let offset = Checked.int(read64(record + 48)), let size = Checked.int(read64(record + 40)) else {
+            throw .invalidArchive("the ZIP64 end record declares a size or offset beyond 2^63")
+        }
+        return (count, offset, size)
     }
 
     private func read16(_ offset: Int) -> UInt16 { UInt16(bytes[offset]) | UInt16(bytes[offset + 1]) << 8 }
     private func read32(_ offset: Int) -> UInt32 { (0..<4).reduce(0) { $0 | UInt32(bytes[offset + $1]) << (8 * UInt32($1)) } }
     private func read64(_ offset: Int) -> UInt64 {
-        guard offset + 8 <= bytes.count else { return .max }
+        guard offset >= 0, bytes.count - offset >= 8 else { return .max }
         return (0..<8).reduce(0) { $0 | UInt64(bytes[offset + $1]) << (8 * UInt64($1)) }
     }
 }

@@ -112,8 +112,16 @@ public struct SafetensorsFile: Sendable, Equatable {
 
     // MARK: Decoding
 
-    /// The format's limit on the header size.
-    static let maximumHeaderLength: UInt64 = 100_000_000
+    /// The largest header accepted, in bytes: 100,000,000, the limit of the format's reference
+    /// implementation. Checked against the 8-byte length prefix before the header is read.
+    public static let maximumHeaderLength: UInt64 = 100_000_000
+
+    /// The most tensors (header entries, `__metadata__` aside) a file may describe: 100,000.
+    ///
+    /// Real checkpoints hold hundreds to a few thousand tensors per file. The header is read entry
+    /// by entry and refused as soon as the count passes the limit, so a header padded with a
+    /// million empty entries fails in a fraction of a second instead of being parsed whole.
+    public static let maximumEntryCount = 100_000
 
     private static func decode(_ raw: UnsafeRawBufferPointer) throws(WeightsError.Reason) -> SafetensorsFile {
         let layout = try SafetensorsLayout(totalSize: raw.count) { range in Data(raw[range]) }
@@ -157,11 +165,8 @@ struct SafetensorsLayout {
             guard entry.offsets.count == 2 else { throw .invalidEntry(tensor: entry.name, reason: "data_offsets must hold two numbers") }
             let begin = entry.offsets[0], end = entry.offsets[1]
             guard begin >= 0, end >= begin else { throw .invalidEntry(tensor: entry.name, reason: "data_offsets [\(begin), \(end)] are not an ascending pair") }
-            var expected = dtype.byteCount
-            for extent in entry.shape {
-                let (product, overflow) = expected.multipliedReportingOverflow(by: extent)
-                guard !overflow else { throw .invalidEntry(tensor: entry.name, reason: "shape \(entry.shape) is too large") }
-                expected = product
+            guard let count = Checked.elementCount(entry.shape), let expected = Checked.multiply(count, dtype.byteCount) else {
+                throw .invalidEntry(tensor: entry.name, reason: "shape \(entry.shape) is too large")
             }
             guard expected == end - begin else { throw .byteCountMismatch(tensor: entry.name, expected: expected, actual: end - begin) }
             guard end <= dataSize else { throw .offsetsOutOfRange(tensor: entry.name, end: end, dataSize: dataSize) }
@@ -274,12 +279,19 @@ struct SafetensorsHeader {
     var metadata: [String: String] = [:]
 
     static func parse(_ bytes: Data) throws(WeightsError.Reason) -> SafetensorsHeader {
-        guard String(data: bytes, encoding: .utf8) != nil else { throw .invalidHeader("the header is not UTF-8") }
-        let root: JSONValue
-        do { root = try JSONValue.parse([UInt8](bytes)) } catch { throw .invalidHeader("not valid JSON: \(error.reason)") }
-        guard case .object(let members) = root else { throw .invalidHeader("the header is not a JSON object") }
+        // UTF-8 is checked string by string while parsing (bytes outside strings must be JSON's
+        // ASCII anyway), so a long header is not scanned twice; a failure names the cause.
+        let text = [UInt8](bytes)
+        func invalid(_ error: JSONParseError) -> WeightsError.Reason {
+            String(validating: text, as: UTF8.self) == nil ? .invalidHeader("the header is not UTF-8") : .invalidHeader("not valid JSON: \(error.reason)")
+        }
         var header = SafetensorsHeader()
-        for (name, value) in members {
+        var reader: JSONObjectReader
+        do { reader = try JSONObjectReader(bytes: text) } catch { throw invalid(error) }
+        while true {
+            let member: (key: String, value: JSONValue)?
+            do { member = try reader.next() } catch { throw invalid(error) }
+            guard let (name, value) = member else { break }
             if name == "__metadata__" {
                 guard case .object(let map) = value else { throw .invalidHeader("__metadata__ is not an object") }
                 for (key, item) in map {
@@ -288,6 +300,7 @@ struct SafetensorsHeader {
                 }
                 continue
             }
+            guard header.entries.count < SafetensorsFile.maximumEntryCount else { throw .tooManyEntries(limit: SafetensorsFile.maximumEntryCount) }
             guard case .object(let fields) = value else { throw .invalidEntry(tensor: name, reason: "the entry is not an object") }
             func field(_ key: String) -> JSONValue? { fields.first { $0.key == key }?.value }
             guard case .string(let dtype)? = field("dtype") else { throw .invalidEntry(tensor: name, reason: "missing string 'dtype'") }

@@ -13,6 +13,8 @@ public struct WeightsError: Error, Equatable, Sendable, CustomStringConvertible 
         case headerLengthOutOfRange(declared: UInt64, available: Int)
         /// The header is not a JSON object of the expected form.
         case invalidHeader(String)
+        /// The header describes more tensors than ``SafetensorsFile/maximumEntryCount``.
+        case tooManyEntries(limit: Int)
         /// A tensor's entry is malformed (negative extents, wrong offsets, …).
         case invalidEntry(tensor: String, reason: String)
         /// A dtype this library does not load (anything but F32, F16, BF16 and F64).
@@ -58,6 +60,7 @@ public struct WeightsError: Error, Equatable, Sendable, CustomStringConvertible 
         case .headerLengthOutOfRange(let declared, let available):
             detail = "declares a header of \(declared) bytes but only \(available) bytes follow (or it exceeds 100 MB)"
         case .invalidHeader(let message): detail = "has an invalid header: \(message)"
+        case .tooManyEntries(let limit): detail = "describes more than \(limit) tensors in its header; refused"
         case .invalidEntry(let tensor, let message): detail = "tensor '\(tensor)': \(message)"
         case .unsupportedDType(let tensor, let dtype): detail = "tensor '\(tensor)' has dtype \(dtype); supported are F32, F16, BF16 and F64"
         case .byteCountMismatch(let tensor, let expected, let actual):
