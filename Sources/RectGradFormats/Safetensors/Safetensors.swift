@@ -140,7 +140,7 @@ struct SafetensorsLayout {
     struct Entry { var name: String; var dtype: SafetensorsDType; var shape: [Int]; var begin: Int; var end: Int }
 
     /// The entries in data order.
-    var entries: [Entry] = []
+    var entries: [Entry]
     var metadata: [String: String]
     /// The offset of the data section in the file (8 + the header length).
     var dataStart: Int
@@ -155,33 +155,45 @@ struct SafetensorsLayout {
         }
         let headerLength = Int(declared)
         let header = try SafetensorsHeader.parse(try bytes(8..<(8 + headerLength)))
-        metadata = header.metadata
-        dataStart = 8 + headerLength
-        let dataSize = totalSize - dataStart
-
+        let start = 8 + headerLength
+        let dataSize = totalSize - start
+        var validated: [Entry] = []
+        validated.reserveCapacity(header.entries.count)
         for entry in header.entries {
-            guard let dtype = SafetensorsDType(rawValue: entry.dtype) else { throw .unsupportedDType(tensor: entry.name, dtype: entry.dtype) }
-            guard entry.shape.allSatisfy({ $0 >= 0 }) else { throw .invalidEntry(tensor: entry.name, reason: "negative extent in shape \(entry.shape)") }
-            guard entry.offsets.count == 2 else { throw .invalidEntry(tensor: entry.name, reason: "data_offsets must hold two numbers") }
-            let begin = entry.offsets[0], end = entry.offsets[1]
-            guard begin >= 0, end >= begin else { throw .invalidEntry(tensor: entry.name, reason: "data_offsets [\(begin), \(end)] are not an ascending pair") }
-            guard let count = Checked.elementCount(entry.shape), let expected = Checked.multiply(count, dtype.byteCount) else {
-                throw .invalidEntry(tensor: entry.name, reason: "shape \(entry.shape) is too large")
+            switch Self.validated(entry, dataSize: dataSize) {
+            case .success(let checked): validated.append(checked)
+            case .failure(let reason): throw reason
             }
-            guard expected == end - begin else { throw .byteCountMismatch(tensor: entry.name, expected: expected, actual: end - begin) }
-            guard end <= dataSize else { throw .offsetsOutOfRange(tensor: entry.name, end: end, dataSize: dataSize) }
-            entries.append(Entry(name: entry.name, dtype: dtype, shape: entry.shape, begin: begin, end: end))
         }
-        entries.sort { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }
+        validated.sort { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }
         var covered = 0
         var previous: String?
-        for entry in entries {
+        for entry in validated {
             if entry.begin < covered, let previous { throw .overlappingTensors(previous, entry.name) }
             if entry.begin > covered { throw .unreferencedBytes(offset: covered, count: entry.begin - covered) }
             if entry.end > entry.begin || previous == nil { previous = entry.name }
             covered = max(covered, entry.end)
         }
         if covered < dataSize { throw .unreferencedBytes(offset: covered, count: dataSize - covered) }
+        entries = validated
+        metadata = header.metadata
+        dataStart = start
+    }
+
+    /// One header entry checked against the data section's size: a known dtype, a shape whose
+    /// byte count is the entry's byte range, and a range inside the data.
+    private static func validated(_ entry: SafetensorsHeader.Entry, dataSize: Int) -> Result<Entry, WeightsError.Reason> {
+        guard let dtype = SafetensorsDType(rawValue: entry.dtype) else { return .failure(.unsupportedDType(tensor: entry.name, dtype: entry.dtype)) }
+        guard entry.shape.allSatisfy({ $0 >= 0 }) else { return .failure(.invalidEntry(tensor: entry.name, reason: "negative extent in shape \(entry.shape)")) }
+        guard entry.offsets.count == 2 else { return .failure(.invalidEntry(tensor: entry.name, reason: "data_offsets must hold two numbers")) }
+        let begin = entry.offsets[0], end = entry.offsets[1]
+        guard begin >= 0, end >= begin else { return .failure(.invalidEntry(tensor: entry.name, reason: "data_offsets [\(begin), \(end)] are not an ascending pair")) }
+        guard let count = Checked.elementCount(entry.shape), let expected = Checked.multiply(count, dtype.byteCount) else {
+            return .failure(.invalidEntry(tensor: entry.name, reason: "shape \(entry.shape) is too large"))
+        }
+        guard expected == end - begin else { return .failure(.byteCountMismatch(tensor: entry.name, expected: expected, actual: end - begin)) }
+        guard end <= dataSize else { return .failure(.offsetsOutOfRange(tensor: entry.name, end: end, dataSize: dataSize)) }
+        return .success(Entry(name: entry.name, dtype: dtype, shape: entry.shape, begin: begin, end: end))
     }
 
     /// Builds the tensors; `fill` writes an entry's elements, converted to Float32, into storage
