@@ -33,8 +33,10 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
+        // Element-wise loops in C: plain loops stay fast in a dependent's unoptimised debug build.
+        .target(name: "CElementwise"),
         // Tensor, kernels, the reverse-mode tape and its backward rules.
-        .target(name: "RectGradCore", dependencies: ["COpenBLAS"], swiftSettings: strictSwift),
+        .target(name: "RectGradCore", dependencies: ["COpenBLAS", "CElementwise"], swiftSettings: strictSwift),
         // Thin layer modules on the tape and the optimiser.
         .target(name: "RectGradLayers", dependencies: ["RectGradCore"], swiftSettings: strictSwift),
         // File formats read and written without Python: safetensors, NumPy .npy, PyTorch .pth.
