@@ -5,7 +5,7 @@ import RectGradCore
 /// bits as the scalar definitions, including NaN, ±0, infinities and the ReLU6 corner, at lengths
 /// that are not a multiple of the vector width.
 @Suite struct PlainLoopKernelTests {
-    static let specials: [Float] = [.nan, -.nan, 0, -0.0, 1e-45, -1e-45, 1, -1, 5.999999, 6, 6.000001, 7, .infinity, -.infinity, 3.5, -2.25, .greatestFiniteMagnitude]
+    static let specials: [Float] = [.nan, -.nan, 0, -0.0, .leastNonzeroMagnitude, -.leastNonzeroMagnitude, 1, -1, 5.999999, 6, 6.000001, 7, .infinity, -.infinity, 3.5, -2.25, .greatestFiniteMagnitude]
 
     static func values(count: Int) -> [Float] {
         (0..<count).map { specials[$0 % specials.count] * ($0 % 5 == 4 ? -1 : 1) }
