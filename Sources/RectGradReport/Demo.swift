@@ -73,7 +73,9 @@ public struct Demo: Sendable {
     }
 
     /// Runs the demo and writes `report.html` (plus one PNG per figure) into `directory`.
-    /// - Parameter progress: called with a short status before each step.
+    /// - Parameters:
+    ///   - directory: the output folder (created when missing).
+    ///   - progress: called with a short status before each step.
     public func run(writingTo directory: URL, progress: (String) -> Void = { _ in }) throws -> DemoResult {
         let clock = ContinuousClock()
         let start = clock.now

@@ -53,7 +53,7 @@ public struct ExplanationReport: Sendable {
 
     /// All images in one figure: rows = images, columns = the input and every method (the paper's
     /// comparison figure). With `baselineThreshold`, every map gets its method's default final
-    /// threshold (``AttributionMethod/defaultFinalThreshold``: the baselines (95, 99.5), the RectGrad
+    /// threshold (`AttributionMethod/defaultFinalThreshold`: the baselines (95, 99.5), the RectGrad
     /// family (0.5, 99.5)).
     public func comparisonGrid(baselineThreshold: Bool) throws -> RGBImage {
         var rows: [[RGBImage]] = []
