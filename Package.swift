@@ -23,6 +23,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // `swift package generate-documentation` (DocC); a command plugin, nothing is linked.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // OpenBLAS through its C interface (<cblas.h>).
@@ -31,8 +33,10 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
+        // Element-wise loops in C: plain loops stay fast in a dependent's unoptimised debug build.
+        .target(name: "CElementwise"),
         // Tensor, kernels, the reverse-mode tape and its backward rules.
-        .target(name: "RectGradCore", dependencies: ["COpenBLAS"], swiftSettings: strictSwift),
+        .target(name: "RectGradCore", dependencies: ["COpenBLAS", "CElementwise"], swiftSettings: strictSwift),
         // Thin layer modules on the tape and the optimiser.
         .target(name: "RectGradLayers", dependencies: ["RectGradCore"], swiftSettings: strictSwift),
         // File formats read and written without Python: safetensors, NumPy .npy, PyTorch .pth.

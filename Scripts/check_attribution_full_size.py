@@ -338,6 +338,9 @@ def check(binary, name, steps, samples, work, seed=0, methods=METHODS):
     return rows, targets, seconds, decisions
 
 
+KEPT_SECTION = "## DeepLIFT's edge band on EfficientNet-Lite0"
+
+
 def write_docs(args, rows, notes, decisions):
     """Writes Docs/attribution-parity.md from the rows, notes and decision counts of a run."""
     options = "".join(f" --{key} " + " ".join(map(str, value)) for key, value, default in (
@@ -385,7 +388,12 @@ def write_docs(args, rows, notes, decisions):
         *FINDINGS,
         "",
     ]
-    (ROOT / "Docs" / "attribution-parity.md").write_text("\n".join(lines))
+    path = ROOT / "Docs" / "attribution-parity.md"
+    # Hand-written sections after KEPT_SECTION (measured by other scripts) survive regeneration.
+    kept = ""
+    if path.exists() and KEPT_SECTION in path.read_text():
+        kept = "\n" + path.read_text()[path.read_text().index(KEPT_SECTION):]
+    path.write_text("\n".join(lines) + kept)
 
 
 def main():

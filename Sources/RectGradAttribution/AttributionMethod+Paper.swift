@@ -32,7 +32,7 @@ extension AttributionMethod {
         AttributionMethod(name: "guided-backprop", rule: GuidedBackpropRule())
     }
 
-    /// RectGrad: `x · dS/dx` with ``RectGradCore/RectGradRule`` and, by default, the padding rule.
+    /// RectGrad: `x · dS/dx` with `RectGradCore/RectGradRule` and, by default, the padding rule.
     /// `importance: .absolute` gives the absolute-importance variant.
     /// - Throws: ``AttributionError/invalidParameter(name:reason:)`` naming `percentile`.
     public static func rectGrad(

@@ -1,6 +1,6 @@
 import RectGradCore
 
-/// An attribution method: a ``RectGradCore/BackwardRules`` value × an ``Estimator``, plus what
+/// An attribution method: a `RectGradCore/BackwardRules` value × an ``Estimator``, plus what
 /// display and evaluation need to know about it.
 ///
 /// The methods of the paper are static members with the spec's defaults; their rule parameters
@@ -13,7 +13,7 @@ import RectGradCore
 /// let result = try network.attribute(images, method: method)
 /// ```
 ///
-/// Any ``RectGradCore/ActivationRule`` of your own is a method as it stands:
+/// Any `RectGradCore/ActivationRule` of your own is a method as it stands:
 ///
 /// ```swift
 /// let mine = AttributionMethod(name: "active-above", rule: ActiveAboveRule(level: 0.5), estimator: .gradient(.input))

@@ -24,7 +24,7 @@ public struct Completeness: Sendable, Equatable {
     }
 }
 
-/// What ``AttributionSession/attribute(_:)`` returns.
+/// What `AttributionSession.attribute(_:)` returns.
 public struct AttributionResult: Sendable {
     /// The method's name (e.g. `rectgrad`).
     public var methodName: String

@@ -12,7 +12,7 @@ import RectGradLayers
 /// let maps = try session.attribute([.saliency, .guidedBackprop, .rectGrad()])
 /// ```
 ///
-/// A session holds a ``RectGradCore/Tape``; use it from one task at a time.
+/// A session holds a `RectGradCore/Tape`; use it from one task at a time.
 public final class AttributionSession {
     /// The network.
     public let network: Network

@@ -19,7 +19,7 @@ public enum InputMultiplier: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// How the gradients of a backward rule set are turned into an attribution: one of the estimators
-/// of the spec. Any estimator but occlusion runs over any ``RectGradCore/BackwardRules``.
+/// of the spec. Any estimator but occlusion runs over any `RectGradCore/BackwardRules`.
 public indirect enum Estimator: Sendable, Equatable, CustomStringConvertible {
     /// One backward pass at the input, times a multiplier.
     case gradient(InputMultiplier)

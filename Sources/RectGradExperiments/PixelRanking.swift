@@ -5,7 +5,7 @@ import RectGradCore
 ///
 /// Every function is deterministic: scores are ranked in descending order and ties go to the
 /// pixel that comes first in row-major order; the random ranking is a Fisher–Yates shuffle driven
-/// by a ``RectGradCore/SeededGenerator``.
+/// by a `RectGradCore/SeededGenerator`.
 ///
 /// ```swift
 /// let scores = try PixelRanking.scores(of: map, positivePartOnly: true)   // [H·W]

@@ -4,7 +4,7 @@ import Foundation
 /// inline, nothing is fetched when the page opens.
 public struct HTMLReport: Sendable {
     /// One block of the report, rendered in order.
-    public enum Block: Sendable {
+    public indirect enum Block: Sendable {
         /// A heading of level 2 (section) or 3 (subsection).
         case heading(String, level: Int)
         /// A paragraph of plain text (escaped).
@@ -15,6 +15,10 @@ public struct HTMLReport: Sendable {
         case table(header: [String], rows: [[String]], caption: String?)
         /// Key–value facts (parameters, timings), shown as a compact definition list.
         case facts([(String, String)])
+        /// Pictures in a table that fits the page width, with HTML column and row labels.
+        case tileGrid(TileGrid)
+        /// Blocks hidden behind a one-line summary the reader clicks to open (`<details>`).
+        case details(summary: String, blocks: [Block])
     }
 
     /// The page title.
@@ -31,11 +35,37 @@ public struct HTMLReport: Sendable {
         self.blocks = blocks
     }
 
-    /// The number of embedded images.
+    /// The number of `.figure` blocks (nested ones included).
     public var figureCount: Int {
-        blocks.reduce(0) { count, block in
-            if case .figure = block { return count + 1 }
-            return count
+        Self.count(blocks) { if case .figure = $0 { return 1 } else { return 0 } }
+    }
+
+    /// The number of pictures on the page: figures and every tile of every tile grid.
+    public var pictureCount: Int {
+        Self.count(blocks) { block in
+            switch block {
+            case .figure: return 1
+            case .tileGrid(let grid): return grid.rows.reduce(0) { $0 + $1.tiles.compactMap { $0 }.count }
+            default: return 0
+            }
+        }
+    }
+
+    /// The bytes that embedded pictures add to the page (base64 text).
+    public var embeddedPictureBytes: Int {
+        Self.count(blocks) { block in
+            switch block {
+            case .figure(let png, _, _, _): return (png.count + 2) / 3 * 4
+            case .tileGrid(let grid): return grid.rows.reduce(0) { $0 + $1.tiles.reduce(0) { $0 + ($1?.embeddedByteCount ?? 0) } }
+            default: return 0
+            }
+        }
+    }
+
+    static func count(_ blocks: [Block], _ value: (Block) -> Int) -> Int {
+        blocks.reduce(0) { total, block in
+            if case .details(_, let inner) = block { return total + count(inner, value) }
+            return total + value(block)
         }
     }
 
@@ -45,6 +75,22 @@ public struct HTMLReport: Sendable {
         body.append("<header><h1>\(escape(title))</h1>")
         if !subtitle.isEmpty { body.append("<p class=\"subtitle\">\(escape(subtitle))</p>") }
         body.append("</header><main>")
+        Self.render(blocks, into: &body)
+        body.append("</main>")
+        return """
+        <!DOCTYPE html>
+        <html lang="en"><head><meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>\(escape(title))</title>
+        <style>\(Self.styleSheet)</style>
+        </head><body>
+        \(body.joined(separator: "\n"))
+        <script>\(Self.renderCheck)</script>
+        </body></html>
+        """
+    }
+
+    static func render(_ blocks: [Block], into body: inout [String]) {
         for block in blocks {
             switch block {
             case .heading(let text, let level):
@@ -64,20 +110,14 @@ public struct HTMLReport: Sendable {
                 body.append(html + "</tbody></table>")
             case .facts(let facts):
                 body.append("<dl>" + facts.map { "<dt>\(escape($0.0))</dt><dd>\(escape($0.1))</dd>" }.joined() + "</dl>")
+            case .tileGrid(let grid):
+                body.append(grid.html())
+            case .details(let summary, let inner):
+                body.append("<details><summary>\(escape(summary))</summary>")
+                render(inner, into: &body)
+                body.append("</details>")
             }
         }
-        body.append("</main>")
-        return """
-        <!DOCTYPE html>
-        <html lang="en"><head><meta charset="utf-8">
-        <meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>\(escape(title))</title>
-        <style>\(Self.styleSheet)</style>
-        </head><body>
-        \(body.joined(separator: "\n"))
-        <script>\(Self.renderCheck)</script>
-        </body></html>
-        """
     }
 
     /// Writes the page to `url` (UTF-8).
@@ -85,10 +125,11 @@ public struct HTMLReport: Sendable {
         try Data(render().utf8).write(to: url, options: .atomic)
     }
 
-    /// Marks the page with the number of images that decoded (`data-rendered-images` on `<body>`),
-    /// so a headless browser can confirm that every figure renders.
+    /// Marks `<body>` for a headless browser: `data-rendered-images` is the number of images that
+    /// decoded (so a test can confirm that every picture renders) and `data-fits-width` is `true`
+    /// when nothing is wider than the window (no horizontal scrolling).
     static let renderCheck = """
-    window.addEventListener('load',function(){var n=0;for(const i of document.images){if(i.complete&&i.naturalWidth>0){n++;}}document.body.setAttribute('data-rendered-images',String(n));});
+    window.addEventListener('load',function(){var n=0;for(const i of document.images){if(i.complete&&i.naturalWidth>0){n++;}}document.body.setAttribute('data-rendered-images',String(n));var e=document.documentElement;document.body.setAttribute('data-fits-width',String(e.scrollWidth<=e.clientWidth));});
     """
 
     static let styleSheet = """
@@ -100,6 +141,10 @@ public struct HTMLReport: Sendable {
     table{border-collapse:collapse;margin:1em 0;font-variant-numeric:tabular-nums}caption{text-align:left;color:#555;padding-bottom:.3em}
     th,td{border:1px solid #ddd;padding:.3em .7em;text-align:right}th:first-child,td:first-child{text-align:left}th{background:#f6f6f6}
     dl{display:grid;grid-template-columns:max-content auto;gap:.2em 1em}dt{color:#555}dd{margin:0;font-family:ui-monospace,Menlo,monospace}
+    table.tiles{table-layout:fixed;width:100%;margin:.4em 0}table.tiles th,table.tiles td{border:none;padding:2px 3px;text-align:center;vertical-align:bottom;background:none;overflow-wrap:break-word}
+    table.tiles thead th{font-weight:600;font-size:.78em;line-height:1.2}table.tiles tbody th{text-align:right;font-weight:normal;font-size:.8em;color:#555;vertical-align:middle}
+    table.tiles col.label{width:6.5em}table.tiles img{display:block;width:100%;height:auto;border:none}
+    details{margin:.5em 0}summary{cursor:pointer;color:#555}p.note{background:#f6f6f6;border-left:3px solid #bbb;padding:.4em .8em}
     """
 }
 

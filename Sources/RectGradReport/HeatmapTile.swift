@@ -15,7 +15,7 @@ public struct FinalThreshold: Sendable, Hashable, CustomStringConvertible {
         self.upper = upper
     }
 
-    /// A threshold from a `(lower, upper)` pair such as ``AttributionMethod/defaultFinalThreshold``.
+    /// A threshold from a `(lower, upper)` pair such as `AttributionMethod/defaultFinalThreshold`.
     public init(_ percentiles: (lower: Double, upper: Double)) {
         self.init(lower: percentiles.lower, upper: percentiles.upper)
     }

@@ -55,7 +55,7 @@ public struct LineChart: Sendable {
     ]
 
     /// Draws the chart.
-    /// - Throws: ``RectGradImage/ImageError`` when the canvas cannot be created.
+    /// - Throws: `ImageError` when the canvas cannot be created.
     public func render() throws(ImageError) -> RGBImage {
         let all = series.flatMap(\.points).filter { $0.x.isFinite && $0.y.isFinite }
         let xs = all.map(\.x), ys = all.map(\.y)

@@ -5,7 +5,7 @@ import RectGradCore
 public struct MethodMetrics: Sendable, Equatable {
     /// The method.
     public var method: MethodName
-    /// Whether the method is in the RectGrad family (``AttributionMethod/isRectGradFamily``).
+    /// Whether the method is in the RectGrad family (`AttributionMethod/isRectGradFamily`).
     public var isRectGradFamily: Bool
     /// Mean `Σ_outside |M|` (the paper's protocol: RectGrad rectified with (0, 100), others (95, 100)).
     public var outsideTotal: Double
@@ -22,8 +22,11 @@ public struct MethodMetrics: Sendable, Equatable {
     public var patchFraction: Double? = nil
 
     /// Averages the metrics of `method` over every image that has a mask.
-    /// - Parameter patch: `H·W` flags marking an occlusion patch; when given, the share of the map
-    ///   inside it (same protocol as the outside-mask figure) is averaged too.
+    /// - Parameters:
+    ///   - method: the method whose maps are measured.
+    ///   - images: the explained images; those without a mask are skipped.
+    ///   - patch: `H·W` flags marking an occlusion patch; when given, the share of the map
+    ///     inside it (same protocol as the outside-mask figure) is averaged too.
     public static func average(_ method: MethodName, over images: [ExplainedImage], patch: [Bool]? = nil) throws -> MethodMetrics? {
         var outside = 0.0, fraction = 0.0, variation = 0.0, normalized = 0.0, inPatch = 0.0, count = 0
         var isRectGradFamily = false

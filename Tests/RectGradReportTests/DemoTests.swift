@@ -20,7 +20,15 @@ import RectGradReport
     #expect(result.metrics.allSatisfy { $0.imageCount == 12 && (0...1).contains($0.outsideFraction) })
     let html = try String(contentsOf: result.reportURL, encoding: .utf8)
     #expect(html.contains(String(format: "accuracy %.1f %%", result.accuracy * 100)))
-    #expect(html.components(separatedBy: "data:image/png;base64,").count - 1 == 3)
+    // Two comparison tile grids (3 images × input and 12 methods; cifar-cnn max-pools, so no two
+    // methods coincide) and the threshold sweep (2 images × input, 9 percentiles and τ = 0), each
+    // tile a 32×32 PNG that the browser enlarges: labels are HTML text.
+    let tiles = 2 * 3 * (1 + MethodName.allCases.count) + 2 * (1 + configuration.sweepPercentiles.count + 1)
+    #expect(html.components(separatedBy: "data:image/png;base64,").count - 1 == tiles)
+    #expect(html.contains("<th scope=\"col\">q = 98</th>"))
+    #expect(html.contains("<th scope=\"col\">guided-backprop</th>"))
+    #expect(!html.contains("Identical maps"))
+    #expect(html.utf8.count < 400_000)
     #expect(html.contains("RectGrad (q = 98) puts"))
     let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
     #expect(files == ["comparison-baseline-threshold.png", "comparison.png", "report.html", "threshold-sweep.png"])

@@ -1,3 +1,4 @@
+import CElementwise
 /// The activation functions the tape records; each goes through a swappable backward rule.
 public enum ActivationKind: String, Hashable, Sendable, CaseIterable, CustomStringConvertible {
     /// `max(z, 0)`.
@@ -40,6 +41,7 @@ public enum ActivationKind: String, Hashable, Sendable, CaseIterable, CustomStri
 struct ReLULanes: LaneFunction1 {
     @inline(__always)
     func callAsFunction(_ z: Elementwise.Vector) -> Elementwise.Vector { z.replacing(with: 0, where: z .<= 0) }
+    static var plainLoop: (@convention(c) (UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int) -> Void)? { rg_relu }
 }
 
 /// ReLU6 on vectors, as ``ActivationKind/apply(_:)``.
@@ -49,4 +51,5 @@ struct ReLU6Lanes: LaneFunction1 {
         let positive = z.replacing(with: 0, where: z .<= 0)
         return positive.replacing(with: 6, where: positive .> 6)
     }
+    static var plainLoop: (@convention(c) (UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int) -> Void)? { rg_relu6 }
 }

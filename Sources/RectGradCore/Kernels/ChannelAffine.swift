@@ -1,3 +1,4 @@
+import CElementwise
 /// Per-channel affine maps `y[n, c, …] = x[n, c, …] · scale[c] + shift[c]` (batch norm at inference).
 public enum ChannelAffine {
     /// Applies the map to a tensor whose second dimension is the channel.
@@ -27,19 +28,11 @@ public enum ChannelAffine {
         return Tensor(uncheckedShape: input.shape, scalars: output)
     }
 
-    /// `y[i] = x[i] · a + b` (a product, then a sum: no fused multiply–add).
+    /// `y[i] = x[i] · a + b` (a product, then a sum: no fused multiply–add), as a plain C loop that
+    /// stays fast in unoptimised builds.
     @inline(__always)
     private static func affine(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int, scale a: Float, shift b: Float) {
-        var i = 0
-        let va = Elementwise.Vector(repeating: a), vb = Elementwise.Vector(repeating: b)
-        while i + 16 <= count {
-            Elementwise.store(Elementwise.load(x, i) * va + vb, y, i)
-            i += 16
-        }
-        while i < count {
-            y[i] = x[i] * a + b
-            i += 1
-        }
+        rg_affine(x, y, count, a, b)
     }
 
     /// The gradient with respect to the input: the output gradient times `scale[c]`.

@@ -124,7 +124,11 @@ extension ActivationBackwardInput {
                 upstream.withUnsafeBufferPointer { r in
                     Elementwise.makeStorage(count: z.count, workers: workers) { y, range in
                         guard let z = z.baseAddress, let a = a.baseAddress, let r = r.baseAddress else { return }
-                        Elementwise.apply(range, z, a, r, into: y) { gate($0, $1, $2) }
+                        if let loop = Gate.plainLoopOfZR {
+                            loop(z + range.lowerBound, r + range.lowerBound, y + range.lowerBound, range.count)
+                        } else {
+                            Elementwise.apply(range, z, a, r, into: y) { gate($0, $1, $2) }
+                        }
                     }
                 }
             }

@@ -1,3 +1,4 @@
+import CElementwise
 /// The plain gradient: `R · 1[z > 0]` (ReLU6: `R · 1[0 < z < 6]`).
 public struct GradientRule: ActivationRule {
     /// Creates the rule.
@@ -62,6 +63,7 @@ struct ReLUGradientLanes: LaneFunction3 {
     func callAsFunction(_ z: Elementwise.Vector, _ a: Elementwise.Vector, _ r: Elementwise.Vector) -> Elementwise.Vector {
         r * Elementwise.Vector().replacing(with: 1, where: z .> 0)
     }
+    static var plainLoopOfZR: (@convention(c) (UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int) -> Void)? { rg_relu_gradient }
 }
 
 /// `R · derivative(z)` at a ReLU6: `R · 1[0 < z < 6]`.
@@ -70,6 +72,7 @@ struct ReLU6GradientLanes: LaneFunction3 {
     func callAsFunction(_ z: Elementwise.Vector, _ a: Elementwise.Vector, _ r: Elementwise.Vector) -> Elementwise.Vector {
         r * Elementwise.Vector().replacing(with: 1, where: (z .> 0) .& (z .< 6))
     }
+    static var plainLoopOfZR: (@convention(c) (UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int) -> Void)? { rg_relu6_gradient }
 }
 
 /// Guided backpropagation: `R` where `z > 0` and `R > 0`, else 0.

@@ -20,9 +20,12 @@ public final class Tape {
     public let workers: Workers
 
     /// Creates an empty tape whose kernels run on `workers` (default: one per active core;
-    /// ``Workers/serial`` keeps everything on the calling thread).
+    /// ``Workers/serial`` keeps everything on the calling thread). In an unoptimised build of
+    /// the library the first tape of the process writes one warning line to standard error
+    /// (``RectGradBuild``).
     public init(workers: Workers = .default) {
         self.workers = workers
+        RectGradBuild.warnOnceIfUnoptimized()
     }
 
     /// Number of recorded nodes (leaves included).

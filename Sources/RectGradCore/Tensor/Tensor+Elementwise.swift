@@ -201,7 +201,11 @@ enum Elementwise {
         let storage = x.scalars.withUnsafeBufferPointer { source in
             makeStorage(count: source.count, workers: workers) { y, range in
                 guard let x = source.baseAddress else { return }
-                apply(range, x, into: y) { f($0) }
+                if let loop = F.plainLoop {
+                    loop(x + range.lowerBound, y + range.lowerBound, range.count)
+                } else {
+                    apply(range, x, into: y) { f($0) }
+                }
             }
         }
         return Tensor(uncheckedShape: x.shape, scalars: storage)
@@ -247,6 +251,13 @@ enum Elementwise {
 /// A function applied to the lanes of one vector (see ``Elementwise/unary(_:_:)``).
 protocol LaneFunction1 {
     func callAsFunction(_ x: Elementwise.Vector) -> Elementwise.Vector
+    /// The same function as a plain C loop over `count` elements (`x`, `y`), when there is one:
+    /// used instead of the lane code, so that unoptimised builds stay fast (CElementwise).
+    static var plainLoop: (@convention(c) (UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int) -> Void)? { get }
+}
+
+extension LaneFunction1 {
+    static var plainLoop: (@convention(c) (UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int) -> Void)? { nil }
 }
 
 /// A function applied to the lanes of two vectors.
@@ -257,6 +268,13 @@ protocol LaneFunction2 {
 /// A function applied to the lanes of three vectors (an activation rule's `z`, `a`, `R`).
 protocol LaneFunction3 {
     func callAsFunction(_ z: Elementwise.Vector, _ a: Elementwise.Vector, _ r: Elementwise.Vector) -> Elementwise.Vector
+    /// The same function of `z` and `R` (not of `a`) as a plain C loop over `count` elements
+    /// (`z`, `r`, `y`), when there is one (see ``LaneFunction1/plainLoop``).
+    static var plainLoopOfZR: (@convention(c) (UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int) -> Void)? { get }
+}
+
+extension LaneFunction3 {
+    static var plainLoopOfZR: (@convention(c) (UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int) -> Void)? { nil }
 }
 
 extension Elementwise {

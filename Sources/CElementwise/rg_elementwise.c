@@ -1,0 +1,38 @@
+#include "rg_elementwise.h"
+
+/* No contraction of x * a + b into a fused multiply–add: the Swift code rounds the product. */
+#pragma STDC FP_CONTRACT OFF
+
+void rg_affine(const float *x, float *y, ptrdiff_t count, float a, float b) {
+    for (ptrdiff_t i = 0; i < count; i++) {
+        float product = x[i] * a;
+        y[i] = product + b;
+    }
+}
+
+void rg_relu(const float *x, float *y, ptrdiff_t count) {
+    for (ptrdiff_t i = 0; i < count; i++) {
+        float z = x[i];
+        y[i] = z <= 0.0f ? 0.0f : z;
+    }
+}
+
+void rg_relu6(const float *x, float *y, ptrdiff_t count) {
+    for (ptrdiff_t i = 0; i < count; i++) {
+        float z = x[i];
+        float positive = z <= 0.0f ? 0.0f : z;
+        y[i] = positive > 6.0f ? 6.0f : positive;
+    }
+}
+
+void rg_relu_gradient(const float *z, const float *r, float *y, ptrdiff_t count) {
+    for (ptrdiff_t i = 0; i < count; i++) {
+        y[i] = r[i] * (z[i] > 0.0f ? 1.0f : 0.0f);
+    }
+}
+
+void rg_relu6_gradient(const float *z, const float *r, float *y, ptrdiff_t count) {
+    for (ptrdiff_t i = 0; i < count; i++) {
+        y[i] = r[i] * ((z[i] > 0.0f && z[i] < 6.0f) ? 1.0f : 0.0f);
+    }
+}
