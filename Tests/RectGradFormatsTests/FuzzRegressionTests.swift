@@ -36,3 +36,31 @@ private func regressionInputs(_ format: String) throws -> [URL] {
         #expect(throws: CheckpointError.self, "\(url.lastPathComponent)") { try PyTorchCheckpoint.read(contentsOf: url) }
     }
 }
+
+/// A folder, a device or a missing file given to a reader is named in words, not as a Foundation
+/// domain and code.
+@Test func readersNameFoldersDevicesAndMissingFiles() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rectgrad-formats-folder-\(UInt64.random(in: 0...UInt64.max))")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let missing = folder.appendingPathComponent("missing.bin")
+    let device = URL(fileURLWithPath: "/dev/zero")
+    let cases: [(URL, String)] = [(folder, "it is a folder, not a file"), (device, "it is not a regular file"), (missing, "no such file")]
+    for (url, words) in cases {
+        let messages = [
+            describe { () throws -> Void in _ = try NumPyFile.read(contentsOf: url) },
+            describe { () throws -> Void in _ = try SafetensorsFile.read(contentsOf: url) },
+            describe { () throws -> Void in _ = try PyTorchCheckpoint.read(contentsOf: url) },
+        ]
+        for message in messages {
+            #expect(message.contains(url.path) && message.contains(words), "\(message)")
+            #expect(!message.contains("NSCocoaErrorDomain"), "\(message)")
+        }
+    }
+}
+
+/// The description of the error `body` throws (empty when it throws none).
+private func describe(_ body: () throws -> Void) -> String {
+    do { try body() } catch { return "\(error)" }
+    return ""
+}

@@ -165,7 +165,7 @@ private let twoTensorData = littleEndian([1, 2, 3] as [Float])
     #expect {
         try SafetensorsFile.read(contentsOf: directory)
     } throws: { error in
-        guard let error = error as? WeightsError, case .unreadable("not a regular file") = error.reason else { return false }
+        guard let error = error as? WeightsError, case .unreadable("it is a folder, not a file") = error.reason else { return false }
         return true
     }
 }

@@ -30,11 +30,10 @@ public enum NumPyFile {
     /// Reads the array in `url`.
     /// - Throws: ``NumPyError``.
     public static func read(contentsOf url: URL) throws(NumPyError) -> Tensor {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw NumPyError(file: url.path, reason: .unreadable(error.localizedDescription))
+        switch FileContents.read(url) {
+        case .success(let data): return try decode(data, source: url.path)
+        case .failure(let failure): throw NumPyError(file: url.path, reason: .unreadable(failure.reason))
         }
-        return try decode(data, source: url.path)
     }
 
     /// Decodes the bytes of a `.npy` file; `source` names it in errors.

@@ -20,11 +20,10 @@ public enum PyTorchCheckpoint {
     /// Reads the state dict in `url`.
     /// - Throws: ``CheckpointError`` naming the file and what is wrong.
     public static func read(contentsOf url: URL) throws(CheckpointError) -> SafetensorsFile {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw CheckpointError(file: url.path, reason: .unreadable(error.localizedDescription))
+        switch FileContents.read(url) {
+        case .success(let data): return try decode(data, source: url.path)
+        case .failure(let failure): throw CheckpointError(file: url.path, reason: .unreadable(failure.reason))
         }
-        return try decode(data, source: url.path)
     }
 
     /// Decodes the bytes of a `.pth` file; `source` names it in errors.

@@ -18,16 +18,16 @@ final class SafetensorsFileReader {
     /// Opens the file at `path` for reading.
     init(path: String) throws(WeightsError.Reason) {
         let descriptor = open(path, O_RDONLY)
-        guard descriptor >= 0 else { throw .unreadable(Self.systemError()) }
+        guard descriptor >= 0 else { throw .unreadable(FileReadFailure(errno: errno).reason) }
         var status = stat()
         guard fstat(descriptor, &status) == 0 else {
             let message = Self.systemError()
             close(descriptor)
             throw .unreadable(message)
         }
-        guard (status.st_mode & S_IFMT) == S_IFREG else {
+        if let failure = FileReadFailure(mode: status.st_mode) {
             close(descriptor)
-            throw .unreadable("not a regular file")
+            throw .unreadable(failure.reason)
         }
         self.descriptor = descriptor
         self.size = Int(status.st_size)
