@@ -62,7 +62,7 @@ let package = Package(
         // The paper's experiments: remove-and-retrain / keep-and-retrain, feature-map occlusion.
         .target(
             name: "RectGradExperiments",
-            dependencies: ["RectGradCore", "RectGradLayers", "RectGradZoo", "RectGradAttribution", "RectGradData"],
+            dependencies: ["RectGradCore", "RectGradLayers", "RectGradZoo", "RectGradAttribution", "RectGradData", "RectGradImage"],
             swiftSettings: strictSwift
         ),
         // Rendering: heatmap figures, charts, tables, self-contained HTML, the demo.
