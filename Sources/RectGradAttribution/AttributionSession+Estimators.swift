@@ -141,9 +141,7 @@ extension AttributionSession {
     /// The start positions of a window of extent `window` slid by `stride` over `extent` elements
     /// (Captum's positions: `ceil((extent − window) / stride) + 1` windows, the last one clipped).
     static func windowStarts(extent: Int, window: Int, stride: Int) -> [Int] {
-        let span = extent - window
-        let count = (span + stride - 1) / stride + 1
-        return (0..<count).map { $0 * stride }
+        (0..<Estimator.windowCount(extent: extent, window: window, stride: stride)).map { $0 * stride }
     }
 
     func occlusion(window: [Int], stride steps: [Int], value: Float, at x: Tensor, rowExamples: [Int], recorded: Bool, counter: inout PassCounter) throws -> Estimate {

@@ -64,6 +64,35 @@ public indirect enum Estimator: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// The forward or backward passes this estimator runs per example of shape `exampleShape`,
+    /// saturating at `Int.max`: 1 for a gradient, the steps of integrated gradients, the samples
+    /// times the inner estimator's passes for SmoothGrad, and one forward pass per occlusion window
+    /// plus the unoccluded one. Callers use it to bound work before it starts.
+    public func passesPerExample(exampleShape: [Int]) -> Int {
+        switch self {
+        case .gradient: return 1
+        case .integratedGradients(let steps, _): return Swift.max(steps, 1)
+        case .smoothGrad(let samples, _, _, let inner):
+            let (product, overflow) = Swift.max(samples, 1).multipliedReportingOverflow(by: inner.passesPerExample(exampleShape: exampleShape))
+            return overflow ? Int.max : product
+        case .occlusion(let window, let stride, _):
+            var count = 1
+            for (axis, extent) in exampleShape.enumerated() where axis < window.count && axis < stride.count {
+                let (product, overflow) = count.multipliedReportingOverflow(
+                    by: Self.windowCount(extent: extent, window: window[axis], stride: Swift.max(stride[axis], 1)))
+                if overflow { return Int.max }
+                count = product
+            }
+            return count == Int.max ? count : count + 1
+        }
+    }
+
+    /// The number of positions of a window of extent `window` slid by `stride` over `extent`
+    /// elements (Captum's: `ceil((extent − window) / stride) + 1`, the last one clipped).
+    static func windowCount(extent: Int, window: Int, stride: Int) -> Int {
+        (Swift.max(extent - window, 0) + stride - 1) / stride + 1
+    }
+
     /// The largest number of integrated-gradients steps or SmoothGrad samples (each is a
     /// backward pass per example; a million passes of even a small network take hours).
     public static let maximumPassCount = 100_000

@@ -18,32 +18,11 @@ struct WorkEstimate: CustomStringConvertible {
         let exampleShape = Array(shape.dropFirst())
         var total = 0
         for method in methods {
-            let perExample = Self.passes(of: method.estimator, exampleShape: exampleShape)
+            let perExample = method.estimator.passesPerExample(exampleShape: exampleShape)
             let (product, overflow) = perExample.multipliedReportingOverflow(by: examples)
             total = overflow ? Int.max : total.addingReportingOverflow(product).overflow ? Int.max : total + product
         }
         passes = total
-    }
-
-    /// Passes per example of one estimator (saturating at `Int.max`).
-    static func passes(of estimator: Estimator, exampleShape: [Int]) -> Int {
-        switch estimator {
-        case .gradient: return 1
-        case .integratedGradients(let steps, _): return max(steps, 1)
-        case .smoothGrad(let samples, _, _, let inner):
-            let (product, overflow) = max(samples, 1).multipliedReportingOverflow(by: passes(of: inner, exampleShape: exampleShape))
-            return overflow ? Int.max : product
-        case .occlusion(let window, let stride, _):
-            // Captum's window positions per axis: ceil((extent − window) / stride) + 1.
-            var count = 1
-            for (axis, extent) in exampleShape.enumerated() where axis < window.count && axis < stride.count {
-                let span = max(extent - window[axis], 0), step = max(stride[axis], 1)
-                let (product, overflow) = count.multipliedReportingOverflow(by: (span + step - 1) / step + 1)
-                if overflow { return Int.max }
-                count = product
-            }
-            return count == Int.max ? count : count + 1
-        }
     }
 
     var description: String {
