@@ -202,7 +202,11 @@ struct ExperimentAdversarialCommand: ParsableCommand {
 
     func run() throws {
         let loaded = try modelOptions.load(defaultModel: defaultModel)
-        let model = loaded.model
+        var model = loaded.model
+        if shapesCount != nil && model.classCount == ShapeClass.allCases.count {
+            // The shapes dataset's classes, not the architecture's CIFAR-10 names.
+            model.classNames = ShapeClass.allCases.map(\.description)
+        }
         let experiment = try experiment(targetClass: try resolvedTargetClass(for: model))
         do { try experiment.validate(classCount: model.classCount) } catch { throw CommandFailure(error.description) }
         let (pictures, names) = try inputs(for: model)

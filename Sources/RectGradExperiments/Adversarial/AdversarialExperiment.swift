@@ -25,7 +25,7 @@ import RectGradLayers
 ///   why the decision changed; lower scores mean the map depends on the explained class.
 ///
 /// A score is `nil` when it is undefined: a constant magnitude map (for example an all-zero map)
-/// has no ranks to correlate.
+/// has no ranks to correlate, and maps smaller than 11 × 11 have no SSIM.
 ///
 /// The model input is the [0, 1] image under the network's ``PixelScaling`` (the affine map of
 /// ``AdversarialAttack/affine(of:)``), for the attack and for the maps alike.
@@ -187,11 +187,14 @@ public struct AdversarialExperiment: Sendable {
         return try MapSimilarity.spearman(a.scalars, b.scalars)
     }
 
-    /// SSIM of two magnitude maps; `nil` when either is all zero (no scale to normalise by).
+    /// SSIM of two magnitude maps; `nil` for maps smaller than SSIM's 11 × 11 window.
     static func ssim(_ a: Tensor, _ b: Tensor) throws(ExperimentError) -> Double? {
-        guard a.scalars.contains(where: { $0 != 0 }), b.scalars.contains(where: { $0 != 0 }) else { return nil }
+        guard a.shape.allSatisfy({ $0 >= ssimWindow }) else { return nil }
         return try MapSimilarity.ssim(a, b)
     }
+
+    /// The side of ``MapSimilarity/ssim(_:_:)``'s window: smaller maps have no SSIM.
+    static let ssimWindow = 11
 
     static func isConstant(_ map: Tensor) -> Bool {
         guard let first = map.scalars.first else { return true }

@@ -21,7 +21,8 @@ public struct AdversarialMaps: Sendable {
 }
 
 /// The scores of one method on one image, computed on magnitude maps `|Σ_c A_c|`
-/// (see ``AdversarialExperiment``); `nil` where undefined (a constant map).
+/// (see ``AdversarialExperiment``); `nil` where undefined (Spearman of a constant map, SSIM of a
+/// map smaller than 11 × 11).
 public struct AdversarialMapScores: Sendable, Hashable {
     /// The method's name.
     public var method: String
