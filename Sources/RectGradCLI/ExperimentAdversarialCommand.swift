@@ -42,7 +42,8 @@ struct ExperimentAdversarialCommand: ParsableCommand {
         class (O), the adversarial image for the new class (A) and for the old class (A′). The \
         report gives, per method, Spearman's ρ and SSIM of the magnitude maps |Σ_c map_c| of O and \
         A (how much the map changes) and of A and A′ (whether the map depends on the explained \
-        class, so that it can follow the new decision), as mean ± standard deviation over images. \
+        class, so that it can follow the new decision), as mean ± standard deviation over images; \
+        as a control, of O and N, the map of the original image under random ±ε sign noise. \
         Writes OUT/<method>/<threshold|no-threshold>/<original|adversarial|adversarial-old-class>/<n>.png \
         (threshold: the method's default final threshold, (95, 99.5) for the baselines; \
         no-threshold: (0.5, 99.5)), images/<n>-original.png and <n>-adversarial.png, report.html, \
@@ -98,6 +99,9 @@ struct ExperimentAdversarialCommand: ParsableCommand {
 
     @Option(name: .long, help: ArgumentHelp("SmoothGrad's number of samples.", valueName: "n"))
     var smoothgradSamples = 50
+
+    @Flag(name: .long, help: "Skip the control: the maps of the original image under random ±ε sign noise (N), compared with O.")
+    var skipNoiseControl = false
 
     @Option(name: .long, help: ArgumentHelp("Images attacked and explained at once.", valueName: "n"))
     var batchSize = 8
@@ -167,7 +171,7 @@ struct ExperimentAdversarialCommand: ParsableCommand {
         let methods = try methodNames().map { name in
             do { return try name.method(parameters) } catch { throw ValidationError(OptionError(error).description) }
         }
-        return AdversarialExperiment(attack: attack, methods: methods, batchSize: batchSize, workers: .command)
+        return AdversarialExperiment(attack: attack, methods: methods, batchSize: batchSize, workers: .command, includesNoiseControl: !skipNoiseControl)
     }
 
     /// `--target-class` as an index of `model`.
@@ -238,6 +242,7 @@ struct ExperimentAdversarialCommand: ParsableCommand {
             ("model", "\(model.name) (\(loaded.weightsDescription))"),
             ("images", shapesCount.map { "\($0) held-out shapes images (test split, seed \(shapesSeed))" } ?? "\(images.count) files"),
             ("attack", experiment.attack.description),
+            ("ε", String(format: "%.6f = %.2f/255", experiment.attack.epsilon, experiment.attack.epsilon * 255)),
             ("methods", experiment.methods.map(\.name).joined(separator: ", ")),
             ("RectGrad percentile", "\(percentile)"),
             ("integrated gradients steps / SmoothGrad samples", "\(igSteps) / \(smoothgradSamples)"),
@@ -253,7 +258,7 @@ struct ExperimentAdversarialCommand: ParsableCommand {
             try report.figure(methods: experiment.methods, includesInputs: shapesCount != nil).writePNG(to: outURL.appendingPathComponent("figure.png"))
         }
 
-        print("\(result.outcomes.count) images: decision changed on \(result.changed.count), failed attacks (left out): \(result.failedCount)\(result.missedTargetCount > 0 ? ", changed but not to the target: \(result.missedTargetCount)" : "")")
+        print("\(result.outcomes.count) images: decision changed on \(result.changed.count), failed attacks (left out): \(result.failedCount)\(result.missedTargetCount > 0 ? ", changed but not to the target: \(result.missedTargetCount)" : "")\(skipNoiseControl ? "" : "; random ±ε sign noise changed \(result.noiseChangedCount)")")
         print(markdown)
         print(String(format: "wall time %.1f s", result.seconds))
         print("report: \(outURL.appendingPathComponent("report.html").path)")

@@ -91,11 +91,13 @@ public struct AdversarialReport: Sendable {
 
     /// The per-method table: header and rows (means ± standard deviation over the changed images).
     public func methodTable() -> (header: [String], rows: [[String]]) {
-        let header = ["method", "ρ(O, A)", "SSIM(O, A)", "ρ(A, A′)", "SSIM(A, A′)", "images"]
+        let control = result.summaries.contains { $0.noiseSpearman.count > 0 }
+        let header = ["method", "ρ(O, A)", "SSIM(O, A)", "ρ(A, A′)", "SSIM(A, A′)"] + (control ? ["ρ(O, N)", "SSIM(O, N)"] : []) + ["images"]
         let rows = result.summaries.map { s -> [String] in
             let undefined = s.changeSpearman.undefinedCount + s.classSpearman.undefinedCount
-            return [s.method, Self.format(s.changeSpearman), Self.format(s.changeSSIM), Self.format(s.classSpearman), Self.format(s.classSSIM),
-                    "\(s.changeSpearman.count)" + (undefined > 0 ? " (\(undefined) undefined)" : "")]
+            return [s.method, Self.format(s.changeSpearman), Self.format(s.changeSSIM), Self.format(s.classSpearman), Self.format(s.classSSIM)]
+                + (control ? [Self.format(s.noiseSpearman), Self.format(s.noiseSSIM)] : [])
+                + ["\(s.changeSpearman.count)" + (undefined > 0 ? " (\(undefined) undefined)" : "")]
         }
         return (header, rows)
     }
@@ -110,20 +112,21 @@ public struct AdversarialReport: Sendable {
 
     /// One line per image and method (images whose decision did not change get one line without scores).
     public func csv() -> String {
-        var lines = ["n,image,original_class,original_confidence,adversarial_class,adversarial_confidence,old_class_confidence_after,decision_changed,attack_succeeded,largest_perturbation,method,spearman_original_adversarial,ssim_original_adversarial,spearman_new_old_class,ssim_new_old_class"]
+        var lines = ["n,image,original_class,original_confidence,adversarial_class,adversarial_confidence,old_class_confidence_after,decision_changed,attack_succeeded,noise_changed_decision,largest_perturbation,method,spearman_original_adversarial,ssim_original_adversarial,spearman_new_old_class,ssim_new_old_class,spearman_original_noise,ssim_original_noise"]
         for o in result.outcomes {
             let prefix = [
                 "\(Self.fileNumber(o.index))", Self.csvField(name(of: o.index)),
                 "\(o.originalClass)", String(format: "%.5f", o.originalConfidence),
                 "\(o.adversarialClass)", String(format: "%.5f", o.adversarialConfidence),
                 String(format: "%.5f", o.oldClassConfidenceAfterAttack),
-                "\(o.decisionChanged)", "\(o.attackSucceeded)", String(format: "%.6f", o.largestPerturbation),
+                "\(o.decisionChanged)", "\(o.attackSucceeded)", o.noiseChangedDecision.map { "\($0)" } ?? "",
+                String(format: "%.6f", o.largestPerturbation),
             ].joined(separator: ",")
             if o.scores.isEmpty {
-                lines.append(prefix + ",,,,,")
+                lines.append(prefix + ",,,,,,,")
             }
             for s in o.scores {
-                lines.append(prefix + ",\(s.method),\(Self.format(s.changeSpearman)),\(Self.format(s.changeSSIM)),\(Self.format(s.classSpearman)),\(Self.format(s.classSSIM))")
+                lines.append(prefix + ",\(s.method),\(Self.format(s.changeSpearman)),\(Self.format(s.changeSSIM)),\(Self.format(s.classSpearman)),\(Self.format(s.classSSIM)),\(Self.format(s.noiseSpearman)),\(Self.format(s.noiseSSIM))")
             }
         }
         return lines.joined(separator: "\n") + "\n"
@@ -131,9 +134,9 @@ public struct AdversarialReport: Sendable {
 
     /// The per-method summary as CSV.
     public func summaryCSV() -> String {
-        var lines = ["method,images,spearman_original_adversarial_mean,spearman_original_adversarial_sd,ssim_original_adversarial_mean,ssim_original_adversarial_sd,spearman_new_old_class_mean,spearman_new_old_class_sd,ssim_new_old_class_mean,ssim_new_old_class_sd"]
+        var lines = ["method,images,spearman_original_adversarial_mean,spearman_original_adversarial_sd,ssim_original_adversarial_mean,ssim_original_adversarial_sd,spearman_new_old_class_mean,spearman_new_old_class_sd,ssim_new_old_class_mean,ssim_new_old_class_sd,spearman_original_noise_mean,spearman_original_noise_sd,ssim_original_noise_mean,ssim_original_noise_sd"]
         for s in result.summaries {
-            let values = [s.changeSpearman, s.changeSSIM, s.classSpearman, s.classSSIM].flatMap { [String(format: "%.4f", $0.mean), String(format: "%.4f", $0.standardDeviation)] }
+            let values = [s.changeSpearman, s.changeSSIM, s.classSpearman, s.classSSIM, s.noiseSpearman, s.noiseSSIM].flatMap { [String(format: "%.4f", $0.mean), String(format: "%.4f", $0.standardDeviation)] }
             lines.append(([s.method, "\(s.changeSpearman.count)"] + values).joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
@@ -156,10 +159,10 @@ public struct AdversarialReport: Sendable {
     public func html(title: String, facts: [(String, String)], methods: [AttributionMethod]) throws -> HTMLReport {
         let changed = result.changed.count
         var blocks: [HTMLReport.Block] = [.facts(facts + [
-            ("images", "\(result.outcomes.count)"),
+            ("images attacked", "\(result.outcomes.count)"),
             ("decision changed (explained)", "\(changed)"),
             ("failed attacks (decision unchanged, left out)", "\(result.failedCount)"),
-        ] + (result.missedTargetCount > 0 ? [("changed, but not to the target", "\(result.missedTargetCount)")] : []))]
+        ] + (result.outcomes.contains { $0.noiseChangedDecision != nil } ? [("decisions changed by random ±ε sign noise (control)", "\(result.noiseChangedCount)")] : []) + (result.missedTargetCount > 0 ? [("changed, but not to the target", "\(result.missedTargetCount)")] : []))]
         blocks.append(.heading("How much the maps change", level: 2))
         blocks.append(.paragraph("""
             Per method, over the \(changed) images whose decision the attack changed: O is the map of the original image for its \
@@ -167,7 +170,10 @@ public struct AdversarialReport: Sendable {
             image for the old class. Scores compare magnitude maps |Σ_c map_c|: Spearman's rank correlation ρ and SSIM \
             (mean ± standard deviation over images). ρ(O, A) near 1: the invisible perturbation left the map's ranking as it was. \
             ρ(A, A′) near 1: the map of the adversarial image is the same whichever class is explained, so it cannot show the new \
-            decision; lower values mean the map follows the explained class. Undefined scores (a constant map) are left out.
+            decision; lower values mean the map follows the explained class. N (the control) is the map of the original image \
+            under random ±ε sign noise for the old class: ρ(O, N) shows how much any perturbation of that size moves the map, \
+            so ρ(O, A) well below ρ(O, N) is the adversarial direction's doing. Undefined scores (Spearman of a constant map, \
+            SSIM of a map under 11 × 11) are left out.
             """))
         let table = methodTable()
         blocks.append(.table(header: table.header, rows: table.rows, caption: nil))

@@ -66,11 +66,20 @@ private struct LinearCase {
     #expect(maps[0].original.scalars == rows[old])
     #expect(maps[0].adversarial.scalars == rows[new])
     #expect(maps[0].adversarialForOldClass.scalars == rows[old])
+    // The noise control N explains the old class, so for saliency it equals O too.
+    #expect(maps[0].noisyOriginal?.scalars == rows[old])
+    #expect(abs((result.outcomes[0].scores[0].noiseSpearman ?? 0) - 1) <= 1e-12)
     // Gradient × input: the adversarial image times the rows.
     let adversarial = seen[0].0.adversarialImage.scalars
     for i in 0..<48 {
         #expect(abs(maps[1].original.scalars[i] - 0.5 * rows[old][i]) <= 1e-6)
         #expect(abs(maps[1].adversarial.scalars[i] - adversarial[i] * rows[new][i]) <= 1e-6)
+    }
+    // Gradient × input of N: the noisy image (every pixel 0.5 ± ε) times W_old.
+    let noisy = try #require(maps[1].noisyOriginal).scalars
+    for i in 0..<48 {
+        let factor = noisy[i] / rows[old][i]
+        if rows[old][i] != 0 { #expect(abs(factor - 0.45) <= 1e-5 || abs(factor - 0.55) <= 1e-5, "pixel \(i): \(factor)") }
     }
     // The perturbation stays within ε; the confidences are softmax probabilities of the logits.
     #expect(result.outcomes.allSatisfy { $0.largestPerturbation <= epsilon + 1e-6 })
@@ -175,11 +184,21 @@ private func naiveSpearman(_ a: [Float], _ b: [Float]) -> Double {
     ])
     let network = Network(name: "random", inputChannels: 3, inputSize: 4, requiresFixedInputSize: true, classCount: 5, body: body)
     let images = Tensor.randomUniform([5, 3, 4, 4], seed: 12)
-    let experiment = AdversarialExperiment(attack: .pgd(epsilon: 0.2, steps: 5), methods: [.saliency, try .rectGrad(percentile: 50)], batchSize: 2)
+    var experiment = AdversarialExperiment(attack: .pgd(epsilon: 0.2, steps: 5), methods: [.saliency, try .rectGrad(percentile: 50)], batchSize: 2)
     let first = try experiment.run(images: images, network: network, scaling: .imageNet)
+    // Another batch size gives the same attacks, noise, maps and scores.
+    experiment.batchSize = 3
     let second = try experiment.run(images: images, network: network, scaling: .imageNet)
+    #expect(first.outcomes.map(\.noiseChangedDecision) == second.outcomes.map(\.noiseChangedDecision))
+    #expect(first.outcomes.allSatisfy { $0.noiseChangedDecision != nil })
     #expect(first.outcomes.map(\.adversarialClass) == second.outcomes.map(\.adversarialClass))
     #expect(first.outcomes.map(\.scores) == second.outcomes.map(\.scores))
     #expect(first.outcomes.map(\.index) == [0, 1, 2, 3, 4])
     #expect(first.changed.count > 0, "ε = 0.2 should change some decisions of a random network")
+    #expect(first.changed.allSatisfy { $0.scores.allSatisfy { $0.noiseSpearman != nil } })
+    // Without the control there are no N scores.
+    experiment.includesNoiseControl = false
+    let without = try experiment.run(images: images, network: network, scaling: .imageNet)
+    #expect(without.outcomes.allSatisfy { $0.noiseChangedDecision == nil && $0.scores.allSatisfy { $0.noiseSpearman == nil } })
+    #expect(without.outcomes.map(\.scores).map { $0.map(\.changeSpearman) } == first.outcomes.map(\.scores).map { $0.map(\.changeSpearman) })
 }

@@ -24,6 +24,11 @@ import RectGradLayers
 ///   class: a score of 1 means the map is the same whichever class is explained, so it cannot show
 ///   why the decision changed; lower scores mean the map depends on the explained class.
 ///
+/// As a control, the experiment also explains the original image under *random* sign noise of the
+/// same size (every pixel moved by ±ε with a seeded random sign, clipped to [0, 1]) for the old
+/// class (map N) and scores O against N: how much of the change of O → A any perturbation of
+/// that size causes, rather than the adversarial direction (``includesNoiseControl``).
+///
 /// A score is `nil` when it is undefined: a constant magnitude map (for example an all-zero map)
 /// has no ranks to correlate, and maps smaller than 11 × 11 have no SSIM.
 ///
@@ -38,13 +43,22 @@ public struct AdversarialExperiment: Sendable {
     public var batchSize: Int
     /// The threads of the passes (they change the speed, not the results).
     public var workers: Workers
+    /// Whether to explain the original image under random ±ε sign noise too (the control N).
+    public var includesNoiseControl: Bool
+    /// Seeds the control's noise.
+    public var noiseSeed: UInt64
 
     /// Creates an experiment.
-    public init(attack: AdversarialAttack = .default, methods: [AttributionMethod], batchSize: Int = 8, workers: Workers = .default) {
+    public init(
+        attack: AdversarialAttack = .default, methods: [AttributionMethod], batchSize: Int = 8, workers: Workers = .default,
+        includesNoiseControl: Bool = true, noiseSeed: UInt64 = 0
+    ) {
         self.attack = attack
         self.methods = methods
         self.batchSize = batchSize
         self.workers = workers
+        self.includesNoiseControl = includesNoiseControl
+        self.noiseSeed = noiseSeed
     }
 
     /// Checks the settings against a network with `classCount` classes.
@@ -97,6 +111,8 @@ public struct AdversarialExperiment: Sendable {
             let cleanInput = try Self.modelInput(batch, affine: affine)
             let adversarialInput = try Self.modelInput(attacked.adversarialImages, affine: affine)
             let changed = indices.indices.filter { attacked.adversarialPredictions[$0] != attacked.originalPredictions[$0] }
+            let noisy = includesNoiseControl ? try Self.signNoise(batch, epsilon: attack.epsilon, seed: noiseSeed, firstIndex: batchStart) : nil
+            let noisyPredictions = try noisy.map { AdversarialAttack.argmax(try AdversarialAttack.logits($0, network: network, affine: affine, workers: workers)) }
 
             var mapsOfChanged: [[AdversarialMaps]] = Array(repeating: [], count: indices.count)
             if !changed.isEmpty {
@@ -108,17 +124,24 @@ public struct AdversarialExperiment: Sendable {
                 let original = try AttributionSession(network: network, input: cleanChanged, targets: .perExample(oldClasses), workers: workers)
                 let adversarial = try AttributionSession(network: network, input: adversarialChanged, targets: .perExample(newClasses), workers: workers)
                 let adversarialOld = try AttributionSession(network: network, input: adversarialChanged, targets: .perExample(oldClasses), workers: workers)
+                let noisySession = try noisy.map { noisy in
+                    try AttributionSession(
+                        network: network, input: try Self.modelInput(noisy.gathering(examples: changed), affine: affine),
+                        targets: .perExample(oldClasses), workers: workers)
+                }
                 for method in methods {
                     let o = try original.attribute(method).map
                     let a = try adversarial.attribute(method).map
                     let aOld = try adversarialOld.attribute(method).map
+                    let n = try noisySession?.attribute(method).map
                     let exampleShape = [1] + Array(o.shape.dropFirst())
                     for (row, position) in changed.enumerated() {
                         mapsOfChanged[position].append(AdversarialMaps(
                             method: method.name,
                             original: try o.example(row).reshaped(exampleShape),
                             adversarial: try a.example(row).reshaped(exampleShape),
-                            adversarialForOldClass: try aOld.example(row).reshaped(exampleShape)))
+                            adversarialForOldClass: try aOld.example(row).reshaped(exampleShape),
+                            noisyOriginal: try n.map { try $0.example(row).reshaped(exampleShape) }))
                     }
                 }
             }
@@ -138,6 +161,7 @@ public struct AdversarialExperiment: Sendable {
                     adversarialConfidence: adversarialProbabilities[flat: position * classes + new],
                     oldClassConfidenceAfterAttack: adversarialProbabilities[flat: position * classes + old],
                     attackSucceeded: attacked.succeeded[position],
+                    noiseChangedDecision: noisyPredictions.map { $0[position] != old },
                     largestPerturbation: perturbation,
                     adversarialImage: attacked.adversarialImages.example(position),
                     scores: try maps.map { try Self.scores($0) })
@@ -168,17 +192,36 @@ public struct AdversarialExperiment: Sendable {
         }
     }
 
-    /// The four scores of one method's maps of one image.
+    /// The scores of one method's maps of one image.
     public static func scores(_ maps: AdversarialMaps) throws(ExperimentError) -> AdversarialMapScores {
         let original = try magnitude(of: maps.original)
         let adversarial = try magnitude(of: maps.adversarial)
         let adversarialOld = try magnitude(of: maps.adversarialForOldClass)
+        let noisy = try maps.noisyOriginal.map { map throws(ExperimentError) in try magnitude(of: map) }
         return AdversarialMapScores(
             method: maps.method,
             changeSpearman: try spearman(original, adversarial),
             changeSSIM: try ssim(original, adversarial),
             classSpearman: try spearman(adversarial, adversarialOld),
-            classSSIM: try ssim(adversarial, adversarialOld))
+            classSSIM: try ssim(adversarial, adversarialOld),
+            noiseSpearman: try noisy.flatMap { noisy throws(ExperimentError) in try spearman(original, noisy) },
+            noiseSSIM: try noisy.flatMap { noisy throws(ExperimentError) in try ssim(original, noisy) })
+    }
+
+    /// `images` with every pixel moved by `+ε` or `−ε` (a fair coin per pixel) and clipped to
+    /// [0, 1]; the coins of image `firstIndex + n` come from a generator seeded by `seed` and that
+    /// index, so a batch size does not change them.
+    static func signNoise(_ images: Tensor, epsilon: Float, seed: UInt64, firstIndex: Int) throws -> Tensor {
+        let perImage = images.count / max(images.shape[0], 1)
+        var scalars = images.scalars
+        for n in 0..<images.shape[0] {
+            var generator = SeededGenerator(seed: seed &+ UInt64(firstIndex + n) &* 0x9E37_79B9_7F4A_7C15)
+            for i in (n * perImage)..<((n + 1) * perImage) {
+                let sign: Float = generator.next() >> 63 == 0 ? -1 : 1
+                scalars[i] = min(max(scalars[i] + sign * epsilon, 0), 1)
+            }
+        }
+        return try Tensor(shape: images.shape, scalars: scalars)
     }
 
     /// Spearman's ρ of two magnitude maps; `nil` when either is constant (no ranks to correlate).

@@ -10,13 +10,17 @@ public struct AdversarialMaps: Sendable {
     public var adversarial: Tensor
     /// A′: the adversarial image, explaining the old class.
     public var adversarialForOldClass: Tensor
+    /// N: the original image under random ±ε sign noise, explaining the old class (the control;
+    /// `nil` without it).
+    public var noisyOriginal: Tensor?
 
     /// Creates the maps of one method.
-    public init(method: String, original: Tensor, adversarial: Tensor, adversarialForOldClass: Tensor) {
+    public init(method: String, original: Tensor, adversarial: Tensor, adversarialForOldClass: Tensor, noisyOriginal: Tensor? = nil) {
         self.method = method
         self.original = original
         self.adversarial = adversarial
         self.adversarialForOldClass = adversarialForOldClass
+        self.noisyOriginal = noisyOriginal
     }
 }
 
@@ -35,14 +39,23 @@ public struct AdversarialMapScores: Sendable, Hashable {
     public var classSpearman: Double?
     /// SSIM of A and A′.
     public var classSSIM: Double?
+    /// Spearman's ρ of O and N (random sign noise of the same size): the control for ``changeSpearman``.
+    public var noiseSpearman: Double?
+    /// SSIM of O and N.
+    public var noiseSSIM: Double?
 
     /// Creates scores.
-    public init(method: String, changeSpearman: Double?, changeSSIM: Double?, classSpearman: Double?, classSSIM: Double?) {
+    public init(
+        method: String, changeSpearman: Double?, changeSSIM: Double?, classSpearman: Double?, classSSIM: Double?,
+        noiseSpearman: Double? = nil, noiseSSIM: Double? = nil
+    ) {
         self.method = method
         self.changeSpearman = changeSpearman
         self.changeSSIM = changeSSIM
         self.classSpearman = classSpearman
         self.classSSIM = classSSIM
+        self.noiseSpearman = noiseSpearman
+        self.noiseSSIM = noiseSSIM
     }
 }
 
@@ -62,6 +75,8 @@ public struct AdversarialImageOutcome: Sendable {
     public var oldClassConfidenceAfterAttack: Float
     /// Whether the attack reached its goal (untargeted: left the old class; targeted: reached the target).
     public var attackSucceeded: Bool
+    /// Whether random ±ε sign noise (the control) changed the decision too (`nil` without the control).
+    public var noiseChangedDecision: Bool?
     /// max |adversarial − original| over the image's pixels (at most ε).
     public var largestPerturbation: Float
     /// The adversarial image `[3, H, W]` in [0, 1] (empty in ``AdversarialResult/outcomes``).
@@ -116,6 +131,10 @@ public struct AdversarialMethodSummary: Sendable, Hashable {
     public var classSpearman: ScoreSummary
     /// SSIM of A and A′.
     public var classSSIM: ScoreSummary
+    /// Spearman's ρ of O and N (the noise control).
+    public var noiseSpearman: ScoreSummary
+    /// SSIM of O and N.
+    public var noiseSSIM: ScoreSummary
 }
 
 /// The outcome of an ``AdversarialExperiment`` run.
@@ -133,6 +152,8 @@ public struct AdversarialResult: Sendable {
     public var changed: [AdversarialImageOutcome] { outcomes.filter(\.decisionChanged) }
     /// The number of images left out because the decision did not change (the paper's failed attacks).
     public var failedCount: Int { outcomes.count - changed.count }
+    /// The images whose decision random ±ε sign noise changed (the control).
+    public var noiseChangedCount: Int { outcomes.filter { $0.noiseChangedDecision == true }.count }
     /// Of a targeted attack: the images whose decision changed but not to the target.
     public var missedTargetCount: Int { changed.filter { !$0.attackSucceeded }.count }
 
@@ -145,7 +166,9 @@ public struct AdversarialResult: Sendable {
                 changeSpearman: ScoreSummary(scores.map(\.changeSpearman)),
                 changeSSIM: ScoreSummary(scores.map(\.changeSSIM)),
                 classSpearman: ScoreSummary(scores.map(\.classSpearman)),
-                classSSIM: ScoreSummary(scores.map(\.classSSIM)))
+                classSSIM: ScoreSummary(scores.map(\.classSSIM)),
+                noiseSpearman: ScoreSummary(scores.map(\.noiseSpearman)),
+                noiseSSIM: ScoreSummary(scores.map(\.noiseSSIM)))
         }
     }
 }
