@@ -166,6 +166,9 @@ def main():
     parser.add_argument("--callgrind-models", default="cifar-cnn:1,efficientnet-lite0:1",
                         help="MODEL:BATCH list (under valgrind a pass runs ~100–1000× slower)")
     parser.add_argument("--callgrind-passes", default="forward,saliency,rectgrad")
+    parser.add_argument("--isa", default="native", choices=["native", "avx2"],
+                        help="avx2: restrict both tools' math libraries to AVX2 + FMA (OpenBLAS core Haswell; "
+                             "oneDNN / MKL at AVX2), to measure an AVX2-only processor's code paths on an AVX-512 machine")
     parser.add_argument("--out", default=str(HERE / "results" / "ratios.md"))
     args = parser.parse_args()
     for load in args.load.split(","):
@@ -186,7 +189,8 @@ def main():
     def write():
         lines = [f"# Swift / PyTorch ratios ({state['date']})", "",
                  f"`{state['command']}`", "",
-                 f"Processor: {state['processor']}, {state['cores']} cores; SIMD: {', '.join(state['simd'])}; "
+                 f"Processor: {state['processor']}, {state['cores']} cores; SIMD: {', '.join(state['simd'])}"
+                 + (" (math libraries restricted to AVX2 + FMA: `--isa avx2`)" if state["isa"] == "avx2" else "") + "; "
                  f"speed probe {state['probe_start_ms']} ms at the start"
                  + (f", {state['probe_end_ms']} ms at the end" if "probe_end_ms" in state else "") + " (lower is faster).", "",
                  "Ratio = Swift time / PyTorch time: median of the per-round ratios [interquartile range]; "
@@ -219,10 +223,15 @@ def main():
             for pass_name in passes:
                 configurations.append((model, pass_name, batch))
     env_swift = dict(os.environ, GLIBC_TUNABLES=TUNABLES)
+    env_torch = dict(os.environ, GLIBC_TUNABLES=TUNABLES)
+    if args.isa == "avx2":
+        env_swift["OPENBLAS_CORETYPE"] = "Haswell"
+        env_torch.update(ONEDNN_MAX_CPU_ISA="AVX2", DNNL_MAX_CPU_ISA="AVX2", MKL_ENABLE_INSTRUCTIONS="AVX2", OPENBLAS_CORETYPE="Haswell")
+    state["isa"] = args.isa
     for threads in [int(t) for t in args.threads.split(",")]:
         swift = Server([binary, "--threads", str(threads)], env=env_swift)
         torch = Server([sys.executable, str(HERE / "peer" / "pytorch_server.py"), "--threads", str(threads)], cwd=HERE / "peer",
-                       env=dict(os.environ, GLIBC_TUNABLES=TUNABLES))
+                       env=env_torch)
         try:
             for load in args.load.split(","):
                 busy = start_busy_loops(os.cpu_count() or 1) if load == "contended" else []
