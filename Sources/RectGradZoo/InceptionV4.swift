@@ -11,7 +11,7 @@ import RectGradLayers
 /// `features.5` Mixed-5a, `features.6…9` Inception-A, `features.10` Reduction-A,
 /// `features.11…17` Inception-B, `features.18` Reduction-B, `features.19…21` Inception-C; then
 /// global average pooling and `last_linear` (1536 → classes). Blocks join their branches with
-/// ``Concatenate`` (named after the block); Inception-C's split branches are nested concatenations
+/// `Concatenate` layers (named after the block); Inception-C's split branches are nested concatenations
 /// `features.{i}.branch1` and `features.{i}.branch2`.
 public enum InceptionV4 {
     /// BatchNorm epsilon of every `ConvNormAct` (timm's `norm_eps`).

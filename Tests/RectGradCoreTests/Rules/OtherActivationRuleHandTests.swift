@@ -3,9 +3,55 @@ import Testing
 import RectGradCore
 import _RectGradTestSupport
 
+/// One activation at one point: `z`, `a = f(z)` and `f'(z)` derived by hand (3/4 and 3/16 for
+/// the sigmoid at ln 3, 3/5 and 16/25 for tanh at ln 2, 0.2 for the hard sigmoid's slope, …) or, for
+/// the transcendental values, with Python's `math` module (independent of the library's float32 code).
+struct HandPoint: Sendable, CustomTestStringConvertible {
+    var kind: ActivationKind
+    var z: Float, a: Float, slope: Float
+    var testDescription: String { "\(kind) at \(z)" }
+
+    static let all: [HandPoint] = [
+        .init(kind: .sigmoid, z: Float(log(3.0)), a: 0.75, slope: 0.1875),
+        .init(kind: .tanh, z: Float(log(2.0)), a: 0.6, slope: 0.64),
+        .init(kind: .silu, z: Float(log(3.0)), a: 0.823959217, slope: 0.955989804),
+        .init(kind: .gelu(.erf), z: 1, a: 0.841344746, slope: 1.083315471),
+        .init(kind: .gelu(.tanh), z: 1, a: 0.841191991, slope: 1.082964084),
+        .init(kind: .softplus, z: 1, a: 1.313261688, slope: 0.731058579),
+        .init(kind: .elu(alpha: 1), z: -1, a: -0.632120559, slope: 0.367879441),
+        .init(kind: .leakyReLU(slope: 0.1), z: -2, a: -0.2, slope: 0.1),
+        .init(kind: .hardSigmoid(alpha: 0.2, beta: 0.5), z: 1, a: 0.7, slope: 0.2),
+        .init(kind: .hardSwish, z: 1.5, a: 1.125, slope: 1),
+        .init(kind: .clip(lower: -1, upper: 1.5), z: 0.5, a: 0.5, slope: 1),
+    ]
+}
+
 /// The rules of the specification's "Other activations" section at hand-computed points.
 @Suite("Rules at activations beyond ReLU (hand cases)")
 struct OtherActivationRuleHandTests {
+    @Test("every rule at every kind: two units at the same z with R = (2, −1)", arguments: HandPoint.all)
+    func everyRuleAtEveryKind(_ p: HandPoint) throws {
+        let z = try tensor([1, 2], [p.z, p.z]), r = try tensor([1, 2], [2, -1])
+        func expect(_ rule: any ActivationRule, _ expected: [Float], _ label: String) throws {
+            expectClose(try activationGradient(z: z, upstream: r, kind: p.kind, rule: rule), try tensor([1, 2], expected), absolute: 2e-6, relative: 2e-6, Comment(rawValue: label))
+        }
+        #expect(abs(p.kind.apply(p.z) - p.a) <= 1e-6 * max(1, abs(p.a)), "f")
+        try expect(GradientRule(), [2 * p.slope, -p.slope], "gradient: R·f'")
+        try expect(GuidedBackpropRule(), [2 * p.slope, 0], "guided: max(R, 0)·f'")
+        try expect(DeconvNetRule(), [2, 0], "deconvnet: max(R, 0)")
+        // Importances a·R = (2a, −a): τ = 0 passes the positive one, with R·f'.
+        let positive: [Float] = p.a > 0 ? [2 * p.slope, 0] : [0, -p.slope]
+        try expect(RectGradConstantRule(tau: 0), positive, "rectgrad-const(0)")
+        // q = 0: the threshold is the smaller importance; only the larger passes (strict >).
+        try expect(RectGradRule(percentile: 0), positive, "rectgrad(q=0)")
+        // |a·R| = (2|a|, |a|) above τ = 1.5|a|: the first unit.
+        try expect(RectGradConstantRule(tau: 1.5 * abs(p.a), importance: .absolute), [2 * p.slope, 0], "rectgrad-const absolute")
+        try expect(EpsilonLRPRule(epsilon: 0), [2 * p.a / p.z, -p.a / p.z], "epsilon-lrp(0): R·a/z")
+        // The reference at z itself: DeepLIFT's midpoint branch, R·f'(z).
+        let reference = ReferenceActivations(values: [0: (z, try tensor([1, 2], [p.a, p.a]))])
+        try expect(DeepLIFTRescaleRule().binding(reference), [2 * p.slope, -p.slope], "deeplift at z0 = z")
+    }
+
     /// sigmoid at z = 0 and z = ln 3: a = 1/2 and 3/4, f' = 1/4 and 3/16; R = (2, −4).
     let z = (try? Tensor(shape: [1, 2], scalars: [0, Float(log(3.0))])) ?? Tensor.zeros([1, 2])
     let r = (try? Tensor(shape: [1, 2], scalars: [2, -4])) ?? Tensor.zeros([1, 2])
