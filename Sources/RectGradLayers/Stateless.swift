@@ -1,6 +1,6 @@
 import RectGradCore
 
-/// An activation (ReLU, ReLU6, sigmoid, SiLU, GELU, … any ``ActivationKind``) as a layer. It always
+/// An activation (ReLU, ReLU6, sigmoid, SiLU, GELU, … any `ActivationKind`) as a layer. It always
 /// records the tape's activation op, so every activation goes through the backward rule of the pass.
 public struct Activation: Layer {
     public var name: String

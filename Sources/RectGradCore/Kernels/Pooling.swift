@@ -256,7 +256,7 @@ public enum Pooling2D {
         }
     }
 
-    /// The gradient of ``averagePool(_:geometry:countIncludesPadding:)`` with respect to its input.
+    /// The gradient of ``averagePool(_:geometry:countIncludesPadding:workers:)`` with respect to its input.
     public static func averagePoolBackward(outputGradient: Tensor, inputShape: [Int], geometry: Pooling2DGeometry, countIncludesPadding: Bool = true, workers: Workers = .serial) throws(TensorError) -> Tensor {
         let (n, c, h, w) = try planeShape(inputShape, "avgPool2d backward")
         let out = try geometry.outputSize(height: h, width: w, operation: "avgPool2d backward")
