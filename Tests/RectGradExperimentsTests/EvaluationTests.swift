@@ -153,6 +153,12 @@ private func sigmoid(_ x: Double) -> Double { 1 / (1 + exp(-x)) }
         #expect(deletion.probabilities.count == 8 && insertion.probabilities.count == 8)
         #expect(abs(deletion.probabilities[0] - atImage) < 1e-6 && abs(deletion.probabilities[7] - atFill) < 1e-6)
         #expect(abs(insertion.probabilities[0] - atFill) < 1e-6 && abs(insertion.probabilities[7] - atImage) < 1e-6)
+        // LeRF deletion (the reversed order) goes through the insertion curve's images backwards.
+        let lerf = try PerturbationCurve.measure(network: network, image: image, reference: reference, order: order.reversed(), kind: .deletion, target: 7, steps: 7)
+        let backwards = insertion.readBackwards()
+        for (a, b) in zip(lerf.fractions, backwards.fractions) { #expect(abs(a - b) < 1e-12) }
+        #expect(lerf.probabilities == backwards.probabilities)
+        #expect(abs(lerf.areaUnderCurve - insertion.areaUnderCurve) < 1e-9)
     }
 }
 

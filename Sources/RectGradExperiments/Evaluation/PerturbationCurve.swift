@@ -113,6 +113,14 @@ public struct PerturbationCurve: Sendable, Equatable {
         return area
     }
 
+    /// The curve read from the other end: fraction `f` becomes `1 − f`. Turns an insertion curve into
+    /// the deletion curve of the reversed order with the same fill (the same images), exactly when
+    /// the pixel counts of the steps are symmetric (no count of ``pixelCount(step:of:pixelCount:)``
+    /// rounds a half).
+    public func readBackwards() -> PerturbationCurve {
+        PerturbationCurve(fractions: fractions.reversed().map { 1 - $0 }, probabilities: probabilities.reversed())
+    }
+
     /// The number of pixels changed at point `step` of `steps` for an image of `pixelCount` pixels:
     /// `step · pixelCount / steps` rounded to the nearest integer, halves to even.
     public static func pixelCount(step: Int, of steps: Int, pixelCount: Int) -> Int {

@@ -8,7 +8,11 @@ import RectGradLayers
 /// - insertion: the most relevant pixels are inserted first into the fill; a faithful map makes the
 ///   probability rise fast (high area);
 /// - LeRF: the least relevant pixels are deleted first; the probability should stay high (high area).
-///   `LeRF − MoRF` (the area between the two pixel-flipping curves) summarises both.
+///   `LeRF − MoRF` (the area between the two pixel-flipping curves) summarises both. With the same
+///   fill, deleting the `k` least relevant pixels gives the same image as inserting the `n − k` most
+///   relevant ones, so the LeRF curve is the insertion curve read backwards
+///   (``PerturbationCurve/readBackwards()``) and its area equals the insertion area; it is not
+///   measured a second time.
 public struct PerturbationSummary: Sendable, Equatable {
     /// The ranking: a method's name or `random`.
     public var ranking: String
@@ -77,7 +81,6 @@ public struct PerturbationSummary: Sendable, Equatable {
         }
         let fill = settings.fill ?? PerturbationFill.defaultBlur(width: input.shape[3])
         var sums: [PerturbationKind: [Double]] = [:]
-        var lerfSums = [Double](repeating: 0, count: settings.steps + 1)
         var fractions: [Double] = []
         for example in 0..<count {
             let image = input.example(example)
@@ -93,17 +96,14 @@ public struct PerturbationSummary: Sendable, Equatable {
                 sums[kind, default: [Double](repeating: 0, count: settings.steps + 1)] = zip(sums[kind] ?? [Double](repeating: 0, count: settings.steps + 1), curve.probabilities).map(+)
                 fractions = curve.fractions
             }
-            let lerf = try PerturbationCurve.measure(
-                network: network, image: image, reference: reference, order: morf.reversed(), kind: .deletion, target: targets[example],
-                steps: settings.steps, chunkSize: settings.chunkSize)
-            lerfSums = zip(lerfSums, lerf.probabilities).map(+)
         }
         func mean(_ values: [Double]) -> PerturbationCurve {
             PerturbationCurve(fractions: fractions, probabilities: values.map { $0 / Double(count) })
         }
+        let insertion = mean(sums[.insertion] ?? [])
         return PerturbationSummary(
-            ranking: ranking, deletion: mean(sums[.deletion] ?? []), insertion: mean(sums[.insertion] ?? []),
-            leastRelevantFirst: mean(lerfSums), imageCount: count
+            ranking: ranking, deletion: mean(sums[.deletion] ?? []), insertion: insertion,
+            leastRelevantFirst: insertion.readBackwards(), imageCount: count
         )
     }
 }
