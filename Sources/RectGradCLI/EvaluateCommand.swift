@@ -149,7 +149,11 @@ struct EvaluateCommand: ParsableCommand {
             source = "\(settings.imageCount) held-out shapes images (test split, seed \(ShippedModel.recipe.seed))"
         } else {
             input = try CLIInputs.readImages(images, for: model, orientation: orientation)
-            source = images.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")
+            // `folder/name.jpg`: photos of different folders often share a file name.
+            source = images.map { path in
+                let url = URL(fileURLWithPath: path)
+                return url.deletingLastPathComponent().lastPathComponent + "/" + url.lastPathComponent
+            }.joined(separator: ", ")
         }
         let imageCount = input.shape[0]
         print("evaluate \(model.name) (\(loaded.weightsDescription)) on \(source); methods: \(names.map(\.rawValue).joined(separator: ", ")); checks: \(settings.checks.map(\.rawValue).joined(separator: ", "))")
