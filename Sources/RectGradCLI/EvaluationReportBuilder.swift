@@ -50,10 +50,28 @@ struct EvaluationReportBuilder {
         try FileAccess.createFolder(folder, option: "--out")
         var blocks: [HTMLReport.Block] = []
         var files: [String: Data] = [:]
+        /// The chart, split into parts of at most eight series (LineChart's palette has eight
+        /// colours); a series named `random` is drawn in every part as the reference.
         func chart(_ chart: LineChart, file: String, caption: String) throws {
-            let png = try chart.render().encodePNG()
-            files[file] = png
-            blocks.append(.figure(png: png, caption: caption, alt: chart.title, pixelWidth: 560))
+            let reference = chart.series.filter { $0.name == "random" }
+            let others = chart.series.filter { $0.name != "random" }
+            let perPart = 8 - reference.count
+            let parts = stride(from: 0, to: max(others.count, 1), by: perPart).map { Array(others[$0..<min($0 + perPart, others.count)]) + reference }
+            for (index, series) in parts.enumerated() {
+                var part = chart
+                part.series = series
+                let suffix = parts.count > 1 ? " (\(index + 1)/\(parts.count))" : ""
+                part.title += suffix
+                let name = parts.count > 1 ? file.replacingOccurrences(of: ".png", with: "-\(index + 1).png") : file
+                let png = try part.render().encodePNG()
+                files[name] = png
+                blocks.append(.figure(png: png, caption: caption + suffix, alt: part.title, pixelWidth: 560))
+            }
+        }
+        /// At most about 11 points of a curve (every k-th step and the last), so the axis labels stay readable.
+        func thinned(_ points: [(x: Double, y: Double)]) -> [(x: Double, y: Double)] {
+            let stride = max(1, (points.count - 1 + 9) / 10)
+            return points.enumerated().filter { $0.offset % stride == 0 || $0.offset == points.count - 1 }.map(\.element)
         }
 
         var facts: [(String, String)] = [
@@ -110,8 +128,8 @@ struct EvaluationReportBuilder {
             let rows = perturbation.map { [$0.ranking, Self.f($0.deletionArea), Self.f($0.insertionArea), Self.f($0.leastRelevantFirstArea), Self.f($0.leastRelevantFirstArea - $0.deletionArea)] }
             blocks.append(.table(header: ["ranking", "deletion AUC ↓", "insertion AUC ↑", "LeRF AUC ↑", "LeRF − MoRF ↑"], rows: rows, caption: "mean over \(perturbation.first?.imageCount ?? 0) images"))
             for (title, file, curve) in [("deletion (MoRF)", "deletion.png", \PerturbationSummary.deletion), ("insertion", "insertion.png", \PerturbationSummary.insertion), ("LeRF deletion", "lerf.png", \PerturbationSummary.leastRelevantFirst)] {
-                let series = perturbation.map { summary in LineChart.Series(name: summary.ranking, points: zip(summary[keyPath: curve].fractions, summary[keyPath: curve].probabilities).map { ($0, $1) }) }
-                try chart(LineChart(title: title, xLabel: "fraction of pixels", yLabel: "p(class)", series: series, yRange: 0...1), file: file, caption: "mean \(title) curve")
+                let series = perturbation.map { summary in LineChart.Series(name: summary.ranking, points: thinned(zip(summary[keyPath: curve].fractions, summary[keyPath: curve].probabilities).map { ($0, $1) })) }
+                try chart(LineChart(title: title, xLabel: "fraction of pixels", yLabel: "p(class)", series: series, yRange: 0...1), file: file, caption: "mean \(title) curve (every \(max(1, (settings.perturbation.steps + 9) / 10))th step drawn; the CSV has them all)")
             }
             files["deletion.csv"] = Data(("ranking,deletion_auc,insertion_auc,lerf_auc,lerf_minus_morf,images\n" + perturbation.map {
                 "\($0.ranking),\(Self.csvNumber($0.deletionArea)),\(Self.csvNumber($0.insertionArea)),\(Self.csvNumber($0.leastRelevantFirstArea)),\(Self.csvNumber($0.leastRelevantFirstArea - $0.deletionArea)),\($0.imageCount)"
