@@ -19,6 +19,7 @@ struct RectGrad: ParsableCommand {
             TrainCommand.self,
             ConvertPthCommand.self,
             ExperimentCommand.self,
+            EvaluateCommand.self,
         ]
     )
 }
