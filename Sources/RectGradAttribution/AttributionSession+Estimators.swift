@@ -22,8 +22,16 @@ extension AttributionSession {
             return try integratedGradients(steps: steps, baseline: baseline, rules: rules, at: x, rowExamples: rowExamples, counter: &counter)
         case .smoothGrad(let samples, let noiseLevel, let seed, let inner):
             return try smoothGrad(samples: samples, noiseLevel: noiseLevel, seed: seed, inner: inner, rules: rules, at: x, rowExamples: rowExamples, counter: &counter)
+        case .noiseTunnel(let statistic, let samples, let noiseLevel, let seed, let inner):
+            return try smoothGrad(samples: samples, noiseLevel: noiseLevel, seed: seed, inner: inner, statistic: statistic, rules: rules, at: x, rowExamples: rowExamples, counter: &counter)
         case .occlusion(let window, let stride, let value):
             return try occlusion(window: window, stride: stride, value: value, at: x, rowExamples: rowExamples, recorded: recorded, counter: &counter)
+        case .gradCAM(let layer):
+            return try gradCAM(layer: layer, rules: rules, at: x, rowExamples: rowExamples, recorded: recorded, counter: &counter)
+        case .guidedGradCAM(let layer):
+            return try guidedGradCAM(layer: layer, rules: rules, at: x, rowExamples: rowExamples, recorded: recorded, counter: &counter)
+        case .neuronGradient(let layer, let neuron):
+            return try neuronGradient(layer: layer, neuron: neuron, rules: rules, at: x, rowExamples: rowExamples, recorded: recorded, counter: &counter)
         }
     }
 
@@ -91,12 +99,13 @@ extension AttributionSession {
         }
     }
 
-    func smoothGrad(samples: Int, noiseLevel: Float, seed: UInt64, inner: Estimator, rules: BackwardRules, at x: Tensor, rowExamples: [Int], counter: inout PassCounter) throws -> Estimate {
+    func smoothGrad(samples: Int, noiseLevel: Float, seed: UInt64, inner: Estimator, statistic: NoiseStatistic = .mean, rules: BackwardRules, at x: Tensor, rowExamples: [Int], counter: inout PassCounter) throws -> Estimate {
         let inputRows = rowExamples.count
         let size = x.count / max(inputRows, 1)
         var generators = Self.noiseGenerators(seed: seed, examples: rowExamples)
         let scales = Self.noiseScales(x, rowCount: inputRows, noiseLevel: noiseLevel)
         var sums = [Double](repeating: 0, count: x.count)
+        var squares = [Double](repeating: 0, count: x.count)
         var report: BackwardReport?
 
         if case .gradient(let multiplier) = inner {
@@ -115,25 +124,50 @@ extension AttributionSession {
                         try multiply(&values, at: points, rowExamples: examples, by: multiplier)
                         for row in 0..<count {
                             let r = (first + row) / samples
-                            for i in 0..<size { sums[r * size + i] += Double(values[row * size + i]) }
+                            for i in 0..<size {
+                                let value = Double(values[row * size + i])
+                                sums[r * size + i] += value
+                                squares[r * size + i] += value * value
+                            }
                         }
                     }
                 )
             }
         } else {
-            // Any other estimator: run it on each noisy copy of the batch.
-            for _ in 0..<samples {
+            // Any other estimator: run it on each noisy copy of the batch (its map may have fewer
+            // channels than the input, as Grad-CAM's).
+            var mapShape = x.shape
+            for sample in 0..<samples {
                 var noisy = x.scalars
                 for r in 0..<inputRows {
                     for i in 0..<size { noisy[r * size + i] += scales[r] * Float(generators[r].nextGaussian()) }
                 }
                 let estimate = try map(inner, rules: rules, at: try Tensor(shape: x.shape, scalars: noisy), rowExamples: rowExamples, recorded: false, counter: &counter)
                 report = estimate.report
-                for i in 0..<sums.count { sums[i] += Double(estimate.map[flat: i]) }
+                if sample == 0 {
+                    mapShape = estimate.map.shape
+                    sums = [Double](repeating: 0, count: estimate.map.count)
+                    squares = sums
+                }
+                for i in 0..<sums.count {
+                    let value = Double(estimate.map[flat: i])
+                    sums[i] += value
+                    squares[i] += value * value
+                }
             }
+            return Estimate(map: try Tensor(shape: mapShape, scalars: Self.statistic(statistic, sums: sums, squares: squares, samples: samples)), report: report)
         }
-        let values = sums.map { Float($0 / Double(samples)) }
-        return Estimate(map: try Tensor(shape: x.shape, scalars: values), report: report)
+        return Estimate(map: try Tensor(shape: x.shape, scalars: Self.statistic(statistic, sums: sums, squares: squares, samples: samples)), report: report)
+    }
+
+    /// The noise tunnel's statistic from the per-element sums and sums of squares of `samples` maps.
+    static func statistic(_ statistic: NoiseStatistic, sums: [Double], squares: [Double], samples: Int) -> [Float] {
+        let n = Double(samples)
+        switch statistic {
+        case .mean: return sums.map { Float($0 / n) }
+        case .meanOfSquares: return squares.map { Float($0 / n) }
+        case .variance: return zip(sums, squares).map { sum, square in Float(max(square / n - (sum / n) * (sum / n), 0)) }
+        }
     }
 
     // MARK: Occlusion

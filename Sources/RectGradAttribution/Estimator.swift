@@ -31,17 +31,36 @@ public indirect enum Estimator: Sendable, Equatable, CustomStringConvertible {
     /// the noisy input (for the spec's SmoothGrad, the plain gradient). Seeded; the noise does not
     /// depend on the chunk size.
     case smoothGrad(samples: Int, noiseLevel: Float, seed: UInt64, of: Estimator)
+    /// A noise tunnel with another statistic of the same noisy samples as ``smoothGrad(samples:noiseLevel:seed:of:)``
+    /// (the same noise for the same seed): SmoothGrad² (Hooker et al., 2019) is the mean of the
+    /// squared maps, VarGrad (Adebayo et al., 2018) their variance (mean of squares minus the square
+    /// of the mean, as Captum's `NoiseTunnel`).
+    case noiseTunnel(NoiseStatistic, samples: Int, noiseLevel: Float, seed: UInt64, of: Estimator)
     /// Occlusion (Zeiler & Fergus, 2014) in Captum's convention: windows of shape `window`
     /// (`[C, H, W]`) slid with `stride` and replaced by `value`; each element gets the mean, over
     /// the windows covering it, of `S(x) − S(x occluded)`. No backward pass.
     case occlusion(window: [Int], stride: [Int], value: Float)
+    /// Grad-CAM (Selvaraju et al., 2017) at the recorded value `layer` (a layer's output `A`,
+    /// `[N, K, h, w]`; `nil`: ``RectGradLayers/Network/lastConvolutionalBlock``):
+    /// `ReLU(Σ_k α_k A_k)` with `α_k` the spatial mean of `dS/dA_k` under the method's rules,
+    /// upsampled bilinearly to the input's `H × W` (half-pixel centres, PyTorch's
+    /// `F.interpolate(mode: "bilinear", align_corners: False)`, as Captum's
+    /// `LayerAttribution.interpolate`). The map has one channel: `[N, 1, H, W]`.
+    case gradCAM(layer: String?)
+    /// Guided Grad-CAM: the method's input gradient (guided backprop for ``AttributionMethod/guidedGradCAM(layer:)``)
+    /// times the upsampled Grad-CAM of `layer` (computed with the plain gradient), broadcast over
+    /// the input's channels, as Captum's `GuidedGradCam`.
+    case guidedGradCAM(layer: String?)
+    /// The gradient of one unit or channel of the recorded value `layer` with respect to the
+    /// input, under the method's rules (Captum's `NeuronGradient`); the target class is not used.
+    case neuronGradient(layer: String, neuron: NeuronSelector)
 
     /// Whether the estimator runs backward passes (everything but occlusion).
     public var usesGradients: Bool {
         switch self {
         case .occlusion: return false
-        case .smoothGrad(_, _, _, let inner): return inner.usesGradients
-        case .gradient, .integratedGradients: return true
+        case .smoothGrad(_, _, _, let inner), .noiseTunnel(_, _, _, _, let inner): return inner.usesGradients
+        case .gradient, .integratedGradients, .gradCAM, .guidedGradCAM, .neuronGradient: return true
         }
     }
 
@@ -49,9 +68,10 @@ public indirect enum Estimator: Sendable, Equatable, CustomStringConvertible {
     /// (Captum's `multiplies_by_inputs`); SmoothGrad inherits it from the estimator it averages.
     public var multipliesByInput: Bool {
         switch self {
-        case .gradient(.none), .occlusion: return false
+        case .gradient(.none), .occlusion, .gradCAM, .guidedGradCAM, .neuronGradient: return false
         case .gradient(.input), .gradient(.differenceFromBaseline), .integratedGradients: return true
         case .smoothGrad(_, _, _, let inner): return inner.multipliesByInput
+        case .noiseTunnel: return false
         }
     }
 
@@ -70,9 +90,10 @@ public indirect enum Estimator: Sendable, Equatable, CustomStringConvertible {
     /// plus the unoccluded one. Callers use it to bound work before it starts.
     public func passesPerExample(exampleShape: [Int]) -> Int {
         switch self {
-        case .gradient: return 1
+        case .gradient, .gradCAM, .neuronGradient: return 1
+        case .guidedGradCAM: return 2
         case .integratedGradients(let steps, _): return Swift.max(steps, 1)
-        case .smoothGrad(let samples, _, _, let inner):
+        case .smoothGrad(let samples, _, _, let inner), .noiseTunnel(_, let samples, _, _, let inner):
             let (product, overflow) = Swift.max(samples, 1).multipliedReportingOverflow(by: inner.passesPerExample(exampleShape: exampleShape))
             return overflow ? Int.max : product
         case .occlusion(let window, let stride, _):
@@ -111,7 +132,7 @@ public indirect enum Estimator: Sendable, Equatable, CustomStringConvertible {
             guard steps >= 1, steps <= Self.maximumPassCount else {
                 throw .invalidParameter(name: "steps", reason: "must be in 1...\(Self.maximumPassCount), got \(steps)")
             }
-        case .smoothGrad(let samples, let noiseLevel, _, let inner):
+        case .smoothGrad(let samples, let noiseLevel, _, let inner), .noiseTunnel(_, let samples, let noiseLevel, _, let inner):
             try inner.validate()
             guard samples >= 1, samples <= Self.maximumPassCount else {
                 throw .invalidParameter(name: "samples", reason: "must be in 1...\(Self.maximumPassCount), got \(samples)")
@@ -127,6 +148,11 @@ public indirect enum Estimator: Sendable, Equatable, CustomStringConvertible {
                 throw .invalidParameter(name: "stride", reason: "needs \(window.count) extents ≥ 1 (one per window dimension), got \(stride)")
             }
             guard value.isFinite else { throw .invalidParameter(name: "value", reason: "must be finite") }
+        case .gradCAM(let layer), .guidedGradCAM(let layer):
+            if let layer, layer.isEmpty { throw .invalidParameter(name: "layer", reason: "must name a layer (an empty name was given)") }
+        case .neuronGradient(let layer, let neuron):
+            guard !layer.isEmpty else { throw .invalidParameter(name: "layer", reason: "must name a layer (an empty name was given)") }
+            try neuron.validate()
         }
     }
 
@@ -136,8 +162,31 @@ public indirect enum Estimator: Sendable, Equatable, CustomStringConvertible {
         case .integratedGradients(let steps, let baseline): return "integrated gradients (\(steps) steps, \(baseline) baseline)"
         case .smoothGrad(let samples, let noiseLevel, let seed, let inner):
             return "SmoothGrad (\(samples) samples, noise \(noiseLevel), seed \(seed)) of \(inner)"
+        case .noiseTunnel(let statistic, let samples, let noiseLevel, let seed, let inner):
+            return "\(statistic) (\(samples) samples, noise \(noiseLevel), seed \(seed)) of \(inner)"
         case .occlusion(let window, let stride, let value):
             return "occlusion (window \(window), stride \(stride), value \(value))"
+        case .gradCAM(let layer): return "Grad-CAM at \(layer ?? "the last convolutional block")"
+        case .guidedGradCAM(let layer): return "× Grad-CAM at \(layer ?? "the last convolutional block")"
+        case .neuronGradient(let layer, let neuron): return "gradient of \(neuron) of \(layer)"
+        }
+    }
+}
+
+/// The statistic a noise tunnel takes over the maps of its noisy samples.
+public enum NoiseStatistic: String, Sendable, Equatable, CaseIterable, CustomStringConvertible {
+    /// The mean (SmoothGrad).
+    case mean
+    /// The mean of the squares (SmoothGrad²).
+    case meanOfSquares = "smoothgrad-squared"
+    /// The variance, `mean(A²) − mean(A)²` (VarGrad).
+    case variance = "vargrad"
+
+    public var description: String {
+        switch self {
+        case .mean: return "SmoothGrad"
+        case .meanOfSquares: return "SmoothGrad²"
+        case .variance: return "VarGrad"
         }
     }
 }

@@ -1,6 +1,6 @@
 import RectGradCore
 
-/// The methods of the paper by their command-line names; ``method(_:)`` makes the method.
+/// The methods of the paper, and those it is compared with, by their command-line names; ``method(_:)`` makes the method.
 public enum MethodName: String, Sendable, CaseIterable, CustomStringConvertible {
     /// ``AttributionMethod/saliency``.
     case saliency
@@ -26,6 +26,14 @@ public enum MethodName: String, Sendable, CaseIterable, CustomStringConvertible 
     case deepLIFT = "deeplift"
     /// ``AttributionMethod/occlusion(window:stride:value:)``.
     case occlusion
+    /// ``AttributionMethod/gradCAM(layer:)``.
+    case gradCAM = "grad-cam"
+    /// ``AttributionMethod/guidedGradCAM(layer:)``.
+    case guidedGradCAM = "guided-grad-cam"
+    /// ``AttributionMethod/smoothGradSquared(samples:noiseLevel:seed:)``.
+    case smoothGradSquared = "smoothgrad-sq"
+    /// ``AttributionMethod/varGrad(samples:noiseLevel:seed:)``.
+    case varGrad = "vargrad"
 
     /// Parses a name. - Throws: ``AttributionError/invalidParameter(name:reason:)`` for `method`,
     /// listing the valid names.
@@ -57,6 +65,10 @@ public enum MethodName: String, Sendable, CaseIterable, CustomStringConvertible 
         case .epsilonLRP: method = try .epsilonLRP(epsilon: parameters.epsilon)
         case .deepLIFT: method = .deepLIFT(baseline: parameters.baseline)
         case .occlusion: return .occlusion(window: parameters.window, stride: parameters.stride, value: parameters.occlusionValue)
+        case .gradCAM: method = .gradCAM(layer: parameters.layer)
+        case .guidedGradCAM: method = .guidedGradCAM(layer: parameters.layer)
+        case .smoothGradSquared: method = .smoothGradSquared(samples: parameters.samples, noiseLevel: parameters.noiseLevel, seed: parameters.seed)
+        case .varGrad: method = .varGrad(samples: parameters.samples, noiseLevel: parameters.noiseLevel, seed: parameters.seed)
         }
         guard let border = parameters.masksConvolutionBorder else { return method }
         return method.maskingConvolutionBorder(border)
@@ -95,6 +107,9 @@ public struct MethodParameters: Sendable {
     public var stride: [Int]?
     /// Occlusion's replacement value (default 0).
     public var occlusionValue: Float = 0
+    /// The layer of the layer methods (Grad-CAM, Guided Grad-CAM); `nil` (the default): the
+    /// network's last convolutional block.
+    public var layer: String?
 
     /// The defaults of the spec.
     public init() {}

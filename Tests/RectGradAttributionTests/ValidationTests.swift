@@ -92,6 +92,7 @@ import RectGradAttribution
         #expect(MethodName.allCases.map(\.rawValue) == [
             "saliency", "gradient-x-input", "integrated-gradients", "smoothgrad", "deconvnet", "guided-backprop",
             "rectgrad", "rectgrad-const", "rectgrad-prr", "epsilon-lrp", "deeplift", "occlusion",
+            "grad-cam", "guided-grad-cam", "smoothgrad-sq", "vargrad",
         ])
         #expect(try MethodName(parsing: "RectGrad") == .rectGrad)
         #expect {
