@@ -19,6 +19,18 @@ extension AttributionSession {
         return Recording(tape: tape, input: x, logits: y)
     }
 
+    /// Records a forward pass of `batch` through the network with its batch norms merged into
+    /// the preceding convolutions (zennit's canonizer; the same outputs up to rounding).
+    func recordCanonical(_ batch: Tensor, counter: inout PassCounter) throws -> Recording {
+        if canonicalNetwork == nil { canonicalNetwork = try network.foldingBatchNorm() }
+        guard let folded = canonicalNetwork else { return try record(batch, counter: &counter) }
+        let tape = Tape(workers: workers)
+        let x = tape.input(batch)
+        let y = try folded.logits(x, on: tape)
+        counter.forward += 1
+        return Recording(tape: tape, input: x, logits: y)
+    }
+
     /// One-hot rows on the logits: row `r` selects the target of example `rowExamples[r]`.
     func seed(rowExamples: [Int]) throws -> Tensor {
         let classes = logits.shape[1]
@@ -34,9 +46,12 @@ extension AttributionSession {
         let backwardRules = try rules.binding { baseline in
             try referenceActivations(baseline, rowExamples: rowExamples, counter: &counter)
         }
-        let recording = recorded
-            ? Recording(tape: tape, input: inputVariable, logits: logitsVariable)
-            : try record(batch, counter: &counter)
+        let recording: Recording
+        if rules.linearLayers?.canonizesBatchNorm == true {
+            recording = try recordCanonical(batch, counter: &counter)
+        } else {
+            recording = recorded ? Recording(tape: tape, input: inputVariable, logits: logitsVariable) : try record(batch, counter: &counter)
+        }
         let result = try recording.tape.backward(
             from: recording.logits, seed: try seed(rowExamples: rowExamples),
             withRespectTo: [recording.input], rules: backwardRules

@@ -45,6 +45,8 @@ public final class AttributionSession {
     let tape: Tape
     let inputVariable: Variable
     let logitsVariable: Variable
+    /// The network with batch norms merged into their convolutions, for LRP composites (made once).
+    var canonicalNetwork: Network?
     /// Forward passes of baselines: reference activations for DeepLIFT and logits for completeness.
     var baselinePasses: [(baseline: Baseline, rows: BroadcastRows, activations: ReferenceActivations, logits: Tensor)] = []
 

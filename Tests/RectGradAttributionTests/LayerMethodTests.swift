@@ -151,6 +151,7 @@ import RectGradAttribution
             let expected = try #require(layers[key], "fixture \(architecture) has no map '\(key)'")
             #expect(map.shape == expected.shape, "\(architecture) \(key): shape \(map.shape) vs \(expected.shape)")
             let error = try map.relativeL2Distance(to: expected)
+            ParityReport.record(architecture, key, error)
             #expect(error <= ParityTests.smooth, "\(architecture) \(key): relative L2 \(error)")
             #expect(expected.l2Norm() > 0, "\(architecture) \(key): the reference map is zero")
         }

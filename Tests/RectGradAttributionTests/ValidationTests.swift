@@ -93,6 +93,7 @@ import RectGradAttribution
             "saliency", "gradient-x-input", "integrated-gradients", "smoothgrad", "deconvnet", "guided-backprop",
             "rectgrad", "rectgrad-const", "rectgrad-prr", "epsilon-lrp", "deeplift", "occlusion",
             "grad-cam", "guided-grad-cam", "smoothgrad-sq", "vargrad",
+            "lrp-epsilon-plus", "lrp-epsilon-plus-flat", "lrp-epsilon-gamma-box", "lrp-epsilon-alpha2-beta1", "lrp-epsilon-alpha2-beta1-flat",
         ])
         #expect(try MethodName(parsing: "RectGrad") == .rectGrad)
         #expect {
