@@ -20,4 +20,11 @@ extension AttributionMethod {
         method.name = "vargrad"
         return method
     }
+
+    /// GradientSHAP (Lundberg & Lee, *A Unified Approach to Interpreting Model Predictions*, NeurIPS
+    /// 2017), also called expected gradients: `samples` draws of a baseline from `baselines` and of
+    /// `α ~ U(0, 1)`, averaging `(x − b) · dS/dx at b + α(x − b)`; seeded, per example.
+    public static func gradientSHAP(samples: Int = 50, baselines: [Baseline] = [.zero], seed: UInt64 = 0) -> AttributionMethod {
+        AttributionMethod(name: "gradient-shap", estimator: .gradientSHAP(samples: samples, baselines: baselines, seed: seed))
+    }
 }

@@ -26,6 +26,8 @@ extension AttributionSession {
             return try smoothGrad(samples: samples, noiseLevel: noiseLevel, seed: seed, inner: inner, statistic: statistic, rules: rules, at: x, rowExamples: rowExamples, counter: &counter)
         case .occlusion(let window, let stride, let value):
             return try occlusion(window: window, stride: stride, value: value, at: x, rowExamples: rowExamples, recorded: recorded, counter: &counter)
+        case .gradientSHAP(let samples, let baselines, let seed):
+            return try gradientSHAP(samples: samples, baselines: baselines, seed: seed, rules: rules, at: x, rowExamples: rowExamples, counter: &counter)
         case .gradCAM(let layer):
             return try gradCAM(layer: layer, rules: rules, at: x, rowExamples: rowExamples, recorded: recorded, counter: &counter)
         case .guidedGradCAM(let layer):
@@ -73,6 +75,51 @@ extension AttributionSession {
                 }
             }
         }
+        return Estimate(map: try Tensor(shape: x.shape, scalars: values), report: report)
+    }
+
+    // MARK: GradientSHAP
+
+    func gradientSHAP(samples: Int, baselines: [Baseline], seed: UInt64, rules: BackwardRules, at x: Tensor, rowExamples: [Int], counter: inout PassCounter) throws -> Estimate {
+        let sources = try baselines.map { BroadcastRows(try $0.values(for: input.shape)) }
+        let inputRows = rowExamples.count
+        let size = x.count / max(inputRows, 1)
+        // The draws of every example, fixed before any pass: (baseline, α) per sample.
+        var generators = Self.noiseGenerators(seed: seed, examples: rowExamples)
+        var draws: [(source: Int, alpha: Float)] = []
+        for r in 0..<inputRows {
+            for _ in 0..<samples {
+                let source = Int(generators[r].next() % UInt64(sources.count))
+                draws.append((source, Float(Double(generators[r].next() >> 11) / Double(1 << 53))))
+            }
+        }
+        var sums = [Double](repeating: 0, count: x.count)
+        let report = try x.withUnsafeBufferPointer { xs in
+            try forEachChunk(
+                rowCount: inputRows * samples, exampleOfRow: { rowExamples[$0 / samples] }, rules: rules, counter: &counter,
+                fill: { row, buffer in
+                    let r = row / samples
+                    let (source, alpha) = draws[row]
+                    let b = sources[source].offset(ofExample: rowExamples[r])
+                    sources[source].batch.withUnsafeBufferPointer { bs in
+                        for i in 0..<size { buffer[i] = bs[b + i] + alpha * (xs[r * size + i] - bs[b + i]) }
+                    }
+                },
+                consume: { first, _, gradient in
+                    for row in 0..<(gradient.count / size) {
+                        let r = (first + row) / samples
+                        let source = draws[first + row].source
+                        let b = sources[source].offset(ofExample: rowExamples[r])
+                        sources[source].batch.withUnsafeBufferPointer { bs in
+                            for i in 0..<size {
+                                sums[r * size + i] += Double(gradient[row * size + i]) * (Double(xs[r * size + i]) - Double(bs[b + i]))
+                            }
+                        }
+                    }
+                }
+            )
+        }
+        let values = sums.map { Float($0 / Double(samples)) }
         return Estimate(map: try Tensor(shape: x.shape, scalars: values), report: report)
     }
 
@@ -207,7 +254,6 @@ extension AttributionSession {
         for indices in covered { for i in indices { coverage[i] += 1 } }
 
         // S(x) of every row.
-        let classes = logits.shape[1]
         let baseLogits: Tensor
         if recorded {
             baseLogits = logits
@@ -232,8 +278,7 @@ extension AttributionSession {
             counter.forward += 1
             for row in 0..<count {
                 let (r, w) = ((first + row) / perRow, (first + row) % perRow)
-                let target = targets[rowExamples[r]]
-                let difference = baseLogits[flat: r * classes + target] - occluded[flat: row * classes + target]
+                let difference = Float(score(baseLogits, row: r, example: rowExamples[r]) - score(occluded, row: row, example: rowExamples[r]))
                 for i in covered[w] { totals[r * size + i] += difference }
             }
             first += count

@@ -24,7 +24,7 @@ extension AttributionSession {
         let backwardRules = try rules.binding { baseline in
             try referenceActivations(baseline, rowExamples: rowExamples, counter: &counter)
         }
-        let result = try recording.tape.backward(from: recording.logits, seed: try seed(rowExamples: rowExamples), withRespectTo: [recording.input], rules: backwardRules)
+        let result = try recording.tape.backward(from: recording.logits, seed: try seed(rowExamples: rowExamples, on: recording), withRespectTo: [recording.input], rules: backwardRules)
         counter.backward += 1
         guard var values = result[recording.input]?.scalars else {
             throw AttributionError.unsupportedCombination("the backward pass returned no input gradient")

@@ -54,13 +54,17 @@ public indirect enum Estimator: Sendable, Equatable, CustomStringConvertible {
     /// The gradient of one unit or channel of the recorded value `layer` with respect to the
     /// input, under the method's rules (Captum's `NeuronGradient`); the target class is not used.
     case neuronGradient(layer: String, neuron: NeuronSelector)
+    /// GradientSHAP / expected gradients (Lundberg & Lee, 2017; Erion et al., 2021): the mean over
+    /// `samples` draws of `(x − b) · dS/dx at b + α(x − b)`, the baseline `b` drawn uniformly from
+    /// `baselines` and `α ~ U(0, 1)`, seeded per example (Captum's `GradientShap` with `stdevs = 0`).
+    case gradientSHAP(samples: Int, baselines: [Baseline], seed: UInt64)
 
     /// Whether the estimator runs backward passes (everything but occlusion).
     public var usesGradients: Bool {
         switch self {
         case .occlusion: return false
         case .smoothGrad(_, _, _, let inner), .noiseTunnel(_, _, _, _, let inner): return inner.usesGradients
-        case .gradient, .integratedGradients, .gradCAM, .guidedGradCAM, .neuronGradient: return true
+        case .gradient, .integratedGradients, .gradCAM, .guidedGradCAM, .neuronGradient, .gradientSHAP: return true
         }
     }
 
@@ -69,7 +73,7 @@ public indirect enum Estimator: Sendable, Equatable, CustomStringConvertible {
     public var multipliesByInput: Bool {
         switch self {
         case .gradient(.none), .occlusion, .gradCAM, .guidedGradCAM, .neuronGradient: return false
-        case .gradient(.input), .gradient(.differenceFromBaseline), .integratedGradients: return true
+        case .gradient(.input), .gradient(.differenceFromBaseline), .integratedGradients, .gradientSHAP: return true
         case .smoothGrad(_, _, _, let inner): return inner.multipliesByInput
         case .noiseTunnel: return false
         }
@@ -93,6 +97,7 @@ public indirect enum Estimator: Sendable, Equatable, CustomStringConvertible {
         case .gradient, .gradCAM, .neuronGradient: return 1
         case .guidedGradCAM: return 2
         case .integratedGradients(let steps, _): return Swift.max(steps, 1)
+        case .gradientSHAP(let samples, _, _): return Swift.max(samples, 1)
         case .smoothGrad(let samples, _, _, let inner), .noiseTunnel(_, let samples, _, _, let inner):
             let (product, overflow) = Swift.max(samples, 1).multipliedReportingOverflow(by: inner.passesPerExample(exampleShape: exampleShape))
             return overflow ? Int.max : product
@@ -148,6 +153,11 @@ public indirect enum Estimator: Sendable, Equatable, CustomStringConvertible {
                 throw .invalidParameter(name: "stride", reason: "needs \(window.count) extents ≥ 1 (one per window dimension), got \(stride)")
             }
             guard value.isFinite else { throw .invalidParameter(name: "value", reason: "must be finite") }
+        case .gradientSHAP(let samples, let baselines, _):
+            guard samples >= 1, samples <= Self.maximumPassCount else {
+                throw .invalidParameter(name: "samples", reason: "must be in 1...\(Self.maximumPassCount), got \(samples)")
+            }
+            guard !baselines.isEmpty else { throw .invalidParameter(name: "baseline", reason: "GradientSHAP needs at least one baseline to draw from") }
         case .gradCAM(let layer), .guidedGradCAM(let layer):
             if let layer, layer.isEmpty { throw .invalidParameter(name: "layer", reason: "must name a layer (an empty name was given)") }
         case .neuronGradient(let layer, let neuron):
@@ -166,6 +176,8 @@ public indirect enum Estimator: Sendable, Equatable, CustomStringConvertible {
             return "\(statistic) (\(samples) samples, noise \(noiseLevel), seed \(seed)) of \(inner)"
         case .occlusion(let window, let stride, let value):
             return "occlusion (window \(window), stride \(stride), value \(value))"
+        case .gradientSHAP(let samples, let baselines, let seed):
+            return "GradientSHAP (\(samples) samples from \(baselines.count) baseline\(baselines.count == 1 ? "" : "s"), seed \(seed))"
         case .gradCAM(let layer): return "Grad-CAM at \(layer ?? "the last convolutional block")"
         case .guidedGradCAM(let layer): return "× Grad-CAM at \(layer ?? "the last convolutional block")"
         case .neuronGradient(let layer, let neuron): return "gradient of \(neuron) of \(layer)"

@@ -142,7 +142,7 @@ extension AttributionSession {
         let backwardRules = try rules.binding { baseline in
             try referenceActivations(baseline, rowExamples: rowExamples, counter: &counter)
         }
-        let result = try recording.tape.backward(from: recording.logits, seed: try seed(rowExamples: rowExamples), withRespectTo: [layer], rules: backwardRules)
+        let result = try recording.tape.backward(from: recording.logits, seed: try seed(rowExamples: rowExamples, on: recording), withRespectTo: [layer], rules: backwardRules)
         counter.backward += 1
         guard let gradient = result[layer] else {
             throw AttributionError.unsupportedCombination("the backward pass returned no gradient for layer '\(name)'")

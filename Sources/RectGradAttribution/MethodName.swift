@@ -44,6 +44,8 @@ public enum MethodName: String, Sendable, CaseIterable, CustomStringConvertible 
     case lrpEpsilonAlpha2Beta1 = "lrp-epsilon-alpha2-beta1"
     /// LRP EpsilonAlpha2Beta1Flat: EpsilonAlpha2Beta1 with the flat rule at the first layer.
     case lrpEpsilonAlpha2Beta1Flat = "lrp-epsilon-alpha2-beta1-flat"
+    /// ``AttributionMethod/gradientSHAP(samples:baselines:seed:)`` with the baseline parameter.
+    case gradientSHAP = "gradient-shap"
 
     /// Parses a name. - Throws: ``AttributionError/invalidParameter(name:reason:)`` for `method`,
     /// listing the valid names.
@@ -81,6 +83,7 @@ public enum MethodName: String, Sendable, CaseIterable, CustomStringConvertible 
         case .varGrad: method = .varGrad(samples: parameters.samples, noiseLevel: parameters.noiseLevel, seed: parameters.seed)
         case .lrpEpsilonPlus, .lrpEpsilonPlusFlat, .lrpEpsilonGammaBox, .lrpEpsilonAlpha2Beta1, .lrpEpsilonAlpha2Beta1Flat:
             method = try AttributionMethod.composite(self, epsilon: parameters.lrpEpsilon, bounds: parameters.inputBounds)
+        case .gradientSHAP: method = .gradientSHAP(samples: parameters.samples, baselines: [parameters.baseline], seed: parameters.seed)
         }
         guard let border = parameters.masksConvolutionBorder else { return method }
         return method.maskingConvolutionBorder(border)

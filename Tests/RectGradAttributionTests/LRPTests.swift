@@ -190,7 +190,7 @@ import RectGradAttribution
             let expected = try #require(lrp[name.rawValue], "fixture \(architecture) has no map '\(name)'")
             let result = try session.attribute(try name.method(parameters))
             let error = try result.map.relativeL2Distance(to: expected)
-            ParityReport.record(architecture, name.rawValue, error)
+            ParityReport.record("lrp", architecture, name.rawValue, error)
             #expect(error <= ParityTests.smooth, "\(architecture) \(name): relative L2 \(error)")
             #expect(expected.l2Norm() > 0)
             #expect(result.report?.activationNodesHandled == result.report?.activationNodesRecorded)

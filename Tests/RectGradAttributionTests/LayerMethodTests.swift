@@ -151,7 +151,7 @@ import RectGradAttribution
             let expected = try #require(layers[key], "fixture \(architecture) has no map '\(key)'")
             #expect(map.shape == expected.shape, "\(architecture) \(key): shape \(map.shape) vs \(expected.shape)")
             let error = try map.relativeL2Distance(to: expected)
-            ParityReport.record(architecture, key, error)
+            ParityReport.record("layers", architecture, key, error)
             #expect(error <= ParityTests.smooth, "\(architecture) \(key): relative L2 \(error)")
             #expect(expected.l2Norm() > 0, "\(architecture) \(key): the reference map is zero")
         }
@@ -196,5 +196,61 @@ import RectGradAttribution
         #expect(guided.name == "smoothgrad-squared-guided-backprop")
         let map = try session.attribute(guided).map
         #expect(map.scalars.allSatisfy { $0 >= 0 } && map.l2Norm() > 0)
+    }
+}
+
+/// Explained outputs other than the logit, and GradientSHAP.
+@Suite struct OutputAndSHAPTests {
+    /// For two classes, with g_k = dz_k/dx: dp₀/dx = p₀p₁(g₀ − g₁), d log p₀/dx = p₁(g₀ − g₁),
+    /// d(z₀ − z₁)/dx = g₀ − g₁.
+    @Test func probabilityLogProbabilityAndContrastByHand() throws {
+        let network = try TestNetworks.handDense()
+        let input = try TestNetworks.handInput()
+        let g0 = try AttributionSession(network: network, input: input, targets: .all(0)).attribute(.saliency).map.scalars.map(Double.init)
+        let g1 = try AttributionSession(network: network, input: input, targets: .all(1)).attribute(.saliency).map.scalars.map(Double.init)
+        let (z0, z1) = (6.0, -2.5)
+        let p0 = 1 / (1 + Foundation.exp(z1 - z0)), p1 = 1 - p0
+        let cases: [(ExplainedOutput, Double)] = [(.probability, p0 * p1), (.logProbability, p1), (.logitDifference(against: [1]), 1)]
+        for (output, factor) in cases {
+            let session = try AttributionSession(network: network, input: input, targets: .all(0), output: output)
+            let map = try session.attribute(.saliency).map
+            for i in 0..<2 {
+                let expected = factor * (g0[i] - g1[i])
+                #expect(abs(Double(map[flat: i]) - expected) <= 1e-6 * max(abs(expected), 1e-3), "\(output) input \(i)")
+            }
+        }
+        // Occlusion uses the same S: the contrast's occlusion is the difference of the two logits' occlusions.
+        let contrast = try AttributionSession(network: network, input: input, targets: .all(0), output: .logitDifference(against: [1])).attribute(.occlusion()).map
+        let o0 = try AttributionSession(network: network, input: input, targets: .all(0)).attribute(.occlusion()).map
+        let o1 = try AttributionSession(network: network, input: input, targets: .all(1)).attribute(.occlusion()).map
+        for i in 0..<2 { #expect(abs(contrast[flat: i] - (o0[flat: i] - o1[flat: i])) <= 1e-5) }
+        #expect(throws: AttributionError.self) { try AttributionSession(network: network, input: input, output: .logitDifference(against: [2])) }
+    }
+
+    /// On a linear network every draw gives (x − b) · w_t, so GradientSHAP with one baseline is exact.
+    @Test func gradientSHAPOfALinearNetwork() throws {
+        let weight = try Tensor(shape: [2, 4], scalars: [1, -2, 0.5, 3, -1, 0, 2, 1])
+        let network = Network(name: "linear", inputChannels: 1, inputSize: Size2D(2, 2), requiresFixedInputSize: true, classCount: 2,
+                              body: Sequential([Flatten(), Linear(name: "fc", weight: weight, bias: try Tensor(shape: [2], scalars: [0.1, -0.2]))]))
+        let input = try Tensor(shape: [1, 1, 2, 2], scalars: [0.5, -1, 2, 0.25])
+        let result = try network.attribute(input, method: .gradientSHAP(samples: 4, baselines: [.constant(0.3)]), targets: .all(0))
+        for i in 0..<4 {
+            #expect(abs(result.map[flat: i] - (input[flat: i] - 0.3) * weight[0, i]) <= 1e-6)
+        }
+    }
+
+    /// The draws are fixed per example before any pass: the map does not depend on the chunk size.
+    @Test func gradientSHAPIsSeededAndChunkIndependent() throws {
+        let network = TestNetworks.small(seed: 8)
+        var g = SeededGenerator(seed: 2)
+        let input = Tensor.randomUniform([2, 3, 8, 8], low: -1, high: 1, generator: &g)
+        let method = AttributionMethod.gradientSHAP(samples: 5, baselines: [.zero, .constant(0.5), .constant(-0.5)], seed: 4)
+        let small = try AttributionSession(network: network, input: input, chunkSize: 1).attribute(method).map
+        let large = try AttributionSession(network: network, input: input, chunkSize: 7).attribute(method).map
+        #expect(small == large)
+        #expect(small.l2Norm() > 0)
+        let other = try AttributionSession(network: network, input: input).attribute(.gradientSHAP(samples: 5, baselines: [.zero, .constant(0.5), .constant(-0.5)], seed: 5)).map
+        #expect(other != small)
+        #expect(throws: AttributionError.self) { try network.attribute(input, method: .gradientSHAP(baselines: [])) }
     }
 }
