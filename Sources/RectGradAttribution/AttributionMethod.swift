@@ -95,6 +95,14 @@ public struct AttributionMethod: Sendable, CustomStringConvertible {
         return copy
     }
 
+    /// Integrated gradients with this method's backward rules and `points`-point Gauss–Legendre quadrature.
+    public func integratedGaussLegendre(points: Int = 50, baseline: Baseline = .zero) -> AttributionMethod {
+        var copy = self
+        copy.name = "integrated-gl-\(name)"
+        copy.estimator = .integratedGradientsGaussLegendre(points: points, baseline: baseline)
+        return copy
+    }
+
     /// Integrated gradients with this method's backward rules.
     public func integrated(steps: Int = 50, baseline: Baseline = .zero) -> AttributionMethod {
         var copy = self

@@ -19,7 +19,11 @@ extension AttributionSession {
             try multiply(&values, at: x, rowExamples: rowExamples, by: multiplier)
             return Estimate(map: try Tensor(shape: x.shape, scalars: values), report: pass.report)
         case .integratedGradients(let steps, let baseline):
-            return try integratedGradients(steps: steps, baseline: baseline, rules: rules, at: x, rowExamples: rowExamples, counter: &counter)
+            let points = (1...steps).map { (Float($0) / Float(steps), 1 / Double(steps)) }
+            return try integratedGradients(points: points, baseline: baseline, rules: rules, at: x, rowExamples: rowExamples, counter: &counter)
+        case .integratedGradientsGaussLegendre(let count, let baseline):
+            let points = GaussLegendre.nodes(count).map { (Float($0.node), $0.weight) }
+            return try integratedGradients(points: points, baseline: baseline, rules: rules, at: x, rowExamples: rowExamples, counter: &counter)
         case .smoothGrad(let samples, let noiseLevel, let seed, let inner):
             return try smoothGrad(samples: samples, noiseLevel: noiseLevel, seed: seed, inner: inner, rules: rules, at: x, rowExamples: rowExamples, counter: &counter)
         case .noiseTunnel(let statistic, let samples, let noiseLevel, let seed, let inner):
@@ -39,7 +43,9 @@ extension AttributionSession {
 
     // MARK: Integrated gradients
 
-    func integratedGradients(steps: Int, baseline: Baseline, rules: BackwardRules, at x: Tensor, rowExamples: [Int], counter: inout PassCounter) throws -> Estimate {
+    /// `(x − b) · Σ_k w_k · dS/dx at b + α_k(x − b)` for the path points `(α_k, w_k)`.
+    func integratedGradients(points: [(alpha: Float, weight: Double)], baseline: Baseline, rules: BackwardRules, at x: Tensor, rowExamples: [Int], counter: inout PassCounter) throws -> Estimate {
+        let steps = points.count
         let rows = BroadcastRows(try baseline.values(for: input.shape))
         let size = rows.rowSize
         let inputRows = rowExamples.count
@@ -49,15 +55,16 @@ extension AttributionSession {
                 try forEachChunk(
                     rowCount: inputRows * steps, exampleOfRow: { rowExamples[$0 / steps] }, rules: rules, counter: &counter,
                     fill: { row, buffer in
-                        let (r, k) = (row / steps, row % steps + 1)
-                        let alpha = Float(k) / Float(steps)
+                        let (r, k) = (row / steps, row % steps)
+                        let alpha = points[k].alpha
                         let b = rows.offset(ofExample: rowExamples[r])
                         for i in 0..<size { buffer[i] = bs[b + i] + alpha * (xs[r * size + i] - bs[b + i]) }
                     },
                     consume: { first, _, gradient in
                         for row in 0..<(gradient.count / size) {
                             let r = (first + row) / steps
-                            for i in 0..<size { sums[r * size + i] += Double(gradient[row * size + i]) }
+                            let weight = points[(first + row) % steps].weight
+                            for i in 0..<size { sums[r * size + i] += weight * Double(gradient[row * size + i]) }
                         }
                     }
                 )
@@ -70,7 +77,7 @@ extension AttributionSession {
                     let b = rows.offset(ofExample: rowExamples[r])
                     for i in 0..<size {
                         let difference = Double(xs[r * size + i]) - Double(bs[b + i])
-                        values[r * size + i] = Float(difference * sums[r * size + i] / Double(steps))
+                        values[r * size + i] = Float(difference * sums[r * size + i])
                     }
                 }
             }

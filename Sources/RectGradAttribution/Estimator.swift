@@ -1,3 +1,4 @@
+import Foundation
 import RectGradCore
 
 /// What a gradient is multiplied by, element-wise, to give the attribution.
@@ -26,6 +27,11 @@ public indirect enum Estimator: Sendable, Equatable, CustomStringConvertible {
     /// Integrated gradients (Sundararajan et al., 2017), right Riemann sum:
     /// `(x − b) · (1/m) · Σ_{k=1…m} dS/dx at b + (k/m)(x − b)`, the target fixed at `x`'s.
     case integratedGradients(steps: Int, baseline: Baseline)
+    /// Integrated gradients with `points`-point Gauss–Legendre quadrature of the path integral:
+    /// `(x − b) · Σ_k w_k · dS/dx at b + α_k(x − b)` with the nodes `α_k` and weights `w_k` of
+    /// Gauss–Legendre on [0, 1] (Captum's `method="gausslegendre"`); exact for gradients that are
+    /// polynomials of degree < 2·points along the path.
+    case integratedGradientsGaussLegendre(points: Int, baseline: Baseline)
     /// SmoothGrad (Smilkov et al., 2017): `(1/n) Σ_i E(x + e_i)`, `e_i ~ N(0, s²)`,
     /// `s = noiseLevel · (max x − min x)` per example, where `E` is the inner estimator evaluated at
     /// the noisy input (for the spec's SmoothGrad, the plain gradient). Seeded; the noise does not
@@ -64,7 +70,7 @@ public indirect enum Estimator: Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .occlusion: return false
         case .smoothGrad(_, _, _, let inner), .noiseTunnel(_, _, _, _, let inner): return inner.usesGradients
-        case .gradient, .integratedGradients, .gradCAM, .guidedGradCAM, .neuronGradient, .gradientSHAP: return true
+        case .gradient, .integratedGradients, .integratedGradientsGaussLegendre, .gradCAM, .guidedGradCAM, .neuronGradient, .gradientSHAP: return true
         }
     }
 
@@ -73,7 +79,7 @@ public indirect enum Estimator: Sendable, Equatable, CustomStringConvertible {
     public var multipliesByInput: Bool {
         switch self {
         case .gradient(.none), .occlusion, .gradCAM, .guidedGradCAM, .neuronGradient: return false
-        case .gradient(.input), .gradient(.differenceFromBaseline), .integratedGradients, .gradientSHAP: return true
+        case .gradient(.input), .gradient(.differenceFromBaseline), .integratedGradients, .integratedGradientsGaussLegendre, .gradientSHAP: return true
         case .smoothGrad(_, _, _, let inner): return inner.multipliesByInput
         case .noiseTunnel: return false
         }
@@ -83,7 +89,7 @@ public indirect enum Estimator: Sendable, Equatable, CustomStringConvertible {
     public var completenessBaseline: Baseline? {
         switch self {
         case .gradient(.differenceFromBaseline(let baseline)): return baseline
-        case .integratedGradients(_, let baseline): return baseline
+        case .integratedGradients(_, let baseline), .integratedGradientsGaussLegendre(_, let baseline): return baseline
         default: return nil
         }
     }
@@ -96,7 +102,7 @@ public indirect enum Estimator: Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .gradient, .gradCAM, .neuronGradient: return 1
         case .guidedGradCAM: return 2
-        case .integratedGradients(let steps, _): return Swift.max(steps, 1)
+        case .integratedGradients(let steps, _), .integratedGradientsGaussLegendre(let steps, _): return Swift.max(steps, 1)
         case .gradientSHAP(let samples, _, _): return Swift.max(samples, 1)
         case .smoothGrad(let samples, _, _, let inner), .noiseTunnel(_, let samples, _, _, let inner):
             let (product, overflow) = Swift.max(samples, 1).multipliedReportingOverflow(by: inner.passesPerExample(exampleShape: exampleShape))
@@ -133,7 +139,7 @@ public indirect enum Estimator: Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .gradient:
             break
-        case .integratedGradients(let steps, _):
+        case .integratedGradients(let steps, _), .integratedGradientsGaussLegendre(let steps, _):
             guard steps >= 1, steps <= Self.maximumPassCount else {
                 throw .invalidParameter(name: "steps", reason: "must be in 1...\(Self.maximumPassCount), got \(steps)")
             }
@@ -170,6 +176,7 @@ public indirect enum Estimator: Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .gradient(let multiplier): return multiplier.description
         case .integratedGradients(let steps, let baseline): return "integrated gradients (\(steps) steps, \(baseline) baseline)"
+        case .integratedGradientsGaussLegendre(let points, let baseline): return "integrated gradients (\(points)-point Gauss–Legendre, \(baseline) baseline)"
         case .smoothGrad(let samples, let noiseLevel, let seed, let inner):
             return "SmoothGrad (\(samples) samples, noise \(noiseLevel), seed \(seed)) of \(inner)"
         case .noiseTunnel(let statistic, let samples, let noiseLevel, let seed, let inner):
@@ -200,5 +207,35 @@ public enum NoiseStatistic: String, Sendable, Equatable, CaseIterable, CustomStr
         case .meanOfSquares: return "SmoothGrad²"
         case .variance: return "VarGrad"
         }
+    }
+}
+
+/// Gauss–Legendre quadrature on [0, 1].
+public enum GaussLegendre {
+    /// The `count` nodes in (0, 1), increasing, and their weights (summing to 1), from Newton's
+    /// iteration on the Legendre polynomial `P_count` in Double.
+    public static func nodes(_ count: Int) -> [(node: Double, weight: Double)] {
+        guard count >= 1 else { return [] }
+        var result: [(node: Double, weight: Double)] = []
+        for i in 1...count {
+            var t = cos(Double.pi * (Double(i) - 0.25) / (Double(count) + 0.5))
+            var derivative = 1.0
+            for _ in 0..<100 {
+                var (p0, p1) = (1.0, t)
+                if count == 1 { p1 = t; p0 = 1 } else {
+                    for k in 2...count {
+                        let p2 = ((2 * Double(k) - 1) * t * p1 - (Double(k) - 1) * p0) / Double(k)
+                        (p0, p1) = (p1, p2)
+                    }
+                }
+                derivative = Double(count) * (t * p1 - p0) / (t * t - 1)
+                let step = p1 / derivative
+                t -= step
+                if Swift.abs(step) < 1e-15 { break }
+            }
+            let weight = 2 / ((1 - t * t) * derivative * derivative)
+            result.append(((t + 1) / 2, weight / 2))
+        }
+        return result.sorted { $0.node < $1.node }
     }
 }

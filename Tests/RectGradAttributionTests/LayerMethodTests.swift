@@ -146,6 +146,7 @@ import RectGradAttribution
             ("grad-cam-early", try session.attribute(.gradCAM(layer: sites[earlyOrdinal].name)).map),
             ("neuron-unit", try session.attribute(.neuronGradient(layer: layer, neuron: .unit(unit))).map),
             ("neuron-channel", try session.attribute(.neuronGradient(layer: layer, neuron: .channel(channel))).map),
+            ("integrated-gradients-gl8", try session.attribute(AttributionMethod.saliency.integratedGaussLegendre(points: 8)).map),
         ]
         for (key, map) in checks {
             let expected = try #require(layers[key], "fixture \(architecture) has no map '\(key)'")
@@ -252,5 +253,37 @@ import RectGradAttribution
         let other = try AttributionSession(network: network, input: input).attribute(.gradientSHAP(samples: 5, baselines: [.zero, .constant(0.5), .constant(-0.5)], seed: 5)).map
         #expect(other != small)
         #expect(throws: AttributionError.self) { try network.attribute(input, method: .gradientSHAP(baselines: [])) }
+    }
+}
+
+/// Gauss–Legendre integrated gradients.
+@Suite struct GaussLegendreTests {
+    /// The closed forms on [−1, 1]: ±1/√3 with weights 1; 0 and ±√(3/5) with 8/9 and 5/9;
+    /// mapped to [0, 1] by t ↦ (t + 1)/2, weights halved.
+    @Test func nodesAndWeightsByHand() {
+        let two = GaussLegendre.nodes(2), three = GaussLegendre.nodes(3)
+        let expectedTwo: [(Double, Double)] = [((1 - 1 / 3.0.squareRoot()) / 2, 0.5), ((1 + 1 / 3.0.squareRoot()) / 2, 0.5)]
+        let r = (3.0 / 5).squareRoot()
+        let expectedThree: [(Double, Double)] = [((1 - r) / 2, 5.0 / 18), (0.5, 8.0 / 18), ((1 + r) / 2, 5.0 / 18)]
+        for (got, want) in Array(zip(two, expectedTwo)) + Array(zip(three, expectedThree)) {
+            #expect(abs(got.node - want.0) <= 1e-14 && abs(got.weight - want.1) <= 1e-14)
+        }
+        #expect(GaussLegendre.nodes(1).map(\.node) == [0.5])
+        let fifty = GaussLegendre.nodes(50)
+        #expect(abs(fifty.map(\.weight).reduce(0, +) - 1) <= 1e-12)
+        // Exact for polynomials of degree < 100: ∫₀¹ t⁹⁹ dt = 1/100.
+        #expect(abs(fifty.reduce(0) { $0 + $1.weight * Foundation.pow($1.node, 99) } - 0.01) <= 1e-12)
+    }
+
+    /// On a linear network every path gradient is the weight row: both quadratures give (x − b)·w.
+    @Test func exactOnALinearNetwork() throws {
+        let weight = try Tensor(shape: [1, 4], scalars: [1, -2, 0.5, 3])
+        let network = Network(name: "linear", inputChannels: 1, inputSize: Size2D(2, 2), requiresFixedInputSize: true, classCount: 1,
+                              body: Sequential([Flatten(), Linear(name: "fc", weight: weight, bias: nil)]))
+        let input = try Tensor(shape: [1, 1, 2, 2], scalars: [0.5, -1, 2, 0.25])
+        let result = try network.attribute(input, method: AttributionMethod.saliency.integratedGaussLegendre(points: 3, baseline: .constant(0.2)))
+        for i in 0..<4 { #expect(abs(result.map[flat: i] - (input[flat: i] - 0.2) * weight[0, i]) <= 1e-6) }
+        #expect(try #require(result.completeness).maximumRelativeGap() <= 1e-5)
+        #expect(throws: AttributionError.self) { try network.attribute(input, method: AttributionMethod.saliency.integratedGaussLegendre(points: 0)) }
     }
 }
