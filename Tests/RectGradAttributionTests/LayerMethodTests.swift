@@ -4,6 +4,7 @@ import RectGradCore
 import RectGradFormats
 import RectGradLayers
 import RectGradAttribution
+import RectGradZoo
 
 /// Grad-CAM, Guided Grad-CAM, layer and neuron attribution: hand-derived cases and parity with
 /// Captum (fixtures from `Scripts/fixtures/make_layer_fixtures.py`).
@@ -285,5 +286,50 @@ import RectGradAttribution
         for i in 0..<4 { #expect(abs(result.map[flat: i] - (input[flat: i] - 0.2) * weight[0, i]) <= 1e-6) }
         #expect(try #require(result.completeness).maximumRelativeGap() <= 1e-5)
         #expect(throws: AttributionError.self) { try network.attribute(input, method: AttributionMethod.saliency.integratedGaussLegendre(points: 0)) }
+    }
+}
+
+/// The baseline constructors.
+@Suite struct BaselineConstructorTests {
+    /// A unit impulse far from the edges blurs to the outer product of the normalised 1-D
+    /// Gaussian k_j = exp(−j²/2σ²)/Σ; a constant image stays constant (the edges replicate).
+    @Test func blurByHand() throws {
+        var scalars = [Float](repeating: 0, count: 15 * 15)
+        scalars[7 * 15 + 7] = 1
+        let impulse = try Tensor(shape: [1, 1, 15, 15], scalars: scalars)
+        guard case .tensor(let blurred) = try Baseline.blurred(impulse, sigma: 1) else { Issue.record("not a tensor"); return }
+        let k = (-3...3).map { Foundation.exp(-Double($0 * $0) / 2) }
+        let total = k.reduce(0, +)
+        for dy in -3...3 {
+            for dx in -3...3 {
+                let expected = k[dy + 3] * k[dx + 3] / (total * total)
+                #expect(abs(Double(blurred[0, 0, 7 + dy, 7 + dx]) - expected) <= 1e-7)
+            }
+        }
+        #expect(blurred[0, 0, 7, 11] == 0)
+        guard case .tensor(let flat) = try Baseline.blurred(Tensor(repeating: 0.3, shape: [2, 3, 5, 4]), sigma: 2.5) else { Issue.record("not a tensor"); return }
+        #expect(flat.scalars.allSatisfy { abs($0 - 0.3) <= 1e-6 })
+        #expect(throws: AttributionError.self) { try Baseline.blurred(impulse, sigma: 0) }
+    }
+
+    @Test func uniformNoiseIsSeededAndInRange() throws {
+        let a = try Baseline.uniformNoise(shape: [3, 4, 4], low: -1, high: 2, seed: 9)
+        let b = try Baseline.uniformNoise(shape: [3, 4, 4], low: -1, high: 2, seed: 9)
+        #expect(a == b)
+        guard case .tensor(let values) = a else { Issue.record("not a tensor"); return }
+        #expect(values.scalars.allSatisfy { $0 >= -1 && $0 < 2 })
+        #expect(try a.values(for: [2, 3, 4, 4]).shape == [1, 3, 4, 4])
+        #expect(throws: AttributionError.self) { try Baseline.uniformNoise(shape: [3, 4, 4], low: 1, high: 1, seed: 0) }
+    }
+
+    /// The preprocessed black image is constant per channel and is a usable baseline.
+    @Test func blackImageOfAZooModel() throws {
+        let model = try Zoo.entry(named: "cifar-cnn").model(seed: 0)
+        let black = try model.blackImage()
+        #expect(black.shape == [1, 3, 32, 32])
+        for c in 0..<3 { #expect(Set((0..<1024).map { black[flat: c * 1024 + $0] }).count == 1) }
+        let input = Tensor.randomUniform([1, 3, 32, 32], low: -1, high: 1, seed: 3)
+        let result = try model.network.attribute(input, method: .integratedGradients(steps: 4, baseline: .tensor(black)))
+        #expect(result.map.isFinite && result.completeness != nil)
     }
 }
