@@ -53,6 +53,10 @@ public struct BackwardRules: Sendable, CustomStringConvertible {
     public var masksConvolutionBorder: Bool
     /// The max-pool backward.
     public var maxPool: MaxPoolBackward
+    /// An LRP composite: when set, the pass carries relevance and convolutions, dense layers,
+    /// sums and average pools use its rules (see ``LinearLayerRules``); `nil` (the default):
+    /// their ordinary gradients.
+    public var linearLayers: LinearLayerRules?
 
     /// Creates a rule set.
     public init(
@@ -131,6 +135,7 @@ public struct BackwardRules: Sendable, CustomStringConvertible {
         for (selector, rule) in overrides { parts.append("\(selector) → \(rule)") }
         if masksConvolutionBorder { parts.append("border rule") }
         if maxPool == .proportional { parts.append("PRR at max-pools") }
+        if let linearLayers { parts.append(linearLayers.description) }
         return parts.joined(separator: "; ")
     }
 }
@@ -152,6 +157,8 @@ public struct BackwardReport: Sendable, Equatable, CustomStringConvertible {
     public var proportionalMaxPools = 0
     /// Nodes whose backward was evaluated.
     public var nodesVisited = 0
+    /// Linear layers handled by an LRP rule, by rule description.
+    public var linearLayersByRule: [String: Int] = [:]
 
     /// Total activation nodes handled by any rule.
     public var activationNodesHandled: Int { activationNodesByRule.values.reduce(0, +) }

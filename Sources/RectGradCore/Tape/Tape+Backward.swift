@@ -77,6 +77,10 @@ extension Tape {
         func value(_ index: Int) -> Tensor { nodes[inputs[index]].value }
         func wants(_ index: Int) -> Bool { index < inputs.count && needed[inputs[index]] }
         do {
+            if let composite = rules.linearLayers,
+               let relevance = try relevanceStep(node: node, id: id, upstream: upstream, composite: composite, report: &report) {
+                return relevance.filter { needed[$0.0] }
+            }
             switch node.operation {
             case .leaf:
                 return []
