@@ -19,6 +19,8 @@ struct RectGrad: ParsableCommand {
             TrainCommand.self,
             ConvertPthCommand.self,
             ExperimentCommand.self,
+            ReportCommand.self,
+            DatasetCommand.self,
         ]
     )
 }
