@@ -15,6 +15,7 @@ COUNT="${COUNT:-200}"
 TASKS=4
 METHODS="${METHODS:-rectgrad,saliency}"
 WORK="$(mktemp -d /tmp/rectgrad-slurm.XXXXXX)"
+chmod 755 "$WORK"   # munged runs as the munge user and needs to reach its folder
 export SLURM_CONF="$WORK/etc/slurm.conf"
 
 step() { printf '\n== %s\n' "$*"; }
@@ -43,7 +44,7 @@ cleanup() {
 trap cleanup EXIT
 
 step "munge"
-mkdir -p "$WORK/munge" && chown munge:munge "$WORK/munge" && chmod 700 "$WORK/munge"
+mkdir -p "$WORK/munge" && chown munge:munge "$WORK/munge" && chmod 711 "$WORK/munge"
 if [[ ! -s /etc/munge/munge.key ]]; then
     dd if=/dev/urandom bs=1 count=1024 of=/etc/munge/munge.key status=none
 fi

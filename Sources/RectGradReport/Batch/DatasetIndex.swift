@@ -96,23 +96,39 @@ final class IndexAppender {
 }
 
 /// Writes files atomically: the bytes go to a hidden temporary file in the same folder, which is
-/// then renamed over the destination, so a reader (or a resumed run) never sees half a file.
+/// then renamed over the destination, so a reader (or a resumed run) never sees half a file, even
+/// when the process is killed mid-write. There is no `fsync`: a file is whole once renamed, but
+/// after a power failure (not a killed process) the last files may be empty.
 enum AtomicFile {
     static func write(_ data: Data, to url: URL) throws(DatasetError) {
         let folder = url.deletingLastPathComponent()
-        let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
-        do {
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            try data.write(to: temporary)
-            if rename(temporary.path, url.path) != 0 {
-                let reason = String(cString: strerror(errno))
-                try? FileManager.default.removeItem(at: temporary)
-                throw DatasetError.cannotWrite(path: url.path, reason: reason)
+        let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
+        var descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        if descriptor < 0 && errno == ENOENT {
+            do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
+                throw .cannotWrite(path: folder.path, reason: error.localizedDescription)
             }
-        } catch let error as DatasetError {
-            throw error
-        } catch {
-            throw .cannotWrite(path: url.path, reason: error.localizedDescription)
+            descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        }
+        guard descriptor >= 0 else { throw .cannotWrite(path: url.path, reason: String(cString: strerror(errno))) }
+        var failure: String?
+        data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
+            var offset = 0
+            while offset < bytes.count, let base = bytes.baseAddress {
+                let written = Glibc.write(descriptor, base + offset, bytes.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    failure = String(cString: strerror(errno))
+                    return
+                }
+                offset += written
+            }
+        }
+        if close(descriptor) != 0, failure == nil { failure = String(cString: strerror(errno)) }
+        if failure == nil, rename(temporary.path, url.path) != 0 { failure = String(cString: strerror(errno)) }
+        if let failure {
+            unlink(temporary.path)
+            throw .cannotWrite(path: url.path, reason: failure)
         }
     }
 }
