@@ -32,11 +32,11 @@ slurmctld -V
 cleanup() {
     step "shutdown"
     scontrol shutdown >/dev/null 2>&1 || true
-    for pidfile in "$WORK/slurmd.pid" "$WORK/slurmctld.pid" "$WORK/munged.pid"; do
+    for pidfile in "$WORK/slurmd.pid" "$WORK/slurmctld.pid" "$WORK/munge/munged.pid"; do
         if [[ -s "$pidfile" ]]; then kill "$(cat "$pidfile")" 2>/dev/null || true; fi
     done
     sleep 1
-    for pidfile in "$WORK/slurmd.pid" "$WORK/slurmctld.pid" "$WORK/munged.pid"; do
+    for pidfile in "$WORK/slurmd.pid" "$WORK/slurmctld.pid" "$WORK/munge/munged.pid"; do
         if [[ -s "$pidfile" ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then kill -9 "$(cat "$pidfile")" 2>/dev/null || true; fi
     done
     echo "daemons stopped; work folder $WORK"
@@ -50,9 +50,9 @@ if [[ ! -s /etc/munge/munge.key ]]; then
 fi
 chown munge:munge /etc/munge/munge.key && chmod 400 /etc/munge/munge.key
 mkdir -p /run/munge && chown munge:munge /run/munge
-runuser -u munge -- munged --socket="$WORK/munge/munge.socket" --pid-file="$WORK/munged.pid" \
+runuser -u munge -- munged --socket="$WORK/munge/munge.socket" --pid-file="$WORK/munge/munged.pid" \
     --log-file="$WORK/munge/munged.log" --seed-file="$WORK/munge/munged.seed"
-echo "munged running (pid $(cat "$WORK/munged.pid"))"
+echo "munged running (pid $(cat "$WORK/munge/munged.pid"))"
 
 step "single-node configuration ($SLURM_CONF)"
 NODE="$(hostname -s)"
