@@ -19,8 +19,7 @@ extension AttributeCommand {
         if datasetOptions.manifest != nil && !images.isEmpty { throw ValidationError("Give either a folder or --manifest, not both.") }
         if singleFile != nil { throw ValidationError("--output \(output) names one file; a dataset run writes into a folder.") }
         if let topK = targetOptions.topK { throw ValidationError("--top-k \(topK) is not available for a dataset run; give --target or a manifest target column.") }
-        let names = try methodOptions.methodNames(method, option: "--method")
-        _ = names
+        _ = try methodOptions.methodNames(method, option: "--method")
         if let manifest = datasetOptions.manifest { try FileAccess.checkInputFile(manifest, option: "--manifest") }
         try FileAccess.checkOutputFolder(output, option: "--output", inputs: [datasetOptions.manifest ?? images[0]])
         if let chunkSize, chunkSize < 1 { throw ValidationError("--chunk-size must be at least 1, got \(chunkSize).") }

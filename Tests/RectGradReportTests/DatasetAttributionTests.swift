@@ -105,6 +105,8 @@ func manifestErrorsNameTheLine(text: String, line: Int, fragment: String) throws
     try FileManager.default.createDirectory(at: root.appendingPathComponent("out"), withIntermediateDirectories: true)
     try Data("x".utf8).write(to: root.appendingPathComponent("out/map.png"))
     try Data("x".utf8).write(to: root.appendingPathComponent("a/.hidden.png"))
+    // A link back to the root is followed at most once, not forever.
+    try FileManager.default.createSymbolicLink(at: root.appendingPathComponent("b/loop"), withDestinationURL: root)
     let items = try DatasetListing.folder(root, excluding: root.appendingPathComponent("out"))
     #expect(items.map(\.key) == keys)
 }
@@ -139,7 +141,7 @@ func manifestErrorsNameTheLine(text: String, line: Int, fragment: String) throws
     var seen: [String] = []
     for index in 0..<3 {
         let shard = try ShardSelection(index: index, count: 3)
-        let result = try DatasetAttribution(configuration: try configuration(batchSize: 2, shard: shard)).run(items: items, output: sharded)
+        let result = try DatasetAttribution(configuration: try configuration(batchSize: 4, shard: shard)).run(items: items, output: sharded)
         #expect(result.indexFile.lastPathComponent == "index-\(index)-of-3.jsonl")
         seen += try DatasetIndex.rows(of: result.indexFile).rows.map(\.path)
     }
@@ -253,19 +255,19 @@ func manifestErrorsNameTheLine(text: String, line: Int, fragment: String) throws
     }
 }
 
-@Test func mapsMatchASessionOnTheSameImageInAnyBatchOfTwoOrMore() throws {
+@Test func mapsMatchASessionOnTheSameImageInAnyBatchOfTheRunsSize() throws {
     let root = try datasetTemporaryFolder("maps")
     defer { try? FileManager.default.removeItem(at: root) }
     let input = root.appendingPathComponent("input")
     let keys = try writeImageTree(count: 4, under: input)
     let output = root.appendingPathComponent("out")
-    // Batches [0, 1, 2] and [3]: the lone image is run as a batch of two copies.
+    // Batches [0, 1, 2] and [3], the last padded to [3, 3, 3].
     _ = try DatasetAttribution(configuration: try configuration(batchSize: 3)).run(items: try DatasetListing.folder(input), output: output)
     let model = try datasetModel()
     func image(_ index: Int) throws -> RGBImage { try ImageDecoding.decode(contentsOf: input.appendingPathComponent(keys[index])) }
     for (index, companion) in [(1, 3), (3, 0)] {
-        // The same image in another batch (another companion, another position).
-        let batch = try model.preprocessing.input(from: [try image(companion), try image(index)])
+        // The same image in another batch of three (other companions, another position).
+        let batch = try model.preprocessing.input(from: [try image(companion), try image(index), try image(2)])
         let session = try AttributionSession(network: model.network, input: batch, workers: Workers(count: 1))
         let expected = try session.attribute(.rectGrad()).map.example(1)
         let written = try NumPyFile.read(contentsOf: output.appendingPathComponent(MapOutputs.arrayFile(key: keys[index], method: "rectgrad")))

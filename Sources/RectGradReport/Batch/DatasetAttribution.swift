@@ -45,10 +45,13 @@ public struct DatasetRunSummary: Sendable, Equatable {
 /// its batch is done, followed by its row in the index (``DatasetIndexRow``). Memory is bounded by
 /// the batch and the decode-ahead queue, not by the number of images.
 ///
-/// Re-running into the same output folder resumes: images that an index row in any index file
-/// of the folder records as complete (same model, every requested method with the requested
-/// files, all of them present) are skipped, unless ``DatasetRunConfiguration/overwrite``. A
-/// ``RunCancellation`` stops the run after the image being written.
+/// Batches are fixed slices of the shard's listing, padded to the batch size. Re-running into the
+/// same output folder resumes: images that an index row in any index file of the folder records
+/// as complete (same model, every requested method with the requested files, all of them present)
+/// are not written again, and batches whose images are all complete are skipped, unless
+/// ``DatasetRunConfiguration/overwrite``; a batch with work left is recomputed whole, so a resumed
+/// run writes the same bytes as an uninterrupted one. A ``RunCancellation`` stops the run after
+/// the image being written.
 ///
 /// ```swift
 /// let run = try DatasetAttribution(configuration: DatasetRunConfiguration(model: model, methods: [.rectGrad()]))
@@ -103,16 +106,25 @@ public struct DatasetAttribution: Sendable {
             complete = try completedKeys(in: output)
         }
         let appender = try IndexAppender(url: indexURL, truncatingTo: keepLength)
-        let pending = selected.filter { !complete.contains($0.key) }
-        var state = DatasetProgress(total: selected.count, alreadyComplete: selected.count - pending.count, completed: 0, failed: 0, lastPath: "")
+        // The shard's batches are fixed slices of its listing, whatever was done before: a batch
+        // with an image still to do is recomputed whole (its complete images are not rewritten),
+        // so every image is computed in the same company and at the same position as in an
+        // uninterrupted run, and a resumed run writes the same bytes.
+        let batchSize = configuration.batchSize
+        let batches = stride(from: 0, to: selected.count, by: batchSize).map { Array(selected[$0..<min($0 + batchSize, selected.count)]) }
+        let pendingBatches = batches.filter { $0.contains { !complete.contains($0.key) } }
+        let alreadyComplete = selected.filter { complete.contains($0.key) }.count
+        var state = DatasetProgress(total: selected.count, alreadyComplete: alreadyComplete, completed: 0, failed: 0, lastPath: "")
 
-        let queue = BoundedQueue<DecodedInput>(capacity: configuration.decodeAhead ?? 2 * configuration.batchSize)
+        let aheadBatches = max(1, (configuration.decodeAhead ?? 2 * batchSize) / batchSize)
+        let queue = BoundedQueue<[DecodedInput]>(capacity: aheadBatches)
         let decoderDone = DispatchSemaphore(value: 0)
         let preprocessing = configuration.model.preprocessing
         let decoding = configuration.decoding
         let decoder = Thread {
-            for item in pending {
-                guard queue.put(DecodedInput.decode(item, preprocessing: preprocessing, options: decoding)) else { break }
+            for batch in pendingBatches {
+                let decoded = batch.map { DecodedInput.decode($0, preprocessing: preprocessing, options: decoding) }
+                guard queue.put(decoded) else { break }
             }
             queue.finish()
             decoderDone.signal()
@@ -124,7 +136,6 @@ public struct DatasetAttribution: Sendable {
             decoderDone.wait()
         }
 
-        var batch: [DecodedImage] = []
         var cancelled = false
         func record(_ row: DatasetIndexRow) throws(DatasetError) {
             try appender.append(row)
@@ -134,19 +145,21 @@ public struct DatasetAttribution: Sendable {
             if row.status == .failed, configuration.failFast { throw .imageFailed(path: row.path, reason: row.error ?? "failed") }
             if cancellation.isCancelled { cancelled = true }
         }
-        while !cancelled, !cancellation.isCancelled, let next = queue.take() {
-            switch next {
-            case .failure(let item, let reason):
-                try record(.failure(path: item.key, error: reason))
-            case .image(let image):
-                batch.append(image)
-                if batch.count == configuration.batchSize {
-                    try process(batch, output: output, cancellation: cancellation, record: record)
-                    batch.removeAll(keepingCapacity: true)
+        batchLoop: while !cancelled, !cancellation.isCancelled, let decoded = queue.take() {
+            var batch: [DecodedImage] = []
+            for input in decoded {
+                switch input {
+                case .failure(let item, let reason):
+                    // An image completed earlier that cannot be read now keeps its files and row.
+                    guard !complete.contains(item.key) else { continue }
+                    try record(.failure(path: item.key, error: reason))
+                    if cancelled { break batchLoop }
+                case .image(let image):
+                    batch.append(image)
                 }
             }
+            if !batch.isEmpty { try process(batch, skipping: complete, output: output, cancellation: cancellation, record: record) }
         }
-        if !batch.isEmpty, !cancelled, !cancellation.isCancelled { try process(batch, output: output, cancellation: cancellation, record: record) }
         cancelled = cancelled || (cancellation.isCancelled && state.done < state.total)
         return DatasetRunSummary(
             total: state.total, alreadyComplete: state.alreadyComplete, completed: state.completed, failed: state.failed,
@@ -181,16 +194,19 @@ public struct DatasetAttribution: Sendable {
 
     // MARK: One batch
 
-    /// Attributes one batch and writes each image's files and row, stopping after an image when
-    /// the cancellation is set (`record` notes it).
-    func process(_ batch: [DecodedImage], output: URL, cancellation: RunCancellation, record: (DatasetIndexRow) throws(DatasetError) -> Void) throws(DatasetError) {
+    /// Attributes one batch and writes the files and row of each image not in `complete`,
+    /// stopping after an image when the cancellation is set (`record` notes it).
+    func process(_ batch: [DecodedImage], skipping complete: Set<String>, output: URL, cancellation: RunCancellation, record: (DatasetIndexRow) throws(DatasetError) -> Void) throws(DatasetError) {
         let model = configuration.model
         let outcome: BatchOutcome
         do { outcome = try attribute(batch) } catch {
-            for image in batch { try record(.failure(path: image.item.key, error: "attribution failed: \(error)")) }
+            for image in batch where !complete.contains(image.item.key) {
+                try record(.failure(path: image.item.key, error: "attribution failed: \(error)"))
+                if cancellation.isCancelled { return }
+            }
             return
         }
-        for (example, image) in batch.enumerated() {
+        for (example, image) in batch.enumerated() where !complete.contains(image.item.key) {
             let key = image.item.key
             var records: [DatasetIndexRow.MethodRecord] = []
             var inputFile: String?
@@ -231,14 +247,19 @@ public struct DatasetAttribution: Sendable {
         var targetSources: [DatasetIndexRow.TargetClass.Source]
     }
 
-    /// Runs every method on `batch`. A lone image of a run with batches of two or more is put
-    /// through the network twice in one batch: a batch of one takes the matrix–vector kernels in
-    /// the dense layers, whose sums round differently in the last bits, and the maps of an image
-    /// must not depend on which batch it fell into (a resumed, a sharded and a whole run write
-    /// the same bytes).
+    /// Runs every method on `images`, padded with copies of the last image to the configured
+    /// batch size, so every forward and backward pass of a run has the same shape. The matrix
+    /// kernels choose their code path by shape (a batch of one takes matrix–vector products, small
+    /// batches OpenBLAS's small-matrix kernels), and their sums round differently in the last bits
+    /// from one path to another; with one shape for every batch, an image's maps and logits do
+    /// not depend on which batch it fell into, so a resumed, a sharded and a whole run write the
+    /// same bytes.
     func attribute(_ images: [DecodedImage]) throws -> BatchOutcome {
         let network = configuration.model.network
-        let batch = images.count == 1 && configuration.batchSize > 1 ? [images[0], images[0]] : images
+        var batch = images
+        if let last = images.last, images.count < configuration.batchSize {
+            batch += Array(repeating: last, count: configuration.batchSize - images.count)
+        }
         let input = try Tensor.concatenate(batch.map(\.input))
         var session = try AttributionSession(network: network, input: input, targets: .predicted, chunkSize: configuration.chunkSize, workers: configuration.workers)
         var sources: [DatasetIndexRow.TargetClass.Source] = []
@@ -261,6 +282,8 @@ public struct DatasetAttribution: Sendable {
         if wanted != session.targets {
             session = try AttributionSession(network: network, input: input, targets: .perExample(wanted), chunkSize: configuration.chunkSize, workers: configuration.workers)
         }
+        // SmoothGrad's noise: every image draws the stream of a lone image, not its batch position's.
+        try session.useNoiseStreams(Array(repeating: 0, count: batch.count))
         let top = try ClassScore.top(session.logits, k: 1).map { $0[0] }
         let clock = ContinuousClock()
         var results: [(result: AttributionResult, seconds: Double)] = []

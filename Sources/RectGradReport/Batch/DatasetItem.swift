@@ -37,6 +37,8 @@ public enum DatasetListing {
         }
         var items: [DatasetItem] = []
         var failure: String?
+        // Folders reached through symbolic links are followed once (a link to an ancestor would loop).
+        var visited: Set<String> = [root.path]
         func visit(_ directory: URL, prefix: String) {
             let names: [String]
             do { names = try FileManager.default.contentsOfDirectory(atPath: directory.path) } catch {
@@ -49,7 +51,9 @@ public enum DatasetListing {
                 var childIsFolder: ObjCBool = false
                 guard FileManager.default.fileExists(atPath: url.path, isDirectory: &childIsFolder) else { continue }
                 if childIsFolder.boolValue {
-                    if let excludedPath, url.standardizedFileURL.resolvingSymlinksInPath().path == excludedPath { continue }
+                    let resolved = url.standardizedFileURL.resolvingSymlinksInPath().path
+                    if let excludedPath, resolved == excludedPath { continue }
+                    guard visited.insert(resolved).inserted else { continue }
                     visit(url, prefix: key)
                 } else if imageExtensions.contains((name as NSString).pathExtension.lowercased()) {
                     items.append(DatasetItem(key: key, url: url))

@@ -104,7 +104,7 @@ public struct DatasetRunConfiguration: Sendable {
     public var chunkSize: Int?
     /// The threads of the passes.
     public var workers: Workers
-    /// Decoded images waiting for the network at most (default: two batches).
+    /// Decoded images waiting for the network at most, in whole batches, at least one (default: two batches).
     public var decodeAhead: Int?
 
     /// Creates a configuration with one image per batch, the whole dataset, resuming, recording failures.
