@@ -27,8 +27,9 @@ struct DatasetOptions: ParsableArguments {
     /// `--shard`, or the whole dataset.
     func shardSelection() throws -> ShardSelection {
         guard let shard else { return .whole }
-        // Through an untyped closure: catching `ShardSelectionError` directly from the typed
-        // `init(parsing:)` crashed the release build when describing the error (Swift 6.3.1).
+        // Through an untyped closure: catching `ShardSelectionError` straight from the typed
+        // `init(parsing:)` crashed an incremental release build here when describing the error
+        // (Swift 6.3.1; possibly a stale build, not rechecked after a clean one).
         let parse: (String) throws -> ShardSelection = { try ShardSelection(parsing: $0) }
         do { return try parse(shard) } catch { throw ValidationError("--shard: \(error)") }
     }
