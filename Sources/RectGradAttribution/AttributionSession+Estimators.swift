@@ -132,8 +132,8 @@ extension AttributionSession {
 
     // MARK: SmoothGrad
 
-    /// One noise generator per example, so that an example's noise does not depend on the batch
-    /// it is in or on the chunk size.
+    /// One noise generator per example, so that an example's noise does not depend on the chunk
+    /// size; `examples` are the examples' noise streams (``AttributionSession/noiseStreams``).
     static func noiseGenerators(seed: UInt64, examples: [Int]) -> [SeededGenerator] {
         examples.map { example in
             var mixer = SeededGenerator(seed: UInt64(example) &+ 0x5851_F42D_4C95_7F2D)
@@ -156,7 +156,7 @@ extension AttributionSession {
     func smoothGrad(samples: Int, noiseLevel: Float, seed: UInt64, inner: Estimator, statistic: NoiseStatistic = .mean, rules: BackwardRules, at x: Tensor, rowExamples: [Int], counter: inout PassCounter) throws -> Estimate {
         let inputRows = rowExamples.count
         let size = x.count / max(inputRows, 1)
-        var generators = Self.noiseGenerators(seed: seed, examples: rowExamples)
+        var generators = Self.noiseGenerators(seed: seed, examples: rowExamples.map { noiseStreams?[$0] ?? $0 })
         let scales = Self.noiseScales(x, rowCount: inputRows, noiseLevel: noiseLevel)
         var sums = [Double](repeating: 0, count: x.count)
         var squares = [Double](repeating: 0, count: x.count)

@@ -41,6 +41,26 @@ public final class AttributionSession {
     /// nothing. For progress displays: it cannot change the result.
     public var onProgress: ((AttributionProgress) -> Void)?
 
+    /// The noise stream of each example for SmoothGrad, or `nil` (the default) for each example's
+    /// index in the batch; set with ``useNoiseStreams(_:)``. An example's noise depends on the
+    /// method's seed and its stream only, so giving every example stream 0 makes its SmoothGrad
+    /// noise the one it has when explained alone, whichever batch and position it is in (dataset
+    /// runs do this).
+    public private(set) var noiseStreams: [Int]?
+
+    /// Chooses the SmoothGrad noise stream of each example (``noiseStreams``).
+    /// - Throws: ``AttributionError/invalidParameter(name:reason:)`` unless there is one
+    ///   non-negative stream per example.
+    public func useNoiseStreams(_ streams: [Int]?) throws(AttributionError) {
+        if let streams {
+            guard streams.count == exampleCount else {
+                throw .invalidParameter(name: "noise-streams", reason: "one stream per example is needed, got \(streams.count) for \(exampleCount)")
+            }
+            guard streams.allSatisfy({ $0 >= 0 }) else { throw .invalidParameter(name: "noise-streams", reason: "streams must not be negative") }
+        }
+        noiseStreams = streams
+    }
+
     /// The name of the method `attribute(_:)` is running, for ``onProgress``.
     var currentMethod = ""
 

@@ -20,6 +20,8 @@ struct RectGrad: ParsableCommand {
             ConvertPthCommand.self,
             ExperimentCommand.self,
             EvaluateCommand.self,
+            ReportCommand.self,
+            DatasetCommand.self,
         ]
     )
 }
