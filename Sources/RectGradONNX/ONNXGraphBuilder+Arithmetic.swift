@@ -11,18 +11,22 @@ extension ONNXGraphBuilder {
         }
         switch (left, right) {
         case (.variable(let a), .variable(let b)):
-            guard opType == "Add" else {
-                throw .unsupportedOperator(context, reason: "\(opType) of two computed values is not supported")
+            if opType == "Add" && shape(of: a) == shape(of: b) {
+                try bind(.variable(emit(.add, inputs: [a, b], node: index)), of: index)
+            } else {
+                try bind(.variable(emit(.arithmetic(Self.operation(opType)), inputs: [a, b], node: index)), of: index)
             }
-            guard shape(of: a) == shape(of: b) else {
-                throw .unsupportedOperator(context, reason: "broadcasting Add of shapes \(shape(of: a)) and \(shape(of: b)) is not supported")
-            }
-            try bind(.variable(emit(.add, inputs: [a, b], node: index)), of: index)
         case (.variable(let x), .constant(let constant)), (.constant(let constant), .variable(let x)):
             let constantFirst: Bool
             if case .constant = left { constantFirst = true } else { constantFirst = false }
             let target = shape(of: x)
-            let perChannel = try channelVector(constant, broadcastTo: target, index)
+            guard let perChannel = try? channelVector(constant, broadcastTo: target, index), !(opType == "Div" && constantFirst) else {
+                // Any other broadcastable constant: the tape's broadcasting arithmetic.
+                guard constant.isFloat else { throw .invalidNode(context, reason: "an integer constant meets a floating-point value") }
+                let step = ONNXStep.arithmeticWithConstant(Self.operation(opType), constant: try tensor(constant, index), constantFirst: constantFirst)
+                try bind(.variable(emit(step, inputs: [x], node: index)), of: index)
+                return
+            }
             let channels = target[1]
             var scale = [Float](repeating: 1, count: channels)
             var shift = [Float](repeating: 0, count: channels)
@@ -41,6 +45,16 @@ extension ONNXGraphBuilder {
             try bind(.variable(emit(step, inputs: [x], node: index)), of: index)
         default:
             throw .invalidNode(context, reason: "\(opType) of two constants was not folded")
+        }
+    }
+
+    /// The tape's operation for an ONNX arithmetic operator.
+    static func operation(_ opType: String) -> Broadcast.Operation {
+        switch opType {
+        case "Sub": return .subtract
+        case "Mul": return .multiply
+        case "Div": return .divide
+        default: return .add
         }
     }
 

@@ -21,7 +21,8 @@ extension ONNXGraphBuilder {
         switch node.opType {
         case "Conv": try lowerConvolution(index, attributes: attributes)
         case "BatchNormalization": try lowerBatchNorm(index, attributes: attributes)
-        case "Relu": try bind(.variable(emit(.activation(.relu), inputs: [variableInput(0, of: index)], node: index)), of: index)
+        case "Relu", "Sigmoid", "Tanh", "LeakyRelu", "Elu", "Softplus", "HardSigmoid", "HardSwish", "Gelu":
+            try lowerActivation(index, attributes: attributes)
         case "Clip": try lowerClip(index, attributes: attributes)
         case "MaxPool", "AveragePool": try lowerPooling(index, attributes: attributes)
         case "GlobalAveragePool":
@@ -33,6 +34,15 @@ extension ONNXGraphBuilder {
             let geometry = Pooling2DGeometry(kernel: Size2D(shape[2], shape[3]), stride: 1)
             try bind(.variable(emit(.maxPool(geometry), inputs: [x], node: index)), of: index)
         case "Add", "Sub", "Mul", "Div": try lowerArithmetic(index)
+        case "Concat":
+            var parts: [Int] = []
+            for position in node.input.indices { parts.append(try variableInput(position, of: index)) }
+            let rank = shape(of: parts[0]).count
+            let rawAxis = try attributes.int("axis") ?? 1
+            let axis = rawAxis < 0 ? rawAxis + rank : rawAxis
+            guard axis >= 1, axis < rank else { throw .unsupportedOperator(context, reason: "concatenation along axis \(rawAxis) of rank \(rank) (the batch axis cannot be concatenated)") }
+            try bind(.variable(emit(.concatenate(axis: axis), inputs: parts, node: index)), of: index)
+        case "Pad": try lowerPad(index, attributes: attributes)
         case "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Transpose": try lowerReshape(index, attributes: attributes)
         case "Gemm": try lowerGemm(index, attributes: attributes)
         case "MatMul": try lowerMatMul(index)
@@ -44,7 +54,18 @@ extension ONNXGraphBuilder {
         case "Softmax", "LogSoftmax":
             let produces = node.output.first ?? ""
             guard produces == outputName else {
-                throw .unsupportedOperator(context, reason: "\(node.opType) is supported only as the graph's last node (it is dropped so that the logits are explained)")
+                guard node.opType == "Softmax" else {
+                    throw .unsupportedOperator(context, reason: "LogSoftmax is supported only as the graph's last node (it is dropped so that the logits are explained)")
+                }
+                let x = try variableInput(0, of: index)
+                let rank = shape(of: x).count
+                let rawAxis = try attributes.int("axis") ?? (opset >= 13 ? -1 : 1)
+                let axis = rawAxis < 0 ? rawAxis + rank : rawAxis
+                guard axis >= 1, axis < rank, opset >= 13 || axis == rank - 1 else {
+                    throw .unsupportedOperator(context, reason: "softmax along axis \(rawAxis) of rank \(rank)")
+                }
+                try bind(.variable(emit(.softmax(axis: axis), inputs: [x], node: index)), of: index)
+                return
             }
             let x = try variableInput(0, of: index)
             notes.append("the graph ends in \(node.opType) '\(context.name)'; its input (the logits) is explained, not the probabilities")
@@ -87,14 +108,6 @@ extension ONNXGraphBuilder {
         }
     }
 
-    /// Symmetric 2-D padding from ONNX pads, or an error naming the node.
-    func symmetricPadding(_ pads: [Int], _ index: Int) throws(ONNXError) -> Size2D {
-        guard pads.count == 4, pads[0] == pads[2], pads[1] == pads[3] else {
-            throw .unsupportedOperator(context(index), reason: "asymmetric padding \(pads) (top, left, bottom, right) is not supported")
-        }
-        return Size2D(pads[0], pads[1])
-    }
-
     /// A list attribute of two positive values (strides, dilations, kernel), defaulting to ones.
     func pair(_ name: String, _ attributes: ONNXAttributes, _ index: Int, default value: [Int]? = [1, 1]) throws(ONNXError) -> [Int] {
         guard let values = try attributes.ints(name) ?? value else {
@@ -108,7 +121,7 @@ extension ONNXGraphBuilder {
 
     mutating func lowerConvolution(_ index: Int, attributes: ONNXAttributes) throws(ONNXError) {
         let context = context(index)
-        let x = try variableInput(0, of: index)
+        var x = try variableInput(0, of: index)
         guard let weightConstant = try constantInput(1, of: index), weightConstant.isFloat else {
             throw .invalidNode(context, reason: "the weight must be a floating-point initializer")
         }
@@ -126,7 +139,14 @@ extension ONNXGraphBuilder {
         let strides = try pair("strides", attributes, index)
         let dilations = try pair("dilations", attributes, index)
         let pads = try spatialPadding(index, attributes: attributes, input: input, kernel: kernel, strides: strides, dilations: dilations)
-        let padding = try symmetricPadding(pads, index)
+        let padding: Size2D
+        if pads[0] == pads[2] && pads[1] == pads[3] {
+            padding = Size2D(pads[0], pads[1])
+        } else {
+            // Asymmetric (SAME_UPPER with stride 2, TensorFlow exports): explicit zero padding first.
+            x = try emit(.pad(before: [0, 0, pads[0], pads[1]], after: [0, 0, pads[2], pads[3]], value: 0), inputs: [x], node: index, opType: "Conv (pads)", name: "\(nodeNames[index]).pad")
+            padding = 0
+        }
         let geometry = Convolution2DGeometry(stride: Size2D(strides[0], strides[1]), padding: padding, dilation: Size2D(dilations[0], dilations[1]), groups: groups)
         var weight = try tensor(weightConstant, index)
         var biasTensor = try bias.map { constant throws(ONNXError) in try tensor(constant, index) }
@@ -231,20 +251,97 @@ extension ONNXGraphBuilder {
         }
         let lower = try bound(1) ?? -.infinity
         let upper = try bound(2) ?? .infinity
+        guard !lower.isNaN, !upper.isNaN, lower <= upper else {
+            throw .invalidNode(context(index), reason: "Clip bounds [\(lower), \(upper)] are invalid")
+        }
         let kind: ActivationKind
         switch (lower, upper) {
         case (0, 6): kind = .relu6
         case (0, .infinity): kind = .relu
-        default:
-            throw .unsupportedOperator(context(index), reason: "Clip to [\(lower), \(upper)] is not supported (only [0, 6] and [0, ∞))")
+        default: kind = .clip(lower: lower, upper: upper)
         }
         try bind(.variable(emit(.activation(kind), inputs: [x], node: index)), of: index)
+    }
+
+    /// The element-wise activations; `Mul(x, Sigmoid(x))` becomes one SiLU site.
+    mutating func lowerActivation(_ index: Int, attributes: ONNXAttributes) throws(ONNXError) {
+        let context = context(index)
+        let x = try variableInput(0, of: index)
+        let kind: ActivationKind
+        switch graph.node[index].opType {
+        case "Relu": kind = .relu
+        case "Sigmoid":
+            if let multiply = siluMultiply(after: index) {
+                let output = try emit(.activation(.silu), inputs: [x], node: index, opType: "Sigmoid+Mul (SiLU)")
+                absorbed.insert(multiply)
+                try bind(.variable(output), of: index)
+                try bind(.variable(output), of: multiply)
+                return
+            }
+            kind = .sigmoid
+        case "Tanh": kind = .tanh
+        case "LeakyRelu": kind = .leakyReLU(slope: try attributes.float("alpha", default: 0.01))
+        case "Elu": kind = .elu(alpha: try attributes.float("alpha", default: 1))
+        case "Softplus": kind = .softplus
+        case "HardSigmoid": kind = .hardSigmoid(alpha: try attributes.float("alpha", default: 0.2), beta: try attributes.float("beta", default: 0.5))
+        case "HardSwish": kind = .hardSwish
+        case "Gelu":
+            switch try attributes.string("approximate") ?? "none" {
+            case "none": kind = .gelu(.erf)
+            case "tanh": kind = .gelu(.tanh)
+            case let other: throw .invalidNode(context, reason: "approximate '\(other)' is neither 'none' nor 'tanh'")
+            }
+        default: throw .unsupportedOperator(context, reason: "not an activation")
+        }
+        try bind(.variable(emit(.activation(kind), inputs: [x], node: index)), of: index)
+    }
+
+    /// The `Mul` node that alone reads Sigmoid node `index` and multiplies it by the sigmoid's
+    /// own input (SiLU / Swish as PyTorch exports it), if any.
+    func siluMultiply(after index: Int) -> Int? {
+        let node = graph.node[index]
+        guard let output = node.output.first, output != outputName, let input = node.input.first,
+              let readers = consumers[output], readers.count == 1, let multiply = readers.first,
+              graph.node[multiply].opType == "Mul", graph.node[multiply].input.count == 2,
+              Set(graph.node[multiply].input) == Set([input, output])
+        else { return nil }
+        return multiply
+    }
+
+    /// Constant-mode Pad of a computed value (pads and value known at import).
+    mutating func lowerPad(_ index: Int, attributes: ONNXAttributes) throws(ONNXError) {
+        let context = context(index)
+        let x = try variableInput(0, of: index)
+        let rank = shape(of: x).count
+        let mode = try attributes.string("mode") ?? "constant"
+        guard mode == "constant" else { throw .unsupportedOperator(context, reason: "Pad mode '\(mode)' is not supported (only constant)") }
+        guard let padsConstant = try constantInput(1, of: index), let raw = padsConstant.integers else {
+            throw .invalidNode(context, reason: "pads must be integers")
+        }
+        var pads = raw.map { Int(clamping: $0) }
+        if let axesConstant = try constantInput(3, of: index, required: false) {
+            guard let axes = axesConstant.integers, pads.count == 2 * axes.count else { throw .invalidNode(context, reason: "axes do not match pads") }
+            var full = [Int](repeating: 0, count: 2 * rank)
+            for (k, rawAxis) in axes.enumerated() {
+                let axis = rawAxis < 0 ? Int(clamping: rawAxis) + rank : Int(clamping: rawAxis)
+                guard axis >= 0, axis < rank else { throw .invalidNode(context, reason: "axis \(rawAxis) is out of range") }
+                full[axis] = pads[k]
+                full[axis + rank] = pads[k + axes.count]
+            }
+            pads = full
+        }
+        guard pads.count == 2 * rank, pads.allSatisfy({ $0 >= 0 && $0 <= 1 << 16 }) else {
+            throw .unsupportedOperator(context, reason: "pads \(pads) for rank \(rank) (negative pads crop, which is not supported)")
+        }
+        guard pads[0] == 0, pads[rank] == 0 else { throw .unsupportedOperator(context, reason: "padding the batch dimension") }
+        let value = try constantInput(2, of: index, required: false)?.floats.first ?? 0
+        try bind(.variable(emit(.pad(before: Array(pads[..<rank]), after: Array(pads[rank...]), value: value), inputs: [x], node: index)), of: index)
     }
 
     mutating func lowerPooling(_ index: Int, attributes: ONNXAttributes) throws(ONNXError) {
         let context = context(index)
         let node = graph.node[index]
-        let x = try variableInput(0, of: index)
+        var x = try variableInput(0, of: index)
         let input = shape(of: x)
         guard input.count == 4 else { throw .unsupportedOperator(context, reason: "only 2-D pooling is supported (input \(input))") }
         if isUsed(output: 1, of: index) { throw .unsupportedOperator(context, reason: "the indices output of MaxPool is used") }
@@ -254,22 +351,24 @@ extension ONNXGraphBuilder {
         guard dilations == [1, 1] else { throw .unsupportedOperator(context, reason: "dilated pooling (dilations \(dilations)) is not supported") }
         if try attributes.int("storage_order", default: 0) != 0 { throw .unsupportedOperator(context, reason: "storage_order 1 is not supported") }
         let pads = try spatialPadding(index, attributes: attributes, input: input, kernel: kernel, strides: strides, dilations: dilations)
-        let padding = try symmetricPadding(pads, index)
-        if try attributes.int("ceil_mode", default: 0) != 0 {
-            // Ceil mode only matters when it adds a window.
-            for axis in 0..<2 {
-                let span = input[axis + 2] + 2 * pads[axis] - kernel[axis]
-                if span >= 0 && span % strides[axis] != 0 {
-                    throw .unsupportedOperator(context, reason: "ceil_mode 1 adds a partial window here, which is not supported")
-                }
+        let ceilMode = try attributes.int("ceil_mode", default: 0) != 0
+        let countsPadding = try attributes.int("count_include_pad", default: 0) != 0
+        var padding = Size2D(pads[0], pads[1])
+        if pads[0] != pads[2] || pads[1] != pads[3] {
+            // Asymmetric: pad explicitly (−∞ for max pooling, zeros counted for average pooling).
+            guard node.opType == "MaxPool" || countsPadding, !ceilMode else {
+                throw .unsupportedOperator(context, reason: "asymmetric padding \(pads) with \(ceilMode ? "ceil_mode 1" : "count_include_pad 0") is not supported")
             }
+            let value: Float = node.opType == "MaxPool" ? -.infinity : 0
+            x = try emit(.pad(before: [0, 0, pads[0], pads[1]], after: [0, 0, pads[2], pads[3]], value: value), inputs: [x], node: index, opType: "\(node.opType) (pads)", name: "\(nodeNames[index]).pad")
+            padding = 0
         }
-        let geometry = Pooling2DGeometry(kernel: Size2D(kernel[0], kernel[1]), stride: Size2D(strides[0], strides[1]), padding: padding)
+        let geometry = Pooling2DGeometry(kernel: Size2D(kernel[0], kernel[1]), stride: Size2D(strides[0], strides[1]), padding: padding, ceilMode: ceilMode)
         let step: ONNXStep
         if node.opType == "MaxPool" {
             step = .maxPool(geometry)
         } else {
-            step = .averagePool(geometry, countIncludesPadding: try attributes.int("count_include_pad", default: 0) != 0)
+            step = .averagePool(geometry, countIncludesPadding: countsPadding)
         }
         try bind(.variable(emit(step, inputs: [x], node: index)), of: index)
     }

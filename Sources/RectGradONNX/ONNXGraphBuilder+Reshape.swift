@@ -100,9 +100,13 @@ extension ONNXGraphBuilder {
         let (output, permutation) = try reshapedShape(index, attributes: attributes, input: input, isVariable: true)
         if let permutation {
             // A transpose that only moves size-1 axes (and keeps the batch first) is a reshape.
+            guard permutation.first == 0 else {
+                throw .unsupportedOperator(context, reason: "Transpose with perm \(permutation) moves the batch dimension")
+            }
             let moved = permutation.filter { $0 == 0 || input[$0] != 1 }
-            guard permutation.first == 0, moved == moved.sorted() else {
-                throw .unsupportedOperator(context, reason: "Transpose with perm \(permutation) of \(input) reorders the data, which is not supported")
+            if moved != moved.sorted() {
+                try bind(.variable(emit(.transpose(permutation), inputs: [x], node: index)), of: index)
+                return
             }
         }
         if graph.node[index].opType == "Flatten" {

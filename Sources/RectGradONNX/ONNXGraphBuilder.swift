@@ -122,6 +122,9 @@ struct ONNXGraphBuilder {
             throw .invalidModel(reason: "input size \(size) is out of range")
         }
         inputShape = [1, channels, size.height, size.width]
+        guard channels * size.height * size.width <= options.limits.maximumTensorElements else {
+            throw .invalidModel(reason: "the input [\(channels), \(size.height), \(size.width)] exceeds the limit of \(options.limits.maximumTensorElements) elements")
+        }
         let variable = tape.input(Tensor.zeros(inputShape), name: input.name)
         tapeVariables.append(variable)
         values[input.name] = .variable(0)
@@ -221,8 +224,12 @@ struct ONNXGraphBuilder {
     }
 
     /// Records `step` on the import tape (checking shapes) and appends it; returns the new value.
-    mutating func emit(_ step: ONNXStep, inputs: [Int], node index: Int, opType: String? = nil) throws(ONNXError) -> Int {
-        let name = nodeNames[index]
+    mutating func emit(_ step: ONNXStep, inputs: [Int], node index: Int, opType: String? = nil, name: String? = nil) throws(ONNXError) -> Int {
+        let name = name ?? nodeNames[index]
+        let bound = step.outputElementBound(inputs.map { shape(of: $0) })
+        guard bound <= options.limits.maximumTensorElements else {
+            throw .invalidNode(context(index), reason: "its output would hold up to \(bound == Int.max ? "more than \(Int.max)" : String(bound)) elements, beyond the limit of \(options.limits.maximumTensorElements) (input shapes \(inputs.map { shape(of: $0) }))")
+        }
         let variable: Variable
         do {
             variable = try step.record(inputs.map { tapeVariables[$0] }, name: name, on: tape)

@@ -23,6 +23,19 @@ public enum ONNXStep: Sendable {
     case reshape(trailing: [Int])
     /// The input unchanged (Identity, Dropout at inference).
     case identity
+    /// Element-wise arithmetic of two computed values with broadcasting.
+    case arithmetic(Broadcast.Operation)
+    /// Element-wise arithmetic of a computed value and a constant with broadcasting; the constant
+    /// is the left operand when `constantFirst`.
+    case arithmeticWithConstant(Broadcast.Operation, constant: Tensor, constantFirst: Bool)
+    /// Concatenation along `axis`.
+    case concatenate(axis: Int)
+    /// Constant padding: `before[d]` and `after[d]` elements of `value` around dimension `d`.
+    case pad(before: [Int], after: [Int], value: Float)
+    /// A permutation of the dimensions (the batch stays first).
+    case transpose([Int])
+    /// Softmax along `axis` (not at the end of the graph).
+    case softmax(axis: Int)
 
     /// A short description for listings, e.g. `conv 3×3 stride 2`.
     public var summary: String {
@@ -39,6 +52,12 @@ public enum ONNXStep: Sendable {
         case .add: return "add"
         case .reshape(let trailing): return "reshape to [N, \(trailing.map(String.init).joined(separator: ", "))]"
         case .identity: return "identity"
+        case .arithmetic(let operation): return operation.rawValue
+        case .arithmeticWithConstant(let operation, let constant, _): return "\(operation.rawValue) constant \(constant.shape)"
+        case .concatenate(let axis): return "concatenate along axis \(axis)"
+        case .pad(let before, let after, let value): return "pad \(before) before, \(after) after with \(value)"
+        case .transpose(let permutation): return "transpose \(permutation)"
+        case .softmax(let axis): return "softmax along axis \(axis)"
         }
     }
 
@@ -70,6 +89,21 @@ public enum ONNXStep: Sendable {
             return try tape.reshape(inputs[0], to: [batch] + trailing, name: name)
         case .identity:
             return inputs[0]
+        case .arithmetic(let operation):
+            return try tape.arithmetic(operation, inputs[0], inputs[1], name: name)
+        case .arithmeticWithConstant(let operation, let constant, let constantFirst):
+            let value = tape.parameter(constant, name: "\(name).constant")
+            return try constantFirst
+                ? tape.arithmetic(operation, value, inputs[0], name: name)
+                : tape.arithmetic(operation, inputs[0], value, name: name)
+        case .concatenate(let axis):
+            return try tape.concatenate(inputs, axis: axis, name: name)
+        case .pad(let before, let after, let value):
+            return try tape.pad(inputs[0], before: before, after: after, value: value, name: name)
+        case .transpose(let permutation):
+            return try tape.transpose(inputs[0], permutation: permutation, name: name)
+        case .softmax(let axis):
+            return try tape.softmax(inputs[0], axis: axis, name: name)
         }
     }
 

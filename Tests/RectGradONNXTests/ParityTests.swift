@@ -31,6 +31,28 @@ import RectGradONNX
         }
     }
 
+    /// Concat, a squeeze-and-excitation gate (broadcasting Mul), SiLU fused from Sigmoid·Mul,
+    /// hard-swish, leaky ReLU and an average pool that does not count padding.
+    @Test func branchesAndGatesMatchPyTorch() throws {
+        let imported = try ONNXImporter.importModel(contentsOf: try fixtureURL("tiny-branches.onnx"))
+        let maps = try SafetensorsFile.read(contentsOf: try fixtureURL("tiny-branches.maps.safetensors"))
+        let input = try #require(maps["input"])
+        let targets = try #require(maps["targets"]).scalars.map { Int($0) }
+        let sites = try imported.model.network.activationSites()
+        #expect(sites.map(\.kind) == [.silu, .relu, .hardSwish, .relu, .sigmoid, .leakyReLU(slope: 0.1)])
+        #expect(sites.first?.name == "/Sigmoid")
+
+        let session = try AttributionSession(network: imported.model.network, input: input, targets: .perExample(targets))
+        let logitsError = try session.logits.relativeL2Distance(to: try #require(maps["logits"]))
+        #expect(logitsError < 1e-5, "logits: relative L2 \(logitsError)")
+        for (key, method) in [("saliency", AttributionMethod.saliency), ("guided-backprop", .guidedBackprop)] {
+            let expected = try #require(maps[key])
+            let error = try session.attribute(method).map.relativeL2Distance(to: expected)
+            #expect(error <= 1e-4, "\(key): relative L2 \(error)")
+            #expect(expected.l2Norm() > 0)
+        }
+    }
+
     @Test func theFinalSoftmaxIsDroppedAndSaid() throws {
         let imported = try ONNXImporter.importModel(contentsOf: try fixtureURL("tiny-cnn.onnx"))
         #expect(imported.notes.contains { $0.contains("Softmax") && $0.contains("logits") }, "\(imported.notes)")
