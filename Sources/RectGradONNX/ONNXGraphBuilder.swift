@@ -18,8 +18,9 @@ struct ONNXGraphBuilder {
 
     /// Values by ONNX name.
     var values: [String: Value] = [:]
-    /// The import tape and its variable for every value index.
-    let tape = Tape(workers: .serial)
+    /// The import tape (the default workers: the import's forward pass is a real one) and its
+    /// variable for every value index.
+    let tape = Tape()
     var tapeVariables: [Variable] = []
     /// The lowered operations.
     var operations: [ONNXOperation] = []
