@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "RectGradData", targets: ["RectGradData"]),
         .library(name: "RectGradExperiments", targets: ["RectGradExperiments"]),
         .library(name: "RectGradReport", targets: ["RectGradReport"]),
+        .library(name: "RectGradONNX", targets: ["RectGradONNX"]),
         .library(name: "RectifiedGradient", targets: ["RectifiedGradient"]),
         .executable(name: "rectgrad", targets: ["RectGradCLI"]),
     ],
@@ -25,6 +26,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         // `swift package generate-documentation` (DocC); a command plugin, nothing is linked.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+        // Protocol-buffer runtime for reading ONNX files (the generated `onnx.pb.swift` is committed).
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // OpenBLAS through its C interface (<cblas.h>).
@@ -65,6 +68,12 @@ let package = Package(
             dependencies: ["RectGradCore", "RectGradLayers", "RectGradZoo", "RectGradAttribution", "RectGradData", "RectGradImage"],
             swiftSettings: strictSwift
         ),
+        // ONNX import: a ModelProto (read with the committed, generated `onnx.pb.swift`) mapped onto the tape.
+        .target(
+            name: "RectGradONNX",
+            dependencies: ["RectGradCore", "RectGradLayers", "RectGradZoo", "RectGradImage", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            swiftSettings: strictSwift
+        ),
         // Rendering: heatmap figures, charts, tables, self-contained HTML, the demo.
         .target(
             name: "RectGradReport",
@@ -74,7 +83,7 @@ let package = Package(
         // Umbrella module re-exporting the public modules.
         .target(
             name: "RectifiedGradient",
-            dependencies: ["RectGradCore", "RectGradLayers", "RectGradFormats", "RectGradZoo", "RectGradAttribution", "RectGradImage", "RectGradData", "RectGradExperiments", "RectGradReport"],
+            dependencies: ["RectGradCore", "RectGradLayers", "RectGradFormats", "RectGradZoo", "RectGradAttribution", "RectGradImage", "RectGradData", "RectGradExperiments", "RectGradReport", "RectGradONNX"],
             swiftSettings: strictSwift
         ),
         // The `rectgrad` command-line tool.
@@ -123,6 +132,12 @@ let package = Package(
         .testTarget(
             name: "RectGradExperimentsTests",
             dependencies: ["RectGradExperiments", "RectGradReport", "_RectGradTestSupport"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "RectGradONNXTests",
+            dependencies: ["RectGradONNX", "RectGradAttribution", "RectGradFormats", "_RectGradTestSupport"],
             resources: [.copy("Fixtures")],
             swiftSettings: strictSwift
         ),

@@ -2,7 +2,7 @@
 import PackageDescription
 
 // libFuzzer harnesses for the readers of untrusted files (safetensors, NumPy .npy, PyTorch .pth,
-// PNG/JPEG). A separate package, so that the main package's `swift build` and `swift test` never
+// PNG/JPEG, ONNX). A separate package, so that the main package's `swift build` and `swift test` never
 // see them. Build and run them with Scripts/fuzz.sh (see Docs/fuzzing.md), which builds with
 //     swift build -c release --package-path Fuzz --sanitize=fuzzer --sanitize=address \
 //         -Xswiftc -sanitize=fuzzer,address [--product FuzzPyTorch]
@@ -31,5 +31,6 @@ let package = Package(
         harness("FuzzNumPy", product: "RectGradFormats"),
         harness("FuzzPyTorch", product: "RectGradFormats"),
         harness("FuzzImage", product: "RectGradImage"),
+        harness("FuzzONNX", product: "RectGradONNX"),
     ]
 )

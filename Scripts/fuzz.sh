@@ -3,7 +3,7 @@
 # never build them) against the readers of untrusted files. See Docs/fuzzing.md.
 #
 # Usage: Scripts/fuzz.sh [target|all] [seconds]
-#   target   safetensors | numpy | pth | image | all (default: all, one after the other)
+#   target   safetensors | numpy | pth | image | onnx | all (default: all, one after the other)
 #   seconds  how long each target runs (default: 60)
 #
 # Environment: FUZZ_FLAGS, extra libFuzzer flags (e.g. "-seed=1", or "-fork=2" for two worker
@@ -18,18 +18,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-all=(safetensors numpy pth image)
+all=(safetensors numpy pth image onnx)
 target="${1:-all}"
 seconds="${2:-60}"
 case "$target" in
     all) targets=("${all[@]}") ;;
-    safetensors|numpy|pth|image) targets=("$target") ;;
-    *) echo "usage: $0 [safetensors|numpy|pth|image|all] [seconds]" >&2; exit 2 ;;
+    safetensors|numpy|pth|image|onnx) targets=("$target") ;;
+    *) echo "usage: $0 [safetensors|numpy|pth|image|onnx|all] [seconds]" >&2; exit 2 ;;
 esac
 
 product() {
     case "$1" in
-        safetensors) echo FuzzSafetensors ;; numpy) echo FuzzNumPy ;; pth) echo FuzzPyTorch ;; image) echo FuzzImage ;;
+        safetensors) echo FuzzSafetensors ;; numpy) echo FuzzNumPy ;; pth) echo FuzzPyTorch ;; image) echo FuzzImage ;; onnx) echo FuzzONNX ;;
     esac
 }
 # Committed seed corpora, with the regression inputs (read only; libFuzzer adds new inputs to the
@@ -41,12 +41,13 @@ seeds() {
         numpy) echo Fuzz/Corpus/numpy "$regressions/numpy" ;;
         pth) echo Tests/RectGradFormatsTests/Fixtures/pth "$regressions/pth" ;;
         image) echo Tests/RectGradImageTests/Corpus ;;
+        onnx) echo Fuzz/Corpus/onnx Tests/RectGradONNXTests/Fixtures/malformed ;;
     esac
 }
 # The largest input generated: enough for a few ZIP entries or a small image, small enough to
 # keep thousands of executions per second.
 max_len() {
-    case "$1" in safetensors) echo 8192 ;; numpy) echo 4096 ;; pth) echo 16384 ;; image) echo 32768 ;; esac
+    case "$1" in safetensors) echo 8192 ;; numpy) echo 4096 ;; pth) echo 16384 ;; image) echo 32768 ;; onnx) echo 32768 ;; esac
 }
 
 # One sanitizer build of the harnesses asked for; the package's modules and the C bridge to

@@ -4,7 +4,7 @@ import RectifiedGradient
 
 /// The options that choose a model and its weights, shared by every command that runs one.
 struct ModelOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The zoo model (see `rectgrad models`).", valueName: "name"))
+    @Option(name: .long, help: ArgumentHelp("The zoo model (see `rectgrad models`), or an ONNX classifier file (a path ending in .onnx).", valueName: "name"))
     var model: String?
 
     @Option(name: .long, help: ArgumentHelp("Weights in safetensors format; names and shapes must match the model. Default: the cached weights (see `rectgrad models`), the shipped ones for cifar-cnn.", valueName: "file"))
@@ -24,20 +24,27 @@ struct ModelOptions: ParsableArguments {
 
     /// Checks the combination of options.
     func validate() throws {
+        if let model, ONNXModelFile.isONNXPath(model) { return try ONNXModelFile.validate(model, weights: weights, randomWeights: randomWeights) }
         if randomWeights && weights != nil { throw ValidationError("Give either --weights or --random-weights, not both.") }
         if let weights { try FileAccess.checkInputFile(weights, option: "--weights") }
     }
 
-    /// The zoo entry named by `--model`, or `defaultModel`.
-    func entry(defaultModel: String? = nil) throws -> ZooEntry {
+    /// The zoo entry named by `--model`, or `defaultModel`; `nil` for an ONNX file.
+    func entry(defaultModel: String? = nil) throws -> ZooEntry? {
         guard let name = model ?? defaultModel else { throw ValidationError("Missing expected argument '--model <name>'.") }
+        if ONNXModelFile.isONNXPath(name) { return nil }
         return try Zoo.entry(named: name)
     }
 
     /// The model named by `--model` (or `defaultModel`) with the weights the options choose.
     func load(defaultModel: String? = nil) throws -> LoadedModel {
+        guard let entry = try entry(defaultModel: defaultModel) else {
+            var loaded = try ONNXModelFile.load(model ?? "")
+            if let resize { loaded.model.preprocessing = resize.applied(to: loaded.model.preprocessing) }
+            return loaded
+        }
         var loaded = try Self.load(
-            entry: entry(defaultModel: defaultModel), weights: weights, randomWeights: randomWeights,
+            entry: entry, weights: weights, randomWeights: randomWeights,
             weightSeed: weightSeed, allowExtraWeights: allowExtraWeights)
         if let resize { loaded.model.preprocessing = resize.applied(to: loaded.model.preprocessing) }
         return loaded

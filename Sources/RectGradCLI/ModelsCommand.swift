@@ -20,6 +20,9 @@ struct ModelsCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("List the layers (with their parameters) and the activation sites of one model: the names that per-layer backward rules select (LayerSelector .name, .namePrefix, .ordinal).", valueName: "name"))
     var layers: String?
 
+    @Option(name: .long, help: ArgumentHelp("Import an ONNX classifier and list its layers (ONNX node, operator, tape operation, output shape) and activation sites.", valueName: "file.onnx"))
+    var inspect: String?
+
     func validate() throws {
         if let layers {
             do { _ = try Zoo.entry(named: layers) } catch { throw ValidationError("--layers: \(error)") }
@@ -27,6 +30,10 @@ struct ModelsCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let inspect {
+            try self.inspect(inspect)
+            return
+        }
         if let layers {
             try listLayers(of: Zoo.entry(named: layers))
             return

@@ -8,3 +8,4 @@
 @_exported import RectGradLayers
 @_exported import RectGradZoo
 @_exported import RectGradReport
+@_exported import RectGradONNX

@@ -1,0 +1,214 @@
+#!/usr/bin/env python3
+"""Checks ONNX import on full-size torchvision classifiers against PyTorch and onnxruntime.
+
+For each network (seeded random weights, batch-norm parameters and statistics randomised too):
+
+1. export it with torch.onnx.export (TorchScript exporter, opset 17) to a temporary folder (never
+   committed), with a seeded random input [1, 3, S, S];
+2. logits: onnxruntime and `rectgrad predict --model net.onnx --input x.npy` against PyTorch
+   float32 (relative L2; criterion ≤ 1e-5 for rectgrad);
+3. maps: `rectgrad attribute --model net.onnx --method saliency|guided-backprop|rectgrad` (target:
+   PyTorch's top class) against a float64 PyTorch reference; the criterion of the zoo's full-size
+   check is error(rectgrad vs float64) ≤ max(3 × error(PyTorch float32 vs float64), 1e-3).
+   Saliency is autograd; guided backprop and RectGrad (q 98, padding rule) replace every
+   activation module by one whose backward is the spec's rule (ReLU family: max(R, 0)·1[z > 0]
+   and R·1[a·R > t]; other activations: max(R, 0)·f'(z) and R·f'(z)·1[a·R > t]). Networks that
+   call activations as functions (densenet121's last ReLU, googlenet, inception_v3) get saliency
+   only: a module swap would miss those sites.
+4. time (resnet50, vgg16): `rectgrad attribute --method saliency` on the imported file against
+   the built-in zoo model with the same weights (safetensors), one run each after a warm-up.
+
+Usage: python3 Scripts/check_onnx_full_size.py [--rectgrad .build/release/rectgrad] [--models resnet50 vgg16 …]
+Needs torch, torchvision, onnx, onnxruntime, numpy.
+"""
+from __future__ import annotations
+
+import argparse
+import pathlib
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torchvision
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "Scripts" / "fixtures"))
+import reference_rules as ref  # noqa: E402
+from fixture_io import save_npy, save_safetensors  # noqa: E402
+
+MODELS = {  # name: (torchvision constructor, input size, module-only activations, zoo name for timing)
+    "resnet50": ("resnet50", 224, True, "resnet50"),
+    "vgg16": ("vgg16", 224, True, "vgg16"),
+    "mobilenet_v2": ("mobilenet_v2", 224, True, None),
+    "mobilenet_v3_large": ("mobilenet_v3_large", 224, True, None),
+    "efficientnet_b0": ("efficientnet_b0", 224, True, None),
+    "densenet121": ("densenet121", 224, False, None),
+    "googlenet": ("googlenet", 224, False, None),
+    "inception_v3": ("inception_v3", 299, False, None),
+}
+RELU_FAMILY = (nn.ReLU, nn.ReLU6)
+OTHER = (nn.SiLU, nn.Hardswish, nn.Sigmoid, nn.Hardsigmoid)
+
+
+def relative_l2(a, b):
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return float(np.linalg.norm(a - b) / np.linalg.norm(b))
+
+
+class RuleFunction(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, z, module, rule):
+        a = module(z.clone())
+        ctx.save_for_backward(z, a)
+        ctx.module, ctx.rule = module, rule
+        return a
+
+    @staticmethod
+    def backward(ctx, R):
+        z, a = ctx.saved_tensors
+        family = isinstance(ctx.module, RELU_FAMILY)
+        if family:
+            derivative = (z > 0).to(R.dtype)
+        else:
+            with torch.enable_grad():
+                zz = z.detach().requires_grad_(True)
+                (derivative,) = torch.autograd.grad(ctx.module(zz).sum(), zz)
+        if ctx.rule == "guided":
+            return torch.clamp(R, min=0) * derivative, None, None
+        scores = a * R
+        t = ref.per_example_threshold(scores, 98.0).reshape((-1,) + (1,) * (z.dim() - 1))
+        keep = (scores > t).to(R.dtype)
+        return (R * keep if family else R * derivative * keep), None, None
+
+
+class RuleActivation(nn.Module):
+    def __init__(self, module, rule):
+        super().__init__()
+        self.module, self.rule = module, rule
+        if hasattr(self.module, "inplace"):
+            self.module.inplace = False
+
+    def forward(self, z):
+        return RuleFunction.apply(z, self.module, self.rule)
+
+
+def with_rule(model, rule):
+    """A copy of `model` whose activation modules use `rule`'s backward (and, for rectgrad, the
+    padding rule at every padded convolution)."""
+    import copy
+
+    model = copy.deepcopy(model)
+    for parent in list(model.modules()):
+        for name, child in list(parent.named_children()):
+            if isinstance(child, RELU_FAMILY + OTHER):
+                setattr(parent, name, RuleActivation(child, rule))
+    if rule == "rectgrad":
+        for module in model.modules():
+            if isinstance(module, nn.Conv2d) and any(p != 0 for p in module.padding):
+                module.register_forward_hook(lambda m, i, o: ref.BorderMask.apply(o))
+    return model
+
+
+def gradient_map(model, x, target, rule):
+    x = x.clone().requires_grad_(True)
+    m = model if rule == "saliency" else with_rule(model, rule)
+    out = m(x)
+    out[0, target].backward()
+    g = x.grad.detach()
+    return g * x.detach() if rule == "rectgrad" else g
+
+
+def run(binary, args):
+    start = time.perf_counter()
+    result = subprocess.run([str(binary)] + args, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SystemExit(f"rectgrad {' '.join(args[:3])} failed:\n{result.stderr}")
+    return time.perf_counter() - start
+
+
+def check(binary, name, work):
+    import onnxruntime as ort
+
+    constructor, size, modules_only, zoo = MODELS[name]
+    torch.manual_seed(0)
+    kwargs = {"weights": None}
+    if name in ("googlenet", "inception_v3"):
+        kwargs.update(aux_logits=False, init_weights=True)
+    model = getattr(torchvision.models, constructor)(**kwargs).eval()
+    generator = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, nn.BatchNorm2d):
+                module.weight.uniform_(0.5, 1.5, generator=generator)
+                module.bias.uniform_(-0.2, 0.2, generator=generator)
+                module.running_mean.uniform_(-0.2, 0.2, generator=generator)
+                module.running_var.uniform_(0.5, 1.5, generator=generator)
+    x = torch.randn(1, 3, size, size, generator=generator)
+    onnx_path, input_path = work / f"{name}.onnx", work / f"{name}-input.npy"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (x,), str(onnx_path), opset_version=17, dynamo=False, input_names=["image"], output_names=["logits"])
+    save_npy(x, input_path)
+    with torch.no_grad():
+        logits32 = model(x).numpy()
+    session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    (logits_ort,) = session.run(None, {"image": x.numpy()})
+    row = {"name": name, "ort": relative_l2(logits_ort, logits32)}
+    out = work / f"{name}-logits.npy"
+    run(binary, ["predict", "--model", str(onnx_path), "--input", str(input_path), "--output", str(out), "--overwrite"])
+    row["logits"] = relative_l2(np.load(out), logits32)
+    target = int(np.argmax(logits32[0]))
+
+    model64 = __import__("copy").deepcopy(model).double()
+    rules = ["saliency"] + (["guided-backprop", "rectgrad"] if modules_only else [])
+    row["maps"] = {}
+    for rule in rules:
+        key = {"guided-backprop": "guided"}.get(rule, rule)
+        f32 = gradient_map(model, x, target, key).numpy()
+        f64 = gradient_map(model64, x.double(), target, key).numpy()
+        path = work / f"{name}-{rule}.npy"
+        seconds = run(binary, ["attribute", "--model", str(onnx_path), "--input", str(input_path), "--method", rule,
+                               "--target", str(target), "--output", str(path), "--overwrite"])
+        ours = np.load(path)
+        error, torch_error = relative_l2(ours, f64), relative_l2(f32, f64)
+        bound = max(3 * torch_error, 1e-3)
+        row["maps"][rule] = (error, torch_error, bound, seconds)
+        print(f"  {name} {rule}: rectgrad {error:.2e}, PyTorch f32 {torch_error:.2e}, bound {bound:.1e} "
+              f"{'ok' if error <= bound else 'FAIL'} ({seconds:.1f} s)", flush=True)
+    if zoo:
+        weights = work / f"{name}.safetensors"
+        save_safetensors(model.state_dict(), weights)
+        times = {}
+        for label, args in (("onnx", ["--model", str(onnx_path)]), ("zoo", ["--model", zoo, "--weights", str(weights)])):
+            path = work / f"{name}-{label}-time.npy"
+            command = ["attribute"] + args + ["--input", str(input_path), "--method", "saliency", "--target", str(target), "--output", str(path), "--overwrite"]
+            run(binary, command)  # warm-up
+            times[label] = run(binary, command)
+        row["time"] = times
+        print(f"  {name} saliency time: imported {times['onnx']:.2f} s, zoo {times['zoo']:.2f} s", flush=True)
+    print(f"{name}: logits onnxruntime {row['ort']:.2e}, rectgrad {row['logits']:.2e} "
+          f"{'ok' if row['logits'] <= 1e-5 else 'FAIL'}", flush=True)
+    return row
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rectgrad", default=str(ROOT / ".build" / "release" / "rectgrad"))
+    parser.add_argument("--models", nargs="+", default=list(MODELS))
+    args = parser.parse_args()
+    torch.set_num_threads(2)
+    with tempfile.TemporaryDirectory() as folder:
+        for name in args.models:
+            try:
+                check(pathlib.Path(args.rectgrad), name, pathlib.Path(folder))
+            except SystemExit as error:
+                print(f"{name}: {error}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
