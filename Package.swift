@@ -115,7 +115,12 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         .testTarget(name: "RectGradDataTests", dependencies: ["RectGradData", "RectGradZoo", "RectGradFormats", "_RectGradTestSupport"], swiftSettings: strictSwift),
-        .testTarget(name: "RectGradExperimentsTests", dependencies: ["RectGradExperiments", "RectGradReport", "_RectGradTestSupport"], swiftSettings: strictSwift),
+        .testTarget(
+            name: "RectGradExperimentsTests",
+            dependencies: ["RectGradExperiments", "RectGradReport", "_RectGradTestSupport"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: strictSwift
+        ),
         .testTarget(name: "RectGradReportTests", dependencies: ["RectGradReport", "_RectGradTestSupport"], swiftSettings: strictSwift),
         .testTarget(name: "RectGradCLITests", dependencies: ["RectGradCLI", "RectifiedGradient", "_RectGradTestSupport"], swiftSettings: strictSwift),
     ]
