@@ -29,6 +29,8 @@ extension FeatureOcclusionCommand {
         guard paper.imagesPerClass >= 1 else { throw ValidationError("--images-per-class must be at least 1, got \(paper.imagesPerClass).") }
         guard (1...ShapesDataset.maximumCount).contains(paper.candidates) else { throw ValidationError("--candidates must lie in 1...\(ShapesDataset.maximumCount).") }
         let network = try common.network()
+        let occlusion = PaperFeatureOcclusion(network: network, configuration: configuration)
+        _ = try occlusion.splitIndex()
         let test = try ShapesDataset(split: .test, count: paper.candidates, seed: common.seed)
         let predictions = try Evaluation.predictions(of: network, images: test.images)
         let chosen = PaperFeatureOcclusion.correctlyClassifiedIndices(predictions: predictions, labels: test.labels, perClass: paper.imagesPerClass, classCount: network.classCount)
@@ -40,7 +42,7 @@ extension FeatureOcclusionCommand {
         let clock = ContinuousClock()
         let start = clock.now
         let progress = ProgressLine(plainInterval: .seconds(60))
-        let result = try PaperFeatureOcclusion(network: network, configuration: configuration).run(images: batch.images, masks: masks, labels: batch.labels) { progress.update($0) }
+        let result = try occlusion.run(images: batch.images, masks: masks, labels: batch.labels) { progress.update($0) }
         progress.clear()
         let elapsed = clock.now - start
         let markdown = ExperimentTables.markdown(result)

@@ -101,6 +101,17 @@ public struct PaperFeatureOcclusion: Sendable {
         return chosen.sorted { (labels[$0], $0) < (labels[$1], $1) }
     }
 
+    /// The index of the configured layer among the network's top-level layers.
+    /// - Throws: ``ExperimentError/invalidOption(name:reason:)`` for `layer` when it is not a
+    ///   top-level layer before the last one.
+    public func splitIndex() throws(ExperimentError) -> Int {
+        let layers = network.body.layers
+        guard let split = layers.firstIndex(where: { $0.name == configuration.layer }), split < layers.count - 1 else {
+            throw .invalidOption(name: "layer", reason: "'\(configuration.layer)' is not a top-level layer before the last one; layers: \(layers.dropLast().map(\.name).joined(separator: ", "))")
+        }
+        return split
+    }
+
     /// Runs the protocol on `images` `[N, C, H, W]` with their object masks and labels.
     /// - Throws: ``ExperimentError`` for invalid settings or inputs; layer and tape errors.
     public func run(images: Tensor, masks: [[Bool]], labels: [Int], progress: (String) -> Void = { _ in }) throws -> PaperFeatureOcclusionResult {
@@ -116,9 +127,7 @@ public struct PaperFeatureOcclusion: Sendable {
             throw ExperimentError.invalidOption(name: "labels", reason: "a label is outside 0..<\(network.classCount)")
         }
         let layers = network.body.layers
-        guard let split = layers.firstIndex(where: { $0.name == c.layer }), split < layers.count - 1 else {
-            throw ExperimentError.invalidOption(name: "layer", reason: "'\(c.layer)' is not a top-level layer before the last one; layers: \(layers.dropLast().map(\.name).joined(separator: ", "))")
-        }
+        let split = try splitIndex()
         let head = Sequential(name: network.body.name, Array(layers[...split]))
         let tail = Sequential(name: network.body.name, Array(layers[(split + 1)...]))
         let fractions = c.fractions
