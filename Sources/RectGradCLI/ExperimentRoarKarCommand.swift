@@ -89,7 +89,8 @@ struct RoarKarCommand: ParsableCommand {
         Every cell (unmodified reference, or ranking × mode × p, times a repeat) is written to \
         --out/cells/<key>.json as soon as it finishes; a rerun skips finished cells; --cells i/n \
         runs one share of the cells (n workers with 0/n … n−1/n cover all of them once). Pixel \
-        scores are cached in --out/rankings/. `roar-kar collect DIR` (or --collect) builds \
+        scores are cached in --out/rankings/; --prepare-rankings computes all of them and stops \
+        (copy the folder to every machine before spreading the cells). `roar-kar collect DIR` (or --collect) builds \
         results.md, results.csv, cells.csv, roar.png, kar.png and report.html from the finished \
         cells and lists the missing ones.
 
@@ -117,6 +118,9 @@ struct RoarKarCommand: ParsableCommand {
     @Flag(name: .long, help: "Paper protocol: do not train; build the table, charts and report from the finished cells in --out.")
     var collect = false
 
+    @Flag(name: .long, help: "Paper protocol: only compute and cache every method's pixel scores in --out/rankings (to copy to other machines before spreading the cells), then stop.")
+    var prepareRankings = false
+
     @Flag(name: .long, help: "Quick protocol: skip the retraining on unmodified images.")
     var skipUnmodified = false
 
@@ -124,6 +128,7 @@ struct RoarKarCommand: ParsableCommand {
         if experimentProtocol == .quick {
             if cells != nil { throw ValidationError("--cells applies to --protocol paper only.") }
             if collect { throw ValidationError("--collect applies to --protocol paper only.") }
+            if prepareRankings { throw ValidationError("--prepare-rankings applies to --protocol paper only.") }
         }
         if let cells {
             do { _ = try ShardSelection(parsing: cells) } catch {
@@ -171,7 +176,7 @@ struct RoarKarCommand: ParsableCommand {
         fflush(nil)
         let progress = ProgressLine(plainInterval: .seconds(60))
         let run = PaperRemoveAndRetrain(network: network, configuration: configuration, folder: RoarKarFolder(path: out))
-        let summary = try run.run(share: share) { status in
+        let report: (String) -> Void = { status in
             if status.contains(" batch ") {
                 progress.update(status)
             } else {
@@ -180,6 +185,13 @@ struct RoarKarCommand: ParsableCommand {
                 fflush(nil)
             }
         }
+        if prepareRankings {
+            let computed = try run.prepareRankings(progress: report)
+            progress.clear()
+            print("scores of \(computed.count) rankings computed now; every method's scores are in \(out)/rankings")
+            return
+        }
+        let summary = try run.run(share: share, progress: report)
         progress.clear()
         print("share \(share): \(summary.finishedCells.count) cells finished now, \(summary.skippedCells) were already finished; \(summary.shareCells) in the share, \(summary.totalCells) in the protocol")
         print("build the table with: rectgrad experiment roar-kar collect \(out)")

@@ -260,3 +260,22 @@ func tinyPaperConfiguration() -> PaperRoarKarConfiguration {
     #expect(PaperFeatureOcclusion.correctlyClassifiedIndices(predictions: predictions, labels: labels, perClass: 2, classCount: 3) == [0, 2, 3, 4])
     #expect(PaperFeatureOcclusion.correctlyClassifiedIndices(predictions: predictions, labels: labels, perClass: 1, classCount: 3) == [0, 3, 4])
 }
+
+@Test func preparedRankingsAreReusedByTheCells() throws {
+    let url = try emptyFolder()
+    defer { try? FileManager.default.removeItem(at: url) }
+    let folder = RoarKarFolder(path: url.path)
+    var configuration = tinyPaperConfiguration()
+    configuration.rankings = [.random, .method(.saliency)]
+    let run = PaperRemoveAndRetrain(network: try Demo.shippedNetwork(), configuration: configuration, folder: folder)
+    #expect(try run.prepareRankings() == [.method(.saliency)])
+    #expect(try run.prepareRankings().isEmpty)
+    #expect(folder.finishedResults().results.isEmpty)
+    // The cached scores are the scores a cell computes: the channel sum of the saliency map for the predicted class.
+    let test = try ShapesDataset(split: .test, count: 10, seed: configuration.seed)
+    let cached = try run.scores(.method(.saliency), dataset: test)
+    let predicted = try Evaluation.predictions(of: run.network, images: test.images)
+    let session = try AttributionSession(network: run.network, input: try test.image(at: 3), targets: .perExample([predicted[3]]))
+    let direct = try PixelRanking.scores(of: try session.attribute(.saliency).map, positivePartOnly: false)
+    #expect(zip(cached[3], direct).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) })
+}

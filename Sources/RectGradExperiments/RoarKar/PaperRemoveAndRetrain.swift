@@ -107,6 +107,36 @@ public struct PaperRemoveAndRetrain: Sendable {
         return summary
     }
 
+    /// Computes and caches the pixel scores of every method ranking for both splits (those already
+    /// cached are kept), without training: run it once, then copy the folder to every machine so
+    /// that no worker repeats the attribution.
+    /// - Returns: the rankings whose scores were computed now.
+    /// - Throws: ``ExperimentError`` for invalid settings or a folder of another protocol; data
+    ///   and attribution errors.
+    @discardableResult
+    public func prepareRankings(progress: (String) -> Void = { _ in }) throws -> [PixelRankingSource] {
+        let c = configuration
+        try c.validate()
+        try folder.claim(c)
+        progress("drawing \(c.trainCount) training and \(c.testCount) test images")
+        let train = try ShapesDataset(split: .train, count: c.trainCount, seed: c.seed, style: c.style)
+        let test = try ShapesDataset(split: .test, count: c.testCount, seed: c.seed, style: c.style)
+        var computed: [PixelRankingSource] = []
+        for ranking in c.rankings where ranking != .random {
+            var fresh = false
+            for dataset in [train, test] {
+                let plane = dataset.images.shape[2] * dataset.images.shape[3]
+                if folder.cachedScores(ranking: ranking.description, split: dataset.split, imageCount: dataset.count, pixelCount: plane) == nil {
+                    fresh = true
+                    _ = try scores(ranking, dataset: dataset, progress: progress)
+                }
+            }
+            if fresh { computed.append(ranking) }
+            progress("\(ranking): scores cached")
+        }
+        return computed
+    }
+
     /// The pixel orders (most important first) of every image of `dataset`: the cached or freshly
     /// computed scores plus the seeded tie-breaking noise, or a seeded random permutation.
     func orders(_ ranking: PixelRankingSource, dataset: ShapesDataset, progress: (String) -> Void) throws -> [[Int]] {
