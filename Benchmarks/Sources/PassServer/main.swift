@@ -1,0 +1,85 @@
+import BenchmarkSupport
+import Foundation
+import RectGradAttribution
+import RectGradCore
+import RectGradLayers
+import RectGradZoo
+
+// A warm process that times whole-network passes on request, so that a driver
+// (`Benchmarks/ratios.py`) can alternate it with its PyTorch peer (`Benchmarks/peer/pytorch_server.py`)
+// in many short rounds:
+//
+//     PassServer --threads N
+//     stdin:  MODEL PASS BATCH REPEATS     (one request per line; `quit` ends)
+//     stdout: ok MS MS …                   (one wall-clock time per repeat, after one warm-up pass)
+//             error MESSAGE
+//
+// PASS is forward, saliency, guided-backprop, rectgrad (q = 98, the paper's defaults) or session
+// (saliency, guided backprop, RectGrad and DeconvNet from one recorded forward pass). Networks have
+// seeded random weights (the time does not depend on them) and are built once per model.
+
+let arguments = CommandLine.arguments
+var threadCount = ProcessInfo.processInfo.activeProcessorCount
+if let flag = arguments.firstIndex(of: "--threads"), flag + 1 < arguments.count, let value = Int(arguments[flag + 1]), value >= 1 {
+    threadCount = value
+}
+let workers = Workers(count: threadCount)
+let rectGrad = try AttributionMethod.rectGrad()
+var networks: [String: (Network, Size2D)] = [:]
+
+func milliseconds(_ body: () throws -> Void) rethrows -> Double {
+    let clock = ContinuousClock()
+    let start = clock.now
+    try body()
+    let elapsed = clock.now - start
+    return (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18) * 1000
+}
+
+func pass(_ name: String, network: Network, input: Tensor) throws -> () throws -> Void {
+    switch name {
+    case "forward": return { _ = try network.logits(for: input, workers: workers) }
+    case "saliency": return { _ = try AttributionSession(network: network, input: input, workers: workers).attribute(.saliency) }
+    case "guided-backprop": return { _ = try AttributionSession(network: network, input: input, workers: workers).attribute(.guidedBackprop) }
+    case "rectgrad": return { _ = try AttributionSession(network: network, input: input, workers: workers).attribute(rectGrad) }
+    case "session":
+        return {
+            _ = try AttributionSession(network: network, input: input, workers: workers)
+                .attribute([.saliency, .guidedBackprop, rectGrad, .deconvNet])
+        }
+    default: throw PassServerError(message: "unknown pass '\(name)'")
+    }
+}
+
+struct PassServerError: Error { var message: String }
+
+// OpenBLAS polls with its own threads for about 0.1 s after it loads; let that pass first.
+usleep(300_000)
+/// Writes one line to standard output, unbuffered (the driver waits for it).
+func reply(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+
+reply("ready \(workers.count) workers")
+while let line = readLine() {
+    let fields = line.split(separator: " ").map(String.init)
+    if fields == ["quit"] { break }
+    do {
+        guard fields.count == 4, let batch = Int(fields[2]), let repeats = Int(fields[3]), batch >= 1, repeats >= 1 else {
+            throw PassServerError(message: "expected 'MODEL PASS BATCH REPEATS', got '\(line)'")
+        }
+        let model = fields[0]
+        if networks[model] == nil {
+            let entry = try Zoo.entry(named: model)
+            networks[model] = (try entry.network(seed: 1), entry.preprocessing.inputSize)
+        }
+        guard let (network, size) = networks[model] else { throw PassServerError(message: "no network \(model)") }
+        let input = seededTensor([batch, 3, size.height, size.width], seed: 7)
+        let body = try pass(fields[1], network: network, input: input)
+        try body()  // warm-up
+        var times: [String] = []
+        for _ in 0..<repeats { times.append(String(format: "%.3f", try milliseconds(body))) }
+        reply("ok " + times.joined(separator: " "))
+    } catch let error as PassServerError {
+        reply("error \(error.message)")
+    } catch {
+        reply("error \(error)")
+    }
+}
