@@ -5,22 +5,39 @@ extension PaperRoarKarConfiguration {
     /// The settings of a run as stored in its folder (`protocol.json`), so that `collect` needs
     /// only the folder. The dataset style and the architecture are the standard ones.
     public struct Record: Codable, Sendable, Hashable {
+        /// Ranking names (``PixelRankingSource/description``).
         public var rankings: [String]
+        /// ``PaperRoarKarConfiguration/percentages``.
         public var percentages: [Double]
+        /// ``RetrainingMode`` raw values.
         public var modes: [String]
+        /// ``PaperRoarKarConfiguration/repeats``.
         public var repeats: Int
+        /// ``PaperRoarKarConfiguration/trainCount``.
         public var trainCount: Int
+        /// ``PaperRoarKarConfiguration/testCount``.
         public var testCount: Int
+        /// ``PaperRoarKarConfiguration/seed``.
         public var seed: UInt64
+        /// ``PaperRoarKarConfiguration/epochs``.
         public var epochs: Int
+        /// ``PaperRoarKarConfiguration/batchSize``.
         public var batchSize: Int
+        /// ``PaperRoarKarConfiguration/learningRate``.
         public var learningRate: Float
+        /// ``PaperRoarKarConfiguration/tieBreakingNoise``.
         public var tieBreakingNoise: Double
+        /// RectGrad's percentile q.
         public var percentile: Double
+        /// Integrated-gradients steps.
         public var integratedGradientsSteps: Int
+        /// SmoothGrad samples.
         public var smoothGradSamples: Int
+        /// SmoothGrad noise level.
         public var smoothGradNoiseLevel: Float
+        /// SmoothGrad's noise seed.
         public var smoothGradSeed: UInt64
+        /// ``PaperRoarKarConfiguration/attributionBatchSize``.
         public var attributionBatchSize: Int
         /// The configuration's ``PaperRoarKarConfiguration/fingerprint``, checked on reading.
         public var fingerprint: String
