@@ -88,7 +88,12 @@ let package = Package(
         ),
         // Test helpers: seeded data, tiny models, approximate comparisons.
         .target(name: "_RectGradTestSupport", dependencies: ["RectGradCore", "RectGradLayers"], swiftSettings: strictSwift),
-        .testTarget(name: "RectGradCoreTests", dependencies: ["RectGradCore", "_RectGradTestSupport"], swiftSettings: strictSwift),
+        .testTarget(
+            name: "RectGradCoreTests",
+            dependencies: ["RectGradCore", "_RectGradTestSupport"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: strictSwift
+        ),
         .testTarget(name: "RectGradLayersTests", dependencies: ["RectGradLayers", "_RectGradTestSupport"], swiftSettings: strictSwift),
         .testTarget(
             name: "RectGradFormatsTests",

@@ -85,6 +85,24 @@ public struct AttributionMethod: Sendable, CustomStringConvertible {
         return copy
     }
 
+    /// A noise tunnel of this method with `statistic` (``NoiseStatistic/meanOfSquares``: SmoothGrad²,
+    /// ``NoiseStatistic/variance``: VarGrad) over the same noisy samples ``smoothed(samples:noiseLevel:seed:)`` draws.
+    public func noiseTunnel(_ statistic: NoiseStatistic, samples: Int = 50, noiseLevel: Float = 0.1, seed: UInt64 = 0) -> AttributionMethod {
+        if statistic == .mean { return smoothed(samples: samples, noiseLevel: noiseLevel, seed: seed) }
+        var copy = self
+        copy.name = "\(statistic.rawValue)-\(name)"
+        copy.estimator = .noiseTunnel(statistic, samples: samples, noiseLevel: noiseLevel, seed: seed, of: estimator)
+        return copy
+    }
+
+    /// Integrated gradients with this method's backward rules and `points`-point Gauss–Legendre quadrature.
+    public func integratedGaussLegendre(points: Int = 50, baseline: Baseline = .zero) -> AttributionMethod {
+        var copy = self
+        copy.name = "integrated-gl-\(name)"
+        copy.estimator = .integratedGradientsGaussLegendre(points: points, baseline: baseline)
+        return copy
+    }
+
     /// Integrated gradients with this method's backward rules.
     public func integrated(steps: Int = 50, baseline: Baseline = .zero) -> AttributionMethod {
         var copy = self

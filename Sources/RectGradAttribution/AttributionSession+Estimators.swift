@@ -19,17 +19,33 @@ extension AttributionSession {
             try multiply(&values, at: x, rowExamples: rowExamples, by: multiplier)
             return Estimate(map: try Tensor(shape: x.shape, scalars: values), report: pass.report)
         case .integratedGradients(let steps, let baseline):
-            return try integratedGradients(steps: steps, baseline: baseline, rules: rules, at: x, rowExamples: rowExamples, counter: &counter)
+            let points = (1...steps).map { (Float($0) / Float(steps), 1 / Double(steps)) }
+            return try integratedGradients(points: points, baseline: baseline, rules: rules, at: x, rowExamples: rowExamples, counter: &counter)
+        case .integratedGradientsGaussLegendre(let count, let baseline):
+            let points = GaussLegendre.nodes(count).map { (Float($0.node), $0.weight) }
+            return try integratedGradients(points: points, baseline: baseline, rules: rules, at: x, rowExamples: rowExamples, counter: &counter)
         case .smoothGrad(let samples, let noiseLevel, let seed, let inner):
             return try smoothGrad(samples: samples, noiseLevel: noiseLevel, seed: seed, inner: inner, rules: rules, at: x, rowExamples: rowExamples, counter: &counter)
+        case .noiseTunnel(let statistic, let samples, let noiseLevel, let seed, let inner):
+            return try smoothGrad(samples: samples, noiseLevel: noiseLevel, seed: seed, inner: inner, statistic: statistic, rules: rules, at: x, rowExamples: rowExamples, counter: &counter)
         case .occlusion(let window, let stride, let value):
             return try occlusion(window: window, stride: stride, value: value, at: x, rowExamples: rowExamples, recorded: recorded, counter: &counter)
+        case .gradientSHAP(let samples, let baselines, let seed):
+            return try gradientSHAP(samples: samples, baselines: baselines, seed: seed, rules: rules, at: x, rowExamples: rowExamples, counter: &counter)
+        case .gradCAM(let layer):
+            return try gradCAM(layer: layer, rules: rules, at: x, rowExamples: rowExamples, recorded: recorded, counter: &counter)
+        case .guidedGradCAM(let layer):
+            return try guidedGradCAM(layer: layer, rules: rules, at: x, rowExamples: rowExamples, recorded: recorded, counter: &counter)
+        case .neuronGradient(let layer, let neuron):
+            return try neuronGradient(layer: layer, neuron: neuron, rules: rules, at: x, rowExamples: rowExamples, recorded: recorded, counter: &counter)
         }
     }
 
     // MARK: Integrated gradients
 
-    func integratedGradients(steps: Int, baseline: Baseline, rules: BackwardRules, at x: Tensor, rowExamples: [Int], counter: inout PassCounter) throws -> Estimate {
+    /// `(x − b) · Σ_k w_k · dS/dx at b + α_k(x − b)` for the path points `(α_k, w_k)`.
+    func integratedGradients(points: [(alpha: Float, weight: Double)], baseline: Baseline, rules: BackwardRules, at x: Tensor, rowExamples: [Int], counter: inout PassCounter) throws -> Estimate {
+        let steps = points.count
         let rows = BroadcastRows(try baseline.values(for: input.shape))
         let size = rows.rowSize
         let inputRows = rowExamples.count
@@ -39,15 +55,16 @@ extension AttributionSession {
                 try forEachChunk(
                     rowCount: inputRows * steps, exampleOfRow: { rowExamples[$0 / steps] }, rules: rules, counter: &counter,
                     fill: { row, buffer in
-                        let (r, k) = (row / steps, row % steps + 1)
-                        let alpha = Float(k) / Float(steps)
+                        let (r, k) = (row / steps, row % steps)
+                        let alpha = points[k].alpha
                         let b = rows.offset(ofExample: rowExamples[r])
                         for i in 0..<size { buffer[i] = bs[b + i] + alpha * (xs[r * size + i] - bs[b + i]) }
                     },
                     consume: { first, _, gradient in
                         for row in 0..<(gradient.count / size) {
                             let r = (first + row) / steps
-                            for i in 0..<size { sums[r * size + i] += Double(gradient[row * size + i]) }
+                            let weight = points[(first + row) % steps].weight
+                            for i in 0..<size { sums[r * size + i] += weight * Double(gradient[row * size + i]) }
                         }
                     }
                 )
@@ -60,7 +77,7 @@ extension AttributionSession {
                     let b = rows.offset(ofExample: rowExamples[r])
                     for i in 0..<size {
                         let difference = Double(xs[r * size + i]) - Double(bs[b + i])
-                        values[r * size + i] = Float(difference * sums[r * size + i] / Double(steps))
+                        values[r * size + i] = Float(difference * sums[r * size + i])
                     }
                 }
             }
@@ -68,10 +85,55 @@ extension AttributionSession {
         return Estimate(map: try Tensor(shape: x.shape, scalars: values), report: report)
     }
 
+    // MARK: GradientSHAP
+
+    func gradientSHAP(samples: Int, baselines: [Baseline], seed: UInt64, rules: BackwardRules, at x: Tensor, rowExamples: [Int], counter: inout PassCounter) throws -> Estimate {
+        let sources = try baselines.map { BroadcastRows(try $0.values(for: input.shape)) }
+        let inputRows = rowExamples.count
+        let size = x.count / max(inputRows, 1)
+        // The draws of every example, fixed before any pass: (baseline, α) per sample.
+        var generators = Self.noiseGenerators(seed: seed, examples: rowExamples)
+        var draws: [(source: Int, alpha: Float)] = []
+        for r in 0..<inputRows {
+            for _ in 0..<samples {
+                let source = Int(generators[r].next() % UInt64(sources.count))
+                draws.append((source, Float(Double(generators[r].next() >> 11) / Double(1 << 53))))
+            }
+        }
+        var sums = [Double](repeating: 0, count: x.count)
+        let report = try x.withUnsafeBufferPointer { xs in
+            try forEachChunk(
+                rowCount: inputRows * samples, exampleOfRow: { rowExamples[$0 / samples] }, rules: rules, counter: &counter,
+                fill: { row, buffer in
+                    let r = row / samples
+                    let (source, alpha) = draws[row]
+                    let b = sources[source].offset(ofExample: rowExamples[r])
+                    sources[source].batch.withUnsafeBufferPointer { bs in
+                        for i in 0..<size { buffer[i] = bs[b + i] + alpha * (xs[r * size + i] - bs[b + i]) }
+                    }
+                },
+                consume: { first, _, gradient in
+                    for row in 0..<(gradient.count / size) {
+                        let r = (first + row) / samples
+                        let source = draws[first + row].source
+                        let b = sources[source].offset(ofExample: rowExamples[r])
+                        sources[source].batch.withUnsafeBufferPointer { bs in
+                            for i in 0..<size {
+                                sums[r * size + i] += Double(gradient[row * size + i]) * (Double(xs[r * size + i]) - Double(bs[b + i]))
+                            }
+                        }
+                    }
+                }
+            )
+        }
+        let values = sums.map { Float($0 / Double(samples)) }
+        return Estimate(map: try Tensor(shape: x.shape, scalars: values), report: report)
+    }
+
     // MARK: SmoothGrad
 
-    /// One noise generator per example, so that an example's noise does not depend on the batch
-    /// it is in or on the chunk size.
+    /// One noise generator per example, so that an example's noise does not depend on the chunk
+    /// size; `examples` are the examples' noise streams (``AttributionSession/noiseStreams``).
     static func noiseGenerators(seed: UInt64, examples: [Int]) -> [SeededGenerator] {
         examples.map { example in
             var mixer = SeededGenerator(seed: UInt64(example) &+ 0x5851_F42D_4C95_7F2D)
@@ -91,12 +153,13 @@ extension AttributionSession {
         }
     }
 
-    func smoothGrad(samples: Int, noiseLevel: Float, seed: UInt64, inner: Estimator, rules: BackwardRules, at x: Tensor, rowExamples: [Int], counter: inout PassCounter) throws -> Estimate {
+    func smoothGrad(samples: Int, noiseLevel: Float, seed: UInt64, inner: Estimator, statistic: NoiseStatistic = .mean, rules: BackwardRules, at x: Tensor, rowExamples: [Int], counter: inout PassCounter) throws -> Estimate {
         let inputRows = rowExamples.count
         let size = x.count / max(inputRows, 1)
-        var generators = Self.noiseGenerators(seed: seed, examples: rowExamples)
+        var generators = Self.noiseGenerators(seed: seed, examples: rowExamples.map { noiseStreams?[$0] ?? $0 })
         let scales = Self.noiseScales(x, rowCount: inputRows, noiseLevel: noiseLevel)
         var sums = [Double](repeating: 0, count: x.count)
+        var squares = [Double](repeating: 0, count: x.count)
         var report: BackwardReport?
 
         if case .gradient(let multiplier) = inner {
@@ -115,25 +178,50 @@ extension AttributionSession {
                         try multiply(&values, at: points, rowExamples: examples, by: multiplier)
                         for row in 0..<count {
                             let r = (first + row) / samples
-                            for i in 0..<size { sums[r * size + i] += Double(values[row * size + i]) }
+                            for i in 0..<size {
+                                let value = Double(values[row * size + i])
+                                sums[r * size + i] += value
+                                squares[r * size + i] += value * value
+                            }
                         }
                     }
                 )
             }
         } else {
-            // Any other estimator: run it on each noisy copy of the batch.
-            for _ in 0..<samples {
+            // Any other estimator: run it on each noisy copy of the batch (its map may have fewer
+            // channels than the input, as Grad-CAM's).
+            var mapShape = x.shape
+            for sample in 0..<samples {
                 var noisy = x.scalars
                 for r in 0..<inputRows {
                     for i in 0..<size { noisy[r * size + i] += scales[r] * Float(generators[r].nextGaussian()) }
                 }
                 let estimate = try map(inner, rules: rules, at: try Tensor(shape: x.shape, scalars: noisy), rowExamples: rowExamples, recorded: false, counter: &counter)
                 report = estimate.report
-                for i in 0..<sums.count { sums[i] += Double(estimate.map[flat: i]) }
+                if sample == 0 {
+                    mapShape = estimate.map.shape
+                    sums = [Double](repeating: 0, count: estimate.map.count)
+                    squares = sums
+                }
+                for i in 0..<sums.count {
+                    let value = Double(estimate.map[flat: i])
+                    sums[i] += value
+                    squares[i] += value * value
+                }
             }
+            return Estimate(map: try Tensor(shape: mapShape, scalars: Self.statistic(statistic, sums: sums, squares: squares, samples: samples)), report: report)
         }
-        let values = sums.map { Float($0 / Double(samples)) }
-        return Estimate(map: try Tensor(shape: x.shape, scalars: values), report: report)
+        return Estimate(map: try Tensor(shape: x.shape, scalars: Self.statistic(statistic, sums: sums, squares: squares, samples: samples)), report: report)
+    }
+
+    /// The noise tunnel's statistic from the per-element sums and sums of squares of `samples` maps.
+    static func statistic(_ statistic: NoiseStatistic, sums: [Double], squares: [Double], samples: Int) -> [Float] {
+        let n = Double(samples)
+        switch statistic {
+        case .mean: return sums.map { Float($0 / n) }
+        case .meanOfSquares: return squares.map { Float($0 / n) }
+        case .variance: return zip(sums, squares).map { sum, square in Float(max(square / n - (sum / n) * (sum / n), 0)) }
+        }
     }
 
     // MARK: Occlusion
@@ -173,7 +261,6 @@ extension AttributionSession {
         for indices in covered { for i in indices { coverage[i] += 1 } }
 
         // S(x) of every row.
-        let classes = logits.shape[1]
         let baseLogits: Tensor
         if recorded {
             baseLogits = logits
@@ -198,8 +285,7 @@ extension AttributionSession {
             counter.forward += 1
             for row in 0..<count {
                 let (r, w) = ((first + row) / perRow, (first + row) % perRow)
-                let target = targets[rowExamples[r]]
-                let difference = baseLogits[flat: r * classes + target] - occluded[flat: row * classes + target]
+                let difference = Float(score(baseLogits, row: r, example: rowExamples[r]) - score(occluded, row: row, example: rowExamples[r]))
                 for i in covered[w] { totals[r * size + i] += difference }
             }
             first += count

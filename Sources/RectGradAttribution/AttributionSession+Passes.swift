@@ -19,12 +19,41 @@ extension AttributionSession {
         return Recording(tape: tape, input: x, logits: y)
     }
 
-    /// One-hot rows on the logits: row `r` selects the target of example `rowExamples[r]`.
-    func seed(rowExamples: [Int]) throws -> Tensor {
+    /// Records a forward pass of `batch` through the network with its batch norms merged into
+    /// the preceding convolutions (zennit's canonizer; the same outputs up to rounding).
+    func recordCanonical(_ batch: Tensor, counter: inout PassCounter) throws -> Recording {
+        if canonicalNetwork == nil { canonicalNetwork = try network.foldingBatchNorm() }
+        guard let folded = canonicalNetwork else { return try record(batch, counter: &counter) }
+        let tape = Tape(workers: workers)
+        let x = tape.input(batch)
+        let y = try folded.logits(x, on: tape)
+        counter.forward += 1
+        return Recording(tape: tape, input: x, logits: y)
+    }
+
+    /// The seed rows on the logits of a recording: row `r` is `dS/dz` of example `rowExamples[r]`'s
+    /// target at that row's logits (one-hot for the logit).
+    func seed(rowExamples: [Int], logits rowLogits: Tensor) throws -> Tensor {
         let classes = logits.shape[1]
         var scalars = [Float](repeating: 0, count: rowExamples.count * classes)
-        for (row, example) in rowExamples.enumerated() { scalars[row * classes + targets[example]] = 1 }
+        for (row, example) in rowExamples.enumerated() {
+            let values = (0..<classes).map { Double(rowLogits[flat: row * classes + $0]) }
+            let gradient = output.seed(values, target: targets[example], example: example)
+            for k in 0..<classes { scalars[row * classes + k] = gradient[k] }
+        }
         return try Tensor(shape: [rowExamples.count, classes], scalars: scalars)
+    }
+
+    /// The seed rows for `recording` (its logits read from its tape).
+    func seed(rowExamples: [Int], on recording: Recording) throws -> Tensor {
+        try seed(rowExamples: rowExamples, logits: try recording.tape.value(recording.logits))
+    }
+
+    /// `S` of row `row` of `rowLogits`, explaining `example`'s target.
+    func score(_ rowLogits: Tensor, row: Int, example: Int) -> Double {
+        let classes = logits.shape[1]
+        let values = (0..<classes).map { Double(rowLogits[flat: row * classes + $0]) }
+        return output.score(values, target: targets[example], example: example)
     }
 
     /// `dS/dx` under `rules` at `batch` (row `r` explains example `rowExamples[r]`'s target).
@@ -34,11 +63,14 @@ extension AttributionSession {
         let backwardRules = try rules.binding { baseline in
             try referenceActivations(baseline, rowExamples: rowExamples, counter: &counter)
         }
-        let recording = recorded
-            ? Recording(tape: tape, input: inputVariable, logits: logitsVariable)
-            : try record(batch, counter: &counter)
+        let recording: Recording
+        if rules.linearLayers?.canonizesBatchNorm == true {
+            recording = try recordCanonical(batch, counter: &counter)
+        } else {
+            recording = recorded ? Recording(tape: tape, input: inputVariable, logits: logitsVariable) : try record(batch, counter: &counter)
+        }
         let result = try recording.tape.backward(
-            from: recording.logits, seed: try seed(rowExamples: rowExamples),
+            from: recording.logits, seed: try seed(rowExamples: rowExamples, on: recording),
             withRespectTo: [recording.input], rules: backwardRules
         )
         counter.backward += 1

@@ -22,6 +22,8 @@ public final class AttributionSession {
     public let logits: Tensor
     /// The explained class of each example.
     public let targets: [Int]
+    /// The function of the logits each map explains (default: the target's logit).
+    public let output: ExplainedOutput
     /// The largest number of rows (examples × path points or noise samples, or occluded copies) put
     /// through the network at once by the multi-pass estimators; bounds their memory.
     public let chunkSize: Int
@@ -39,12 +41,34 @@ public final class AttributionSession {
     /// nothing. For progress displays: it cannot change the result.
     public var onProgress: ((AttributionProgress) -> Void)?
 
+    /// The noise stream of each example for SmoothGrad, or `nil` (the default) for each example's
+    /// index in the batch; set with ``useNoiseStreams(_:)``. An example's noise depends on the
+    /// method's seed and its stream only, so giving every example stream 0 makes its SmoothGrad
+    /// noise the one it has when explained alone, whichever batch and position it is in (dataset
+    /// runs do this).
+    public private(set) var noiseStreams: [Int]?
+
+    /// Chooses the SmoothGrad noise stream of each example (``noiseStreams``).
+    /// - Throws: ``AttributionError/invalidParameter(name:reason:)`` unless there is one
+    ///   non-negative stream per example.
+    public func useNoiseStreams(_ streams: [Int]?) throws(AttributionError) {
+        if let streams {
+            guard streams.count == exampleCount else {
+                throw .invalidParameter(name: "noise-streams", reason: "one stream per example is needed, got \(streams.count) for \(exampleCount)")
+            }
+            guard streams.allSatisfy({ $0 >= 0 }) else { throw .invalidParameter(name: "noise-streams", reason: "streams must not be negative") }
+        }
+        noiseStreams = streams
+    }
+
     /// The name of the method `attribute(_:)` is running, for ``onProgress``.
     var currentMethod = ""
 
     let tape: Tape
     let inputVariable: Variable
     let logitsVariable: Variable
+    /// The network with batch norms merged into their convolutions, for LRP composites (made once).
+    var canonicalNetwork: Network?
     /// Forward passes of baselines: reference activations for DeepLIFT and logits for completeness.
     var baselinePasses: [(baseline: Baseline, rows: BroadcastRows, activations: ReferenceActivations, logits: Tensor)] = []
 
@@ -57,10 +81,12 @@ public final class AttributionSession {
     ///   - chunkSize: rows per forward pass for integrated gradients, SmoothGrad and occlusion
     ///     (default: ``defaultChunkSize(exampleShape:)``).
     ///   - workers: the threads the passes run on (default: one per active core).
+    ///   - output: what is explained of each target: its logit (default), probability,
+    ///     log-probability, or its difference from another class's logit.
     /// - Throws: ``AttributionError`` for an input that does not fit, a target outside the class
     ///   range, a chunk size below 1, or a forward pass that overflows (naming the first layer
     ///   with a non-finite value).
-    public init(network: Network, input: Tensor, targets: TargetSelection = .predicted, chunkSize: Int? = nil, workers: Workers = .default) throws {
+    public init(network: Network, input: Tensor, targets: TargetSelection = .predicted, chunkSize: Int? = nil, workers: Workers = .default, output: ExplainedOutput = .logit) throws {
         let chunkSize = chunkSize ?? Self.defaultChunkSize(exampleShape: Array(input.shape.dropFirst()))
         guard chunkSize >= 1 else { throw AttributionError.invalidParameter(name: "chunk-size", reason: "must be ≥ 1, got \(chunkSize)") }
         do { try network.validateInputShape(input.shape) } catch { throw AttributionError.inputShapeMismatch(error.description) }
@@ -78,6 +104,8 @@ public final class AttributionSession {
         self.logits = try tape.value(y)
         guard logits.isFinite else { throw AttributionError.nonFinite(stage: "forward pass", layer: tape.firstNonFiniteLayer()) }
         self.targets = try targets.resolve(logits: logits)
+        try output.validate(examples: logits.shape[0], classCount: logits.shape[1])
+        self.output = output
     }
 
     /// The number of examples.
@@ -96,7 +124,6 @@ public final class AttributionSession {
         var completeness: Completeness?
         if let baseline = method.estimator.completenessBaseline {
             let pass = try baselinePass(baseline, counter: &counter)
-            let classes = logits.shape[1]
             let perExample = input.count / exampleCount
             var sums: [Double] = [], differences: [Double] = []
             estimate.map.withUnsafeBufferPointer { a in
@@ -105,8 +132,7 @@ public final class AttributionSession {
                     for i in (example * perExample)..<((example + 1) * perExample) { total += Double(a[i]) }
                     sums.append(total)
                     let row = pass.rows.isBroadcast ? 0 : example
-                    let target = targets[example]
-                    differences.append(Double(logits[flat: example * classes + target]) - Double(pass.logits[flat: row * classes + target]))
+                    differences.append(score(logits, row: example, example: example) - score(pass.logits, row: row, example: example))
                 }
             }
             guard differences.allSatisfy(\.isFinite) else {

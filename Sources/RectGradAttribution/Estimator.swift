@@ -1,3 +1,4 @@
+import Foundation
 import RectGradCore
 
 /// What a gradient is multiplied by, element-wise, to give the attribution.
@@ -26,22 +27,50 @@ public indirect enum Estimator: Sendable, Equatable, CustomStringConvertible {
     /// Integrated gradients (Sundararajan et al., 2017), right Riemann sum:
     /// `(x − b) · (1/m) · Σ_{k=1…m} dS/dx at b + (k/m)(x − b)`, the target fixed at `x`'s.
     case integratedGradients(steps: Int, baseline: Baseline)
+    /// Integrated gradients with `points`-point Gauss–Legendre quadrature of the path integral:
+    /// `(x − b) · Σ_k w_k · dS/dx at b + α_k(x − b)` with the nodes `α_k` and weights `w_k` of
+    /// Gauss–Legendre on [0, 1] (Captum's `method="gausslegendre"`); exact for gradients that are
+    /// polynomials of degree < 2·points along the path.
+    case integratedGradientsGaussLegendre(points: Int, baseline: Baseline)
     /// SmoothGrad (Smilkov et al., 2017): `(1/n) Σ_i E(x + e_i)`, `e_i ~ N(0, s²)`,
     /// `s = noiseLevel · (max x − min x)` per example, where `E` is the inner estimator evaluated at
     /// the noisy input (for the spec's SmoothGrad, the plain gradient). Seeded; the noise does not
     /// depend on the chunk size.
     case smoothGrad(samples: Int, noiseLevel: Float, seed: UInt64, of: Estimator)
+    /// A noise tunnel with another statistic of the same noisy samples as ``smoothGrad(samples:noiseLevel:seed:of:)``
+    /// (the same noise for the same seed): SmoothGrad² (Hooker et al., 2019) is the mean of the
+    /// squared maps, VarGrad (Adebayo et al., 2018) their variance (mean of squares minus the square
+    /// of the mean, as Captum's `NoiseTunnel`).
+    case noiseTunnel(NoiseStatistic, samples: Int, noiseLevel: Float, seed: UInt64, of: Estimator)
     /// Occlusion (Zeiler & Fergus, 2014) in Captum's convention: windows of shape `window`
     /// (`[C, H, W]`) slid with `stride` and replaced by `value`; each element gets the mean, over
     /// the windows covering it, of `S(x) − S(x occluded)`. No backward pass.
     case occlusion(window: [Int], stride: [Int], value: Float)
+    /// Grad-CAM (Selvaraju et al., 2017) at the recorded value `layer` (a layer's output `A`,
+    /// `[N, K, h, w]`; `nil`: ``RectGradLayers/Network/lastConvolutionalBlock``):
+    /// `ReLU(Σ_k α_k A_k)` with `α_k` the spatial mean of `dS/dA_k` under the method's rules,
+    /// upsampled bilinearly to the input's `H × W` (half-pixel centres, PyTorch's
+    /// `F.interpolate(mode: "bilinear", align_corners: False)`, as Captum's
+    /// `LayerAttribution.interpolate`). The map has one channel: `[N, 1, H, W]`.
+    case gradCAM(layer: String?)
+    /// Guided Grad-CAM: the method's input gradient (guided backprop for ``AttributionMethod/guidedGradCAM(layer:)``)
+    /// times the upsampled Grad-CAM of `layer` (computed with the plain gradient), broadcast over
+    /// the input's channels, as Captum's `GuidedGradCam`.
+    case guidedGradCAM(layer: String?)
+    /// The gradient of one unit or channel of the recorded value `layer` with respect to the
+    /// input, under the method's rules (Captum's `NeuronGradient`); the target class is not used.
+    case neuronGradient(layer: String, neuron: NeuronSelector)
+    /// GradientSHAP / expected gradients (Lundberg & Lee, 2017; Erion et al., 2021): the mean over
+    /// `samples` draws of `(x − b) · dS/dx at b + α(x − b)`, the baseline `b` drawn uniformly from
+    /// `baselines` and `α ~ U(0, 1)`, seeded per example (Captum's `GradientShap` with `stdevs = 0`).
+    case gradientSHAP(samples: Int, baselines: [Baseline], seed: UInt64)
 
     /// Whether the estimator runs backward passes (everything but occlusion).
     public var usesGradients: Bool {
         switch self {
         case .occlusion: return false
-        case .smoothGrad(_, _, _, let inner): return inner.usesGradients
-        case .gradient, .integratedGradients: return true
+        case .smoothGrad(_, _, _, let inner), .noiseTunnel(_, _, _, _, let inner): return inner.usesGradients
+        case .gradient, .integratedGradients, .integratedGradientsGaussLegendre, .gradCAM, .guidedGradCAM, .neuronGradient, .gradientSHAP: return true
         }
     }
 
@@ -49,9 +78,10 @@ public indirect enum Estimator: Sendable, Equatable, CustomStringConvertible {
     /// (Captum's `multiplies_by_inputs`); SmoothGrad inherits it from the estimator it averages.
     public var multipliesByInput: Bool {
         switch self {
-        case .gradient(.none), .occlusion: return false
-        case .gradient(.input), .gradient(.differenceFromBaseline), .integratedGradients: return true
+        case .gradient(.none), .occlusion, .gradCAM, .guidedGradCAM, .neuronGradient: return false
+        case .gradient(.input), .gradient(.differenceFromBaseline), .integratedGradients, .integratedGradientsGaussLegendre, .gradientSHAP: return true
         case .smoothGrad(_, _, _, let inner): return inner.multipliesByInput
+        case .noiseTunnel: return false
         }
     }
 
@@ -59,7 +89,7 @@ public indirect enum Estimator: Sendable, Equatable, CustomStringConvertible {
     public var completenessBaseline: Baseline? {
         switch self {
         case .gradient(.differenceFromBaseline(let baseline)): return baseline
-        case .integratedGradients(_, let baseline): return baseline
+        case .integratedGradients(_, let baseline), .integratedGradientsGaussLegendre(_, let baseline): return baseline
         default: return nil
         }
     }
@@ -70,9 +100,11 @@ public indirect enum Estimator: Sendable, Equatable, CustomStringConvertible {
     /// plus the unoccluded one. Callers use it to bound work before it starts.
     public func passesPerExample(exampleShape: [Int]) -> Int {
         switch self {
-        case .gradient: return 1
-        case .integratedGradients(let steps, _): return Swift.max(steps, 1)
-        case .smoothGrad(let samples, _, _, let inner):
+        case .gradient, .gradCAM, .neuronGradient: return 1
+        case .guidedGradCAM: return 2
+        case .integratedGradients(let steps, _), .integratedGradientsGaussLegendre(let steps, _): return Swift.max(steps, 1)
+        case .gradientSHAP(let samples, _, _): return Swift.max(samples, 1)
+        case .smoothGrad(let samples, _, _, let inner), .noiseTunnel(_, let samples, _, _, let inner):
             let (product, overflow) = Swift.max(samples, 1).multipliedReportingOverflow(by: inner.passesPerExample(exampleShape: exampleShape))
             return overflow ? Int.max : product
         case .occlusion(let window, let stride, _):
@@ -107,11 +139,11 @@ public indirect enum Estimator: Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .gradient:
             break
-        case .integratedGradients(let steps, _):
+        case .integratedGradients(let steps, _), .integratedGradientsGaussLegendre(let steps, _):
             guard steps >= 1, steps <= Self.maximumPassCount else {
                 throw .invalidParameter(name: "steps", reason: "must be in 1...\(Self.maximumPassCount), got \(steps)")
             }
-        case .smoothGrad(let samples, let noiseLevel, _, let inner):
+        case .smoothGrad(let samples, let noiseLevel, _, let inner), .noiseTunnel(_, let samples, let noiseLevel, _, let inner):
             try inner.validate()
             guard samples >= 1, samples <= Self.maximumPassCount else {
                 throw .invalidParameter(name: "samples", reason: "must be in 1...\(Self.maximumPassCount), got \(samples)")
@@ -127,6 +159,16 @@ public indirect enum Estimator: Sendable, Equatable, CustomStringConvertible {
                 throw .invalidParameter(name: "stride", reason: "needs \(window.count) extents ≥ 1 (one per window dimension), got \(stride)")
             }
             guard value.isFinite else { throw .invalidParameter(name: "value", reason: "must be finite") }
+        case .gradientSHAP(let samples, let baselines, _):
+            guard samples >= 1, samples <= Self.maximumPassCount else {
+                throw .invalidParameter(name: "samples", reason: "must be in 1...\(Self.maximumPassCount), got \(samples)")
+            }
+            guard !baselines.isEmpty else { throw .invalidParameter(name: "baseline", reason: "GradientSHAP needs at least one baseline to draw from") }
+        case .gradCAM(let layer), .guidedGradCAM(let layer):
+            if let layer, layer.isEmpty { throw .invalidParameter(name: "layer", reason: "must name a layer (an empty name was given)") }
+        case .neuronGradient(let layer, let neuron):
+            guard !layer.isEmpty else { throw .invalidParameter(name: "layer", reason: "must name a layer (an empty name was given)") }
+            try neuron.validate()
         }
     }
 
@@ -134,10 +176,66 @@ public indirect enum Estimator: Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .gradient(let multiplier): return multiplier.description
         case .integratedGradients(let steps, let baseline): return "integrated gradients (\(steps) steps, \(baseline) baseline)"
+        case .integratedGradientsGaussLegendre(let points, let baseline): return "integrated gradients (\(points)-point Gauss–Legendre, \(baseline) baseline)"
         case .smoothGrad(let samples, let noiseLevel, let seed, let inner):
             return "SmoothGrad (\(samples) samples, noise \(noiseLevel), seed \(seed)) of \(inner)"
+        case .noiseTunnel(let statistic, let samples, let noiseLevel, let seed, let inner):
+            return "\(statistic) (\(samples) samples, noise \(noiseLevel), seed \(seed)) of \(inner)"
         case .occlusion(let window, let stride, let value):
             return "occlusion (window \(window), stride \(stride), value \(value))"
+        case .gradientSHAP(let samples, let baselines, let seed):
+            return "GradientSHAP (\(samples) samples from \(baselines.count) baseline\(baselines.count == 1 ? "" : "s"), seed \(seed))"
+        case .gradCAM(let layer): return "Grad-CAM at \(layer ?? "the last convolutional block")"
+        case .guidedGradCAM(let layer): return "× Grad-CAM at \(layer ?? "the last convolutional block")"
+        case .neuronGradient(let layer, let neuron): return "gradient of \(neuron) of \(layer)"
         }
+    }
+}
+
+/// The statistic a noise tunnel takes over the maps of its noisy samples.
+public enum NoiseStatistic: String, Sendable, Equatable, CaseIterable, CustomStringConvertible {
+    /// The mean (SmoothGrad).
+    case mean
+    /// The mean of the squares (SmoothGrad²).
+    case meanOfSquares = "smoothgrad-squared"
+    /// The variance, `mean(A²) − mean(A)²` (VarGrad).
+    case variance = "vargrad"
+
+    public var description: String {
+        switch self {
+        case .mean: return "SmoothGrad"
+        case .meanOfSquares: return "SmoothGrad²"
+        case .variance: return "VarGrad"
+        }
+    }
+}
+
+/// Gauss–Legendre quadrature on [0, 1].
+public enum GaussLegendre {
+    /// The `count` nodes in (0, 1), increasing, and their weights (summing to 1), from Newton's
+    /// iteration on the Legendre polynomial `P_count` in Double.
+    public static func nodes(_ count: Int) -> [(node: Double, weight: Double)] {
+        guard count >= 1 else { return [] }
+        var result: [(node: Double, weight: Double)] = []
+        for i in 1...count {
+            var t = cos(Double.pi * (Double(i) - 0.25) / (Double(count) + 0.5))
+            var derivative = 1.0
+            for _ in 0..<100 {
+                var (p0, p1) = (1.0, t)
+                if count == 1 { p1 = t; p0 = 1 } else {
+                    for k in 2...count {
+                        let p2 = ((2 * Double(k) - 1) * t * p1 - (Double(k) - 1) * p0) / Double(k)
+                        (p0, p1) = (p1, p2)
+                    }
+                }
+                derivative = Double(count) * (t * p1 - p0) / (t * t - 1)
+                let step = p1 / derivative
+                t -= step
+                if Swift.abs(step) < 1e-15 { break }
+            }
+            let weight = 2 / ((1 - t * t) * derivative * derivative)
+            result.append(((t + 1) / 2, weight / 2))
+        }
+        return result.sorted { $0.node < $1.node }
     }
 }

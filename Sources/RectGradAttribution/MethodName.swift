@@ -1,6 +1,6 @@
 import RectGradCore
 
-/// The methods of the paper by their command-line names; ``method(_:)`` makes the method.
+/// The methods of the paper, and those it is compared with, by their command-line names; ``method(_:)`` makes the method.
 public enum MethodName: String, Sendable, CaseIterable, CustomStringConvertible {
     /// ``AttributionMethod/saliency``.
     case saliency
@@ -26,6 +26,26 @@ public enum MethodName: String, Sendable, CaseIterable, CustomStringConvertible 
     case deepLIFT = "deeplift"
     /// ``AttributionMethod/occlusion(window:stride:value:)``.
     case occlusion
+    /// ``AttributionMethod/gradCAM(layer:)``.
+    case gradCAM = "grad-cam"
+    /// ``AttributionMethod/guidedGradCAM(layer:)``.
+    case guidedGradCAM = "guided-grad-cam"
+    /// ``AttributionMethod/smoothGradSquared(samples:noiseLevel:seed:)``.
+    case smoothGradSquared = "smoothgrad-sq"
+    /// ``AttributionMethod/varGrad(samples:noiseLevel:seed:)``.
+    case varGrad = "vargrad"
+    /// LRP, zennit's EpsilonPlus: z⁺ at convolutions, ε at dense layers (``RectGradCore/LinearLayerRules/epsilonPlus(epsilon:stabilizer:)``).
+    case lrpEpsilonPlus = "lrp-epsilon-plus"
+    /// LRP EpsilonPlusFlat: EpsilonPlus with the flat rule at the first layer.
+    case lrpEpsilonPlusFlat = "lrp-epsilon-plus-flat"
+    /// LRP EpsilonGammaBox: γ = 0.25 at convolutions, ε at dense layers, z^B at the first convolution.
+    case lrpEpsilonGammaBox = "lrp-epsilon-gamma-box"
+    /// LRP EpsilonAlpha2Beta1: α = 2, β = 1 at convolutions, ε at dense layers.
+    case lrpEpsilonAlpha2Beta1 = "lrp-epsilon-alpha2-beta1"
+    /// LRP EpsilonAlpha2Beta1Flat: EpsilonAlpha2Beta1 with the flat rule at the first layer.
+    case lrpEpsilonAlpha2Beta1Flat = "lrp-epsilon-alpha2-beta1-flat"
+    /// ``AttributionMethod/gradientSHAP(samples:baselines:seed:)`` with the baseline parameter.
+    case gradientSHAP = "gradient-shap"
 
     /// Parses a name. - Throws: ``AttributionError/invalidParameter(name:reason:)`` for `method`,
     /// listing the valid names.
@@ -57,6 +77,13 @@ public enum MethodName: String, Sendable, CaseIterable, CustomStringConvertible 
         case .epsilonLRP: method = try .epsilonLRP(epsilon: parameters.epsilon)
         case .deepLIFT: method = .deepLIFT(baseline: parameters.baseline)
         case .occlusion: return .occlusion(window: parameters.window, stride: parameters.stride, value: parameters.occlusionValue)
+        case .gradCAM: method = .gradCAM(layer: parameters.layer)
+        case .guidedGradCAM: method = .guidedGradCAM(layer: parameters.layer)
+        case .smoothGradSquared: method = .smoothGradSquared(samples: parameters.samples, noiseLevel: parameters.noiseLevel, seed: parameters.seed)
+        case .varGrad: method = .varGrad(samples: parameters.samples, noiseLevel: parameters.noiseLevel, seed: parameters.seed)
+        case .lrpEpsilonPlus, .lrpEpsilonPlusFlat, .lrpEpsilonGammaBox, .lrpEpsilonAlpha2Beta1, .lrpEpsilonAlpha2Beta1Flat:
+            method = try AttributionMethod.composite(self, epsilon: parameters.lrpEpsilon, bounds: parameters.inputBounds)
+        case .gradientSHAP: method = .gradientSHAP(samples: parameters.samples, baselines: [parameters.baseline], seed: parameters.seed)
         }
         guard let border = parameters.masksConvolutionBorder else { return method }
         return method.maskingConvolutionBorder(border)
@@ -95,6 +122,14 @@ public struct MethodParameters: Sendable {
     public var stride: [Int]?
     /// Occlusion's replacement value (default 0).
     public var occlusionValue: Float = 0
+    /// The layer of the layer methods (Grad-CAM, Guided Grad-CAM); `nil` (the default): the
+    /// network's last convolutional block.
+    public var layer: String?
+    /// The ε of the dense layers in the LRP composites (default 1e-6, zennit's).
+    public var lrpEpsilon: Float = 1e-6
+    /// The input range of the z^B rule of `lrp-epsilon-gamma-box` (scalars, one per channel or one
+    /// example); `nil` (the default): each example's per-channel minimum and maximum.
+    public var inputBounds: (low: Tensor, high: Tensor)?
 
     /// The defaults of the spec.
     public init() {}

@@ -19,7 +19,14 @@ struct AttributeCommand: ParsableCommand {
         explains a randomly initialised network. Before it starts, the command estimates its forward \
         and backward passes (integrated gradients: --steps per example, SmoothGrad: --samples, \
         occlusion: one per window) and refuses more than \(WorkEstimate.limit) unless --force. \
-        Progress goes to standard error. Negative numbers are written with '=': --percentile=-1.
+        Progress goes to standard error. Negative numbers are written with '=': --percentile=-1. \
+        Dataset runs: given one folder (PNG and JPEG files at any depth) or --manifest, the command \
+        streams the images in batches into the --output folder, writing per image and method \
+        <path>.<method>.npy and the heatmaps <path>.<method>.png (without the final threshold) and \
+        <path>.<method>.final-threshold.png (with it), mirroring the input tree, and a row per image \
+        in index.jsonl (index-<i>-of-<n>.jsonl with --shard i/n). Rerunning resumes; --overwrite \
+        recomputes. Exit status \(DatasetOptions.skippedImagesExitCode) when images were skipped, \
+        128+signal when stopped by SIGINT/SIGTERM. See Docs/dataset-scale.md.
         """
     )
 
@@ -28,7 +35,7 @@ struct AttributeCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("A preprocessed NCHW .npy array, run as is.", valueName: "file"))
     var input: String?
 
-    @Argument(help: ArgumentHelp("Image files, resized and scaled as the model expects.", valueName: "image"))
+    @Argument(help: ArgumentHelp("Image files, resized and scaled as the model expects; or one folder for a dataset run.", valueName: "image"))
     var images: [String] = []
 
     @Option(name: .long, help: CLIInputs.orientationHelp)
@@ -60,6 +67,8 @@ struct AttributeCommand: ParsableCommand {
 
     @OptionGroup var progressOptions: ProgressOptions
 
+    @OptionGroup(title: "Dataset runs") var datasetOptions: DatasetOptions
+
     /// A single output file, or nil for a folder.
     var singleFile: OutputFormat? {
         let lowered = output.lowercased()
@@ -69,6 +78,7 @@ struct AttributeCommand: ParsableCommand {
     }
 
     func validate() throws {
+        if isDatasetRun { return try validateDatasetRun() }
         if modelOptions.model == nil { throw ValidationError("Missing expected argument '--model <name>'.") }
         if input == nil && images.isEmpty { throw ValidationError("Give either --input X.npy or image files.") }
         if input != nil && !images.isEmpty { throw ValidationError("Give either --input or image files, not both.") }
@@ -89,6 +99,7 @@ struct AttributeCommand: ParsableCommand {
     }
 
     func run() throws {
+        if isDatasetRun { return try runDatasetRun() }
         let names = try methodOptions.methodNames(method, option: "--method")
         let parameters = try methodOptions.parameters()
         let methods = try names.map { try $0.method(parameters) }

@@ -6,8 +6,12 @@ import RectifiedGradient
 struct ExperimentCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "experiment",
-        abstract: "Run the paper's ROAR/KAR or feature-map occlusion experiment on the built-in shapes dataset.",
-        subcommands: [RoarKarCommand.self, FeatureOcclusionCommand.self]
+        abstract: "Run the paper's experiments: ROAR/KAR, feature-map occlusion, the adversarial attack, the threshold sweep.",
+        subcommands: [
+            RoarKarCommand.self, FeatureOcclusionCommand.self,
+            ExperimentAdversarialCommand.self,
+            ExperimentThresholdSweepCommand.self,
+        ]
     )
 }
 

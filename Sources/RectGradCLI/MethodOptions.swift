@@ -41,6 +41,9 @@ struct MethodOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Occlusion's stride, in the same forms as --window (default 1).", valueName: "size"))
     var stride: String?
 
+    @Option(name: .long, help: ArgumentHelp("The layer of grad-cam and guided-grad-cam: a recorded layer output's name (default: the model's last convolutional block).", valueName: "name"))
+    var layer: String?
+
     /// What `all` means, for the commands' help.
     static let allHelp = "'all' is every method but occlusion (one forward pass per window position: about 150,000 on a 224×224 image with the default 1×1 window) unless --window is given or occlusion is named, e.g. all,occlusion"
 
@@ -67,6 +70,7 @@ struct MethodOptions: ParsableArguments {
         parameters.epsilon = epsilon
         parameters.window = try Self.occlusionShape(window ?? "1", option: "--window")
         parameters.stride = try Self.occlusionShape(stride ?? "1", option: "--stride")
+        parameters.layer = layer
         return parameters
     }
 

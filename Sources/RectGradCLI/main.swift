@@ -19,6 +19,9 @@ struct RectGrad: ParsableCommand {
             TrainCommand.self,
             ConvertPthCommand.self,
             ExperimentCommand.self,
+            EvaluateCommand.self,
+            ReportCommand.self,
+            DatasetCommand.self,
         ]
     )
 }

@@ -14,9 +14,15 @@ public struct Network: Sendable {
     public var classCount: Int
     /// The layers.
     public var body: Sequential
+    /// The name of the output of the last convolutional block (e.g. `features.29` for VGG-16,
+    /// `layer4.2.relu3` for ResNet-50): the layer Grad-CAM explains by default. `nil` when the
+    /// architecture does not declare one (Grad-CAM then takes the last activation with a
+    /// four-dimensional output).
+    public var lastConvolutionalBlock: String?
 
     /// Creates a network.
-    public init(name: String, inputChannels: Int = 3, inputSize: Size2D, requiresFixedInputSize: Bool, classCount: Int, body: Sequential) {
+    public init(name: String, inputChannels: Int = 3, inputSize: Size2D, requiresFixedInputSize: Bool, classCount: Int, body: Sequential, lastConvolutionalBlock: String? = nil) {
+        self.lastConvolutionalBlock = lastConvolutionalBlock
         self.name = name
         self.inputChannels = inputChannels
         self.inputSize = inputSize

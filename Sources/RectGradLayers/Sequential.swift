@@ -41,6 +41,8 @@ public struct Sequential: Layer {
                 folded.append(try nested.foldingBatchNorm())
             } else if let residual = layer as? Residual {
                 folded.append(try residual.foldingBatchNorm())
+            } else if let block = layer as? Concatenate {
+                folded.append(try block.foldingBatchNorm())
             } else {
                 folded.append(layer)
             }

@@ -1,10 +1,10 @@
 import RectGradCore
 
-/// ReLU or ReLU6 as a layer. It always records the tape's activation op, so every activation goes
-/// through the backward rule of the pass.
+/// An activation (ReLU, ReLU6, sigmoid, SiLU, GELU, … any `ActivationKind`) as a layer. It always
+/// records the tape's activation op, so every activation goes through the backward rule of the pass.
 public struct Activation: Layer {
     public var name: String
-    /// ReLU or ReLU6.
+    /// The activation function.
     public var kind: ActivationKind
 
     /// Creates an activation layer.

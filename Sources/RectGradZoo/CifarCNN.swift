@@ -82,7 +82,8 @@ public enum CifarCNN {
         layers.append(factory.linear(name: "dense6", inputFeatures: configuration.hiddenWidth, outputFeatures: configuration.classCount))
         return Network(
             name: name, inputSize: .square(configuration.inputSize), requiresFixedInputSize: true,
-            classCount: configuration.classCount, body: Sequential(name: name, layers)
+            classCount: configuration.classCount, body: Sequential(name: name, layers),
+            lastConvolutionalBlock: "relu\(widths.count)"
         )
     }
 }

@@ -168,7 +168,8 @@ public enum EfficientNetLite {
         ]
         return Network(
             name: name, inputSize: .square(configuration.inputSize), requiresFixedInputSize: false,
-            classCount: configuration.classCount, body: Sequential(name: name, layers)
+            classCount: configuration.classCount, body: Sequential(name: name, layers),
+            lastConvolutionalBlock: "_head_relu"
         )
     }
 }

@@ -105,3 +105,15 @@ public struct ClassScore: Sendable, Hashable {
         }
     }
 }
+
+extension Model {
+    /// A black image (every pixel 0 in pixel space) through the model's preprocessing: the
+    /// baseline "black image" for integrated gradients, DeepLIFT, GradientSHAP and occlusion,
+    /// `[1, 3, H, W]` (wrap it as `Baseline.tensor`).
+    /// - Throws: ``RectGradImage/ImageError`` when the image cannot be prepared.
+    public func blackImage() throws(ImageError) -> Tensor {
+        let size = preprocessing.inputSize
+        let black = try RGBImage(width: size.width, height: size.height, pixels: [UInt8](repeating: 0, count: size.width * size.height * 3))
+        return try input(from: [black])
+    }
+}

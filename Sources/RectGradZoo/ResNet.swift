@@ -119,6 +119,7 @@ public enum ResNet {
             MaxPool2D(name: "maxpool", geometry: .init(kernel: 3, stride: 2, padding: 1)),
         ]
         var channels = configuration.stemWidth
+        var lastBlock = "relu"
         for (stage, (blocks, planes)) in zip(configuration.blockCounts, configuration.stageWidths).enumerated() {
             let stageName = "layer\(stage + 1)"
             var stageBlocks: [any Layer] = []
@@ -128,6 +129,7 @@ public enum ResNet {
                     configuration.block, name: "\(stageName).\(index)", inputChannels: channels, planes: planes, stride: stride, factory: &factory
                 ))
                 channels = planes * configuration.block.expansion
+                lastBlock = "\(stageName).\(index).\(configuration.block == .basic ? "relu2" : "relu3")"
             }
             layers.append(Sequential(name: stageName, stageBlocks))
         }
@@ -138,7 +140,8 @@ public enum ResNet {
         ]
         return Network(
             name: name, inputSize: .square(configuration.inputSize), requiresFixedInputSize: false,
-            classCount: configuration.classCount, body: Sequential(name: name, layers)
+            classCount: configuration.classCount, body: Sequential(name: name, layers),
+            lastConvolutionalBlock: lastBlock
         )
     }
 

@@ -123,12 +123,14 @@ public enum VGG {
         }
         var features: [any Layer] = []
         var channels = 3
+        var lastActivation: String?
         func next() -> String { "features.\(features.count)" }
         for feature in configuration.features {
             switch feature {
             case .convolution(let width):
                 features.append(factory.conv2D(name: next(), inputChannels: channels, outputChannels: width, kernel: 3, geometry: .init(padding: 1)))
                 if configuration.batchNorm { features.append(BatchNorm2D(name: next(), channels: width)) }
+                lastActivation = next()
                 features.append(Activation(name: next()))
                 channels = width
             case .maxPool:
@@ -151,6 +153,6 @@ public enum VGG {
             Flatten(name: "flatten"),
             Sequential(name: "classifier", classifier),
         ])
-        return Network(name: name, inputSize: .square(configuration.inputSize), requiresFixedInputSize: false, classCount: configuration.classCount, body: body)
+        return Network(name: name, inputSize: .square(configuration.inputSize), requiresFixedInputSize: false, classCount: configuration.classCount, body: body, lastConvolutionalBlock: lastActivation)
     }
 }

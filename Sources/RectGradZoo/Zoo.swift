@@ -52,7 +52,8 @@ public struct ZooEntry: Sendable {
     }
 }
 
-/// The model zoo: `cifar-cnn`, `vgg11`…`vgg19` (and `-bn`), `resnet18/34/50`, `efficientnet-lite0`.
+/// The model zoo: `cifar-cnn`, `vgg11`…`vgg19` (and `-bn`), `resnet18/34/50`, `efficientnet-lite0`,
+/// `inception-v4`.
 ///
 /// ```swift
 /// let net = try Zoo.network(named: "resnet18", seed: 1)            // random (He) weights
@@ -65,6 +66,7 @@ public enum Zoo {
         list += VGG.Variant.allCases.map(vggEntry)
         list += ResNet.Variant.allCases.map(resnetEntry)
         list.append(efficientNetEntry)
+        list.append(inceptionV4Entry)
         return list
     }()
 
@@ -112,6 +114,14 @@ public enum Zoo {
         ) { (initialization: WeightInitialization) throws(ZooError) in
             try ResNet.network(configuration, name: variant.rawValue, initialization: initialization)
         }
+    }
+
+    private static let inceptionV4Entry = ZooEntry(
+        name: "inception-v4", summary: "Inception-v4, the paper's ImageNet network (timm's names; 299×299)",
+        classNames: ImageNetClasses.names, preprocessing: .imageNetEvaluation(inputSize: 299, scaling: .minusOneToOne),
+        parameterCount: InceptionV4.parameterCount
+    ) { (initialization: WeightInitialization) throws(ZooError) in
+        try InceptionV4.network(name: "inception-v4", initialization: initialization)
     }
 
     private static let efficientNetEntry = ZooEntry(

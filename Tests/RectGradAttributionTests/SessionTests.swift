@@ -63,6 +63,28 @@ import RectGradAttribution
         #expect(try network.attribute(x, method: .saliency).map != a)
     }
 
+    @Test func noiseStreamsMakeSmoothGradIndependentOfTheBatchPosition() throws {
+        let network = TestNetworks.small(seed: 12)
+        let x = TestNetworks.inputs(2, seed: 112)
+        let swapped = try Tensor.concatenate([x.example(1).reshaped([1, 3, 8, 8]), x.example(0).reshaped([1, 3, 8, 8])])
+        let method = AttributionMethod.smoothGrad(samples: 4, seed: 3)
+        func maps(_ input: Tensor, streams: [Int]?) throws -> Tensor {
+            let session = try AttributionSession(network: network, input: input, targets: .all(1))
+            try session.useNoiseStreams(streams)
+            return try session.attribute(method).map
+        }
+        // By default the noise follows the position: example 0 moved to position 1 gets other noise.
+        #expect(try maps(x, streams: nil).example(0) != maps(swapped, streams: nil).example(1))
+        // With one stream for all, an example's map is the same at either position.
+        #expect(try maps(x, streams: [0, 0]).example(0) == maps(swapped, streams: [0, 0]).example(1))
+        #expect(try maps(x, streams: [0, 0]).example(1) == maps(swapped, streams: [0, 0]).example(0))
+        // …and stream k is what position k draws by default.
+        #expect(try maps(x, streams: [1, 0]).example(0) == maps(swapped, streams: nil).example(1))
+        let session = try AttributionSession(network: network, input: x)
+        #expect(throws: AttributionError.self) { try session.useNoiseStreams([0]) }
+        #expect(throws: AttributionError.self) { try session.useNoiseStreams([0, -1]) }
+    }
+
     @Test func smoothGradOfIntegratedGradientsAveragesTheInnerEstimator() throws {
         // SmoothGrad of any estimator: with zero noise every sample is the inner map.
         let network = TestNetworks.small(seed: 11)

@@ -92,6 +92,8 @@ import RectGradAttribution
         #expect(MethodName.allCases.map(\.rawValue) == [
             "saliency", "gradient-x-input", "integrated-gradients", "smoothgrad", "deconvnet", "guided-backprop",
             "rectgrad", "rectgrad-const", "rectgrad-prr", "epsilon-lrp", "deeplift", "occlusion",
+            "grad-cam", "guided-grad-cam", "smoothgrad-sq", "vargrad",
+            "lrp-epsilon-plus", "lrp-epsilon-plus-flat", "lrp-epsilon-gamma-box", "lrp-epsilon-alpha2-beta1", "lrp-epsilon-alpha2-beta1-flat", "gradient-shap",
         ])
         #expect(try MethodName(parsing: "RectGrad") == .rectGrad)
         #expect {
@@ -111,7 +113,7 @@ import RectGradAttribution
 
     @Test func methodDefaultsFollowTheSpec() throws {
         let family: Set<MethodName> = [.rectGrad, .rectGradConstant, .rectGradPRR]
-        let timesInput: Set<MethodName> = [.gradientTimesInput, .integratedGradients, .rectGrad, .rectGradConstant, .rectGradPRR, .epsilonLRP, .deepLIFT]
+        let timesInput: Set<MethodName> = [.gradientTimesInput, .integratedGradients, .rectGrad, .rectGradConstant, .rectGradPRR, .epsilonLRP, .deepLIFT, .gradientSHAP]
         var parameters = MethodParameters()
         for name in MethodName.allCases {
             let method = try name.method(parameters)

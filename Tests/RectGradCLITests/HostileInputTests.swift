@@ -59,7 +59,7 @@ import RectifiedGradient
         // --method all writes into a folder, so a file name is refused, and so is an existing file.
         expectCleanFailure(
             try rectgrad(["attribute", "--model", "cifar-cnn", "--method", "all", "--input", input, "--output", out]),
-            mentioning: ["--output \(out) is one file, but --method gives 11 methods; give a folder"])
+            mentioning: ["--output \(out) is one file, but --method gives \(MethodName.allCases.count - 1) methods; give a folder"])
         let existing = folder.appendingPathComponent("maps").path
         try Data().write(to: URL(fileURLWithPath: existing))
         expectCleanFailure(

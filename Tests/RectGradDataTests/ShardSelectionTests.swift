@@ -27,10 +27,25 @@ import Testing
         }
     }
 
-    @Test func hashIsTheDocumentedFNV1a() throws {
-        // FNV-1a 64 reference values (offset basis for "", and the published value for "a").
+    @Test func shardsFollowTheDocumentedHash() throws {
+        // Expected shards computed independently in Python: SplitMix64-finalised FNV-1a 64 of the
+        // UTF-8 key, modulo the count (e.g. "a" → 0x02c0bdbf481420f8).
+        let expected: [(key: String, ofFour: Int, ofSeven: Int)] = [
+            ("a", 0, 3), ("", 3, 5), ("images/n01440764/ILSVRC2012_val_00000293.JPEG", 3, 6),
+            ("a.png", 2, 0), ("e.png", 2, 6), ("i.png", 0, 3), ("m.png", 2, 1),
+        ]
+        for item in expected {
+            #expect(try ShardSelection(index: item.ofFour, count: 4).contains(key: item.key), "\(item.key)")
+            #expect(try ShardSelection(index: item.ofSeven, count: 7).contains(key: item.key), "\(item.key)")
+        }
         #expect(ShardSelection.whole.contains(key: "anything"))
-        #expect(try ShardSelection(index: Int(UInt64(0xaf63_dc4c_8601_ec8c) % 3), count: 3).contains(key: "a"))
-        #expect(try ShardSelection(index: Int(UInt64(0xcbf2_9ce4_8422_2325) % 7), count: 7).contains(key: ""))
+    }
+
+    @Test func singleLetterNamesSpreadOverFourShards() throws {
+        // Plain FNV-1a modulo 4 put a.png, e.png, i.png, m.png (and every 4th letter) together.
+        let keys = "abcdefghijklmnopqrstuvwxyz".map { "\($0).png" }
+        let shards = try (0..<4).map { try ShardSelection(index: $0, count: 4) }
+        let sizes = shards.map { shard in keys.filter { shard.contains(key: $0) }.count }
+        #expect(sizes.allSatisfy { $0 >= 3 }, "shard sizes \(sizes)")
     }
 }

@@ -14,7 +14,7 @@ func learnableCount(_ network: Network) -> Int {
 @Test func zooListsEveryModelOfTheSpec() {
     #expect(Zoo.names == [
         "cifar-cnn", "vgg11", "vgg13", "vgg16", "vgg19", "vgg11-bn", "vgg13-bn", "vgg16-bn", "vgg19-bn",
-        "resnet18", "resnet34", "resnet50", "efficientnet-lite0",
+        "resnet18", "resnet34", "resnet50", "efficientnet-lite0", "inception-v4",
     ])
 }
 

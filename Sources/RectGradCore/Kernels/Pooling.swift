@@ -6,15 +6,29 @@ public struct Pooling2DGeometry: Hashable, Sendable, CustomStringConvertible {
     public var stride: Size2D
     /// Implicit padding on each side (padded positions never win a max and are excluded from PRR means).
     public var padding: Size2D
+    /// Rounds the output size up instead of down (PyTorch's `ceil_mode`, ONNX `ceil_mode=1`): a
+    /// last, partial window covers the remaining rows and columns, provided it starts inside the
+    /// input or its leading padding.
+    public var ceilMode: Bool
 
     /// Creates a pooling geometry; the stride defaults to the kernel size.
-    public init(kernel: Size2D, stride: Size2D? = nil, padding: Size2D = 0) {
+    public init(kernel: Size2D, stride: Size2D? = nil, padding: Size2D = 0, ceilMode: Bool = false) {
         self.kernel = kernel
         self.stride = stride ?? kernel
         self.padding = padding
+        self.ceilMode = ceilMode
     }
 
-    public var description: String { "kernel \(kernel), stride \(stride), padding \(padding)" }
+    public var description: String { "kernel \(kernel), stride \(stride), padding \(padding)\(ceilMode ? ", ceil mode" : "")" }
+
+    /// The number of windows along one dimension of `input` elements.
+    private func windowCount(input: Int, kernel: Int, stride: Int, padding: Int) -> Int {
+        let span = input + 2 * padding - kernel
+        var count = (ceilMode ? (span + stride - 1) / stride : span / stride) + 1
+        // PyTorch's rule: the last window must start inside the input or its leading padding.
+        if ceilMode && (count - 1) * stride >= input + padding { count -= 1 }
+        return count
+    }
 
     func outputSize(height: Int, width: Int, operation: String) throws(TensorError) -> Size2D {
         guard kernel.height >= 1, kernel.width >= 1, stride.height >= 1, stride.width >= 1,
@@ -24,9 +38,10 @@ public struct Pooling2DGeometry: Hashable, Sendable, CustomStringConvertible {
         }
         let paddedHeight = height + 2 * padding.height, paddedWidth = width + 2 * padding.width
         guard paddedHeight >= kernel.height, paddedWidth >= kernel.width else {
-            throw .invalidArgument(operation: operation, reason: "window \(kernel) does not fit input \(height)×\(width)")
+            throw .invalidArgument(operation: operation, reason: "window \(kernel) does not fit input \(height)×\(width) padded by \(padding)")
         }
-        return Size2D((paddedHeight - kernel.height) / stride.height + 1, (paddedWidth - kernel.width) / stride.width + 1)
+        return Size2D(windowCount(input: height, kernel: kernel.height, stride: stride.height, padding: padding.height),
+                      windowCount(input: width, kernel: kernel.width, stride: stride.width, padding: padding.width))
     }
 }
 
@@ -62,7 +77,8 @@ public enum Pooling2D {
                 [Float](unsafeUninitializedCapacity: count) { y, initialized in
                     if let origin = x.baseAddress, let y = y.baseAddress, let indices = indices.baseAddress {
                         let g = geometry
-                        let pairwise = g.kernel == 2 && g.stride == 2 && g.padding == 0
+                        // (In ceil mode a last window may hang over the edge: the general loop clips it.)
+                        let pairwise = g.kernel == 2 && g.stride == 2 && g.padding == 0 && 2 * out.height <= h && 2 * out.width <= w
                         workers.forRanges(count: planes, minimumPerRange: max(1, (1 << 14) / max(h * w, 1))) { range in
                             for plane in range {
                                 let source = origin + plane * h * w
@@ -230,22 +246,24 @@ public enum Pooling2D {
     }
 
     /// Average pooling; `countIncludesPadding` divides by the full window like PyTorch's default.
-    public static func averagePool(_ input: Tensor, geometry: Pooling2DGeometry, countIncludesPadding: Bool = true) throws(TensorError) -> Tensor {
+    /// In ceil mode a window hanging over the padded end counts only up to it, as in PyTorch.
+    /// Planes are split across `workers`; the result does not depend on their number.
+    public static func averagePool(_ input: Tensor, geometry: Pooling2DGeometry, countIncludesPadding: Bool = true, workers: Workers = .serial) throws(TensorError) -> Tensor {
         let (n, c, h, w) = try planeShape(input.shape, "avgPool2d")
         let out = try geometry.outputSize(height: h, width: w, operation: "avgPool2d")
-        return windowedAverage(input, n: n, c: c, h: h, w: w, outHeight: out.height, outWidth: out.width) { oy, ox in
+        return windowedAverage(input, n: n, c: c, h: h, w: w, outHeight: out.height, outWidth: out.width, workers: workers) { oy, ox in
             averageWindow(geometry, oy: oy, ox: ox, h: h, w: w, countIncludesPadding: countIncludesPadding)
         }
     }
 
-    /// The gradient of ``averagePool(_:geometry:countIncludesPadding:)`` with respect to its input.
-    public static func averagePoolBackward(outputGradient: Tensor, inputShape: [Int], geometry: Pooling2DGeometry, countIncludesPadding: Bool = true) throws(TensorError) -> Tensor {
+    /// The gradient of ``averagePool(_:geometry:countIncludesPadding:workers:)`` with respect to its input.
+    public static func averagePoolBackward(outputGradient: Tensor, inputShape: [Int], geometry: Pooling2DGeometry, countIncludesPadding: Bool = true, workers: Workers = .serial) throws(TensorError) -> Tensor {
         let (n, c, h, w) = try planeShape(inputShape, "avgPool2d backward")
         let out = try geometry.outputSize(height: h, width: w, operation: "avgPool2d backward")
         guard outputGradient.shape == [n, c, out.height, out.width] else {
             throw .shapeMismatch(operation: "avgPool2d backward", expected: [n, c, out.height, out.width], actual: outputGradient.shape)
         }
-        return windowedAverageBackward(outputGradient, n: n, c: c, h: h, w: w, outHeight: out.height, outWidth: out.width) { oy, ox in
+        return windowedAverageBackward(outputGradient, n: n, c: c, h: h, w: w, outHeight: out.height, outWidth: out.width, workers: workers) { oy, ox in
             averageWindow(geometry, oy: oy, ox: ox, h: h, w: w, countIncludesPadding: countIncludesPadding)
         }
     }
@@ -292,10 +310,13 @@ public enum Pooling2D {
         return (rows, columns, Float(max(rows.count * columns.count, 1)))
     }
 
-    private static func windowedAverage(_ input: Tensor, n: Int, c: Int, h: Int, w: Int, outHeight: Int, outWidth: Int, window: (Int, Int) -> Window) -> Tensor {
+    private static func windowedAverage(_ input: Tensor, n: Int, c: Int, h: Int, w: Int, outHeight: Int, outWidth: Int, workers: Workers = .serial, window: (Int, Int) -> Window) -> Tensor {
         var output = [Float](repeating: 0, count: n * c * outHeight * outWidth)
-        input.withUnsafeBufferPointer { x in
-            for plane in 0..<(n * c) {
+        output.withUnsafeMutableBufferPointer { output in
+          input.withUnsafeBufferPointer { x in
+            // Planes are independent: split them across the workers.
+            workers.forRanges(count: n * c, minimumPerRange: Swift.max(1, (1 << 14) / Swift.max(h * w, 1))) { planes in
+             for plane in planes {
                 let base = plane * h * w
                 for oy in 0..<outHeight {
                     for ox in 0..<outWidth {
@@ -305,16 +326,20 @@ public enum Pooling2D {
                         output[(plane * outHeight + oy) * outWidth + ox] = total / win.divisor
                     }
                 }
+             }
             }
+          }
         }
         return Tensor(uncheckedShape: [n, c, outHeight, outWidth], scalars: output)
     }
 
-    private static func windowedAverageBackward(_ dy: Tensor, n: Int, c: Int, h: Int, w: Int, outHeight: Int, outWidth: Int, window: (Int, Int) -> Window) -> Tensor {
+    private static func windowedAverageBackward(_ dy: Tensor, n: Int, c: Int, h: Int, w: Int, outHeight: Int, outWidth: Int, workers: Workers = .serial, window: (Int, Int) -> Window) -> Tensor {
         var result = [Float](repeating: 0, count: n * c * h * w)
         dy.withUnsafeBufferPointer { g in
             result.withUnsafeMutableBufferPointer { dx in
-                for plane in 0..<(n * c) {
+              // Each plane's windows write only into that plane.
+              workers.forRanges(count: n * c, minimumPerRange: Swift.max(1, (1 << 14) / Swift.max(h * w, 1))) { planes in
+                for plane in planes {
                     let base = plane * h * w
                     for oy in 0..<outHeight {
                         for ox in 0..<outWidth {
@@ -324,6 +349,7 @@ public enum Pooling2D {
                         }
                     }
                 }
+              }
             }
         }
         return Tensor(uncheckedShape: [n, c, h, w], scalars: result)

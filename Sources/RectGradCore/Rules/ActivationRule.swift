@@ -6,7 +6,7 @@ public struct ActivationSite: Hashable, Sendable, CustomStringConvertible {
     public var ordinal: Int
     /// The layer name given when recording (empty when none was given).
     public var name: String
-    /// ReLU or ReLU6.
+    /// The activation function (ReLU, sigmoid, GELU, …) with its parameters.
     public var kind: ActivationKind
 
     /// Creates a site description.

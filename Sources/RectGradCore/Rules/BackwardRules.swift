@@ -53,6 +53,10 @@ public struct BackwardRules: Sendable, CustomStringConvertible {
     public var masksConvolutionBorder: Bool
     /// The max-pool backward.
     public var maxPool: MaxPoolBackward
+    /// An LRP composite: when set, the pass carries relevance and convolutions, dense layers,
+    /// sums and average pools use its rules (see ``LinearLayerRules``); `nil` (the default):
+    /// their ordinary gradients.
+    public var linearLayers: LinearLayerRules?
 
     /// Creates a rule set.
     public init(
@@ -131,6 +135,7 @@ public struct BackwardRules: Sendable, CustomStringConvertible {
         for (selector, rule) in overrides { parts.append("\(selector) → \(rule)") }
         if masksConvolutionBorder { parts.append("border rule") }
         if maxPool == .proportional { parts.append("PRR at max-pools") }
+        if let linearLayers { parts.append(linearLayers.description) }
         return parts.joined(separator: "; ")
     }
 }
@@ -140,6 +145,10 @@ public struct BackwardRules: Sendable, CustomStringConvertible {
 public struct BackwardReport: Sendable, Equatable, CustomStringConvertible {
     /// Activation nodes handled, by rule description.
     public var activationNodesByRule: [String: Int] = [:]
+    /// Activation sites handled, by activation kind (``ActivationKind/name``, e.g. `relu`,
+    /// `sigmoid`, `leaky-relu`) and then by rule description: at a glance, which rule handled how
+    /// many sites of each kind (every site goes through exactly one rule).
+    public var activationSitesByKind: [String: [String: Int]] = [:]
     /// Activation nodes recorded on the tape.
     public var activationNodesRecorded = 0
     /// Convolutions whose incoming gradient was border-masked.
@@ -148,12 +157,27 @@ public struct BackwardReport: Sendable, Equatable, CustomStringConvertible {
     public var proportionalMaxPools = 0
     /// Nodes whose backward was evaluated.
     public var nodesVisited = 0
+    /// Linear layers handled by an LRP rule, by rule description.
+    public var linearLayersByRule: [String: Int] = [:]
 
     /// Total activation nodes handled by any rule.
     public var activationNodesHandled: Int { activationNodesByRule.values.reduce(0, +) }
 
+    /// Activation sites of one kind handled by any rule (0 for a kind the pass did not meet).
+    public func activationSitesHandled(kind: ActivationKind) -> Int {
+        activationSitesByKind[kind.name]?.values.reduce(0, +) ?? 0
+    }
+
     public var description: String {
         let rules = activationNodesByRule.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
-        return "activations \(activationNodesHandled)/\(activationNodesRecorded) [\(rules)], border-masked convolutions \(maskedConvolutions), PRR max-pools \(proportionalMaxPools), nodes visited \(nodesVisited)"
+        var text = "activations \(activationNodesHandled)/\(activationNodesRecorded) [\(rules)]"
+        // With more than one kind, say which rule handled which kind.
+        if activationSitesByKind.count > 1 {
+            let kinds = activationSitesByKind.sorted { $0.key < $1.key }.map { kind, rules in
+                "\(kind): " + rules.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            }
+            text += " by kind [\(kinds.joined(separator: "; "))]"
+        }
+        return text + ", border-masked convolutions \(maskedConvolutions), PRR max-pools \(proportionalMaxPools), nodes visited \(nodesVisited)"
     }
 }

@@ -1,5 +1,6 @@
 import CElementwise
-/// The plain gradient: `R · 1[z > 0]` (ReLU6: `R · 1[0 < z < 6]`).
+/// The plain gradient: `R · 1[z > 0]` (ReLU6: `R · 1[0 < z < 6]`); at every other activation
+/// `R · f'(z)`.
 public struct GradientRule: ActivationRule {
     /// Creates the rule.
     public init() {}
@@ -7,22 +8,27 @@ public struct GradientRule: ActivationRule {
         switch input.site.kind {
         case .relu: return try input.vectorised(rule: description, ReLUGradientLanes())
         case .relu6: return try input.vectorised(rule: description, ReLU6GradientLanes())
+        default:
+            try input.validateShapes(rule: description)
+            return try input.multiplyingByDerivative(input.upstream, rule: description)
         }
     }
     public var description: String { "gradient" }
 }
 
-/// Guided backpropagation (Springenberg et al., 2015): `max(R, 0) · 1[z > 0]`.
+/// Guided backpropagation (Springenberg et al., 2015): `max(R, 0) · 1[z > 0]` at the ReLU
+/// family, `max(R, 0) · f'(z)` at every other activation.
 public struct GuidedBackpropRule: ActivationRule {
     /// Creates the rule.
     public init() {}
     public func backward(_ input: ActivationBackwardInput) throws -> Tensor {
-        try input.vectorised(rule: description, GuidedLanes())
+        if input.site.kind.isReLUFamily { return try input.vectorised(rule: description, GuidedLanes()) }
+        return try input.multiplyingByDerivative(try input.vectorised(rule: description, DeconvNetLanes()), rule: description)
     }
     public var description: String { "guided-backprop" }
 }
 
-/// DeconvNet (Zeiler & Fergus, 2014): `max(R, 0)`, ignoring `z`.
+/// DeconvNet (Zeiler & Fergus, 2014): `max(R, 0)`, ignoring `z` (at every activation kind).
 public struct DeconvNetRule: ActivationRule {
     /// Creates the rule.
     public init() {}
@@ -33,7 +39,8 @@ public struct DeconvNetRule: ActivationRule {
 }
 
 /// ε-LRP as a gradient override (Bach et al., 2015; Ancona et al., 2018):
-/// `R · a / (z + ε·s)` with `s = +1` where `z ≥ 0`, else `−1`.
+/// `R · a / (z + ε·s)` with `s = +1` where `z ≥ 0`, else `−1` (the same formula at every
+/// activation kind, as the published code applied it to every supported nonlinearity).
 public struct EpsilonLRPRule: ActivationRule {
     /// The stabiliser ε (default 1e-4).
     public var epsilon: Float

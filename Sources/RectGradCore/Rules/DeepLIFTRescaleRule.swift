@@ -12,7 +12,8 @@ public struct ReferenceActivations: Sendable {
 }
 
 /// DeepLIFT's rescale rule (Shrikumar et al., 2017) as a gradient override:
-/// `R · (a − a0) / (z − z0)` where `|z − z0| > 1e-5`, else `R · 1[(z + z0)/2 > 0]`.
+/// `R · (a − a0) / (z − z0)` where `|z − z0| > 1e-5`, else `R · 1[(z + z0)/2 > 0]` at the ReLU
+/// family and `R · f'((z + z0)/2)` at every other activation.
 ///
 /// `z0, a0` come from a real forward pass of the ``reference`` input (with biases or batch norm
 /// they are not zero), bound with ``binding(_:)`` before the backward pass; an attribution session
@@ -56,6 +57,7 @@ public struct DeepLIFTRescaleRule: ReferenceBoundRule {
         } else {
             throw RuleError.referenceShapeMismatch(site: input.site.description, expected: input.preActivation.shape, actual: z0.shape)
         }
+        let kind = input.site.kind, reluFamily = kind.isReLUFamily
         var result = [Float](repeating: 0, count: input.preActivation.count)
         input.preActivation.withUnsafeBufferPointer { z in
             input.output.withUnsafeBufferPointer { a in
@@ -69,7 +71,12 @@ public struct DeepLIFTRescaleRule: ReferenceBoundRule {
                                     // The multiplier first: it is exactly 1 where both passes are active (Δa == Δz).
                                     result[i] = r[i] * ((a[i] - ar[j]) / dz)
                                 } else {
-                                    result[i] = (z[i] + zr[j]) / 2 > 0 ? r[i] : 0
+                                    let midpoint = (z[i] + zr[j]) / 2
+                                    if reluFamily {
+                                        result[i] = midpoint > 0 ? r[i] : 0
+                                    } else {
+                                        result[i] = r[i] * kind.derivative(midpoint)
+                                    }
                                 }
                             }
                         }

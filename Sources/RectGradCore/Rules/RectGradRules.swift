@@ -10,6 +10,7 @@ public enum ImportanceScore: String, Hashable, Sendable, CaseIterable {
 /// importance scores over all units of the layer **for that example**, with a strict `>`.
 ///
 /// Has no explicit `1[z > 0]`: an inactive unit has importance 0 and passes only when `t < 0`.
+/// Outside the ReLU family the passed gradient is `R · f'(z) · 1[a·R > t]`.
 public struct RectGradRule: ActivationRule {
     /// The percentile q in [0, 100] (default 98).
     public var percentile: Double
@@ -60,7 +61,9 @@ public struct RectGradRule: ActivationRule {
             }
             initialized = count
         }
-        return Tensor(uncheckedShape: input.preActivation.shape, scalars: gradient)
+        let passed = Tensor(uncheckedShape: input.preActivation.shape, scalars: gradient)
+        if input.site.kind.isReLUFamily { return passed }
+        return try input.multiplyingByDerivative(passed, rule: description)
     }
 
     /// One example's threshold: the percentile of its importances.
@@ -101,8 +104,8 @@ public struct RectGradRule: ActivationRule {
     }
 }
 
-/// RectGrad with a constant threshold: `R · 1[a·R > τ]`. With τ = 0 it equals guided backprop
-/// at every activation.
+/// RectGrad with a constant threshold: `R · 1[a·R > τ]` (outside the ReLU family
+/// `R · f'(z) · 1[a·R > τ]`). With τ = 0 it equals guided backprop at every ReLU.
 public struct RectGradConstantRule: ActivationRule {
     /// The threshold τ (default 0).
     public var tau: Float
@@ -119,8 +122,11 @@ public struct RectGradConstantRule: ActivationRule {
 
     public func backward(_ input: ActivationBackwardInput) throws -> Tensor {
         let t = Elementwise.Vector(repeating: tau)
-        if importance == .absolute { return try input.vectorised(rule: description, AbsoluteThresholdLanes(threshold: t)) }
-        return try input.vectorised(rule: description, SignedThresholdLanes(threshold: t))
+        let passed = importance == .absolute
+            ? try input.vectorised(rule: description, AbsoluteThresholdLanes(threshold: t))
+            : try input.vectorised(rule: description, SignedThresholdLanes(threshold: t))
+        if input.site.kind.isReLUFamily { return passed }
+        return try input.multiplyingByDerivative(passed, rule: description)
     }
 
     public var description: String {

@@ -77,6 +77,10 @@ extension Tape {
         func value(_ index: Int) -> Tensor { nodes[inputs[index]].value }
         func wants(_ index: Int) -> Bool { index < inputs.count && needed[inputs[index]] }
         do {
+            if let composite = rules.linearLayers,
+               let relevance = try relevanceStep(node: node, id: id, upstream: upstream, composite: composite, report: &report) {
+                return relevance.filter { needed[$0.0] }
+            }
             switch node.operation {
             case .leaf:
                 return []
@@ -110,7 +114,7 @@ extension Tape {
                     return [(inputs[0], try Pooling2D.proportionalRedistribution(outputGradient: upstream, input: value(0), geometry: geometry))]
                 }
             case .averagePool(let geometry, let countIncludesPadding):
-                return [(inputs[0], try Pooling2D.averagePoolBackward(outputGradient: upstream, inputShape: value(0).shape, geometry: geometry, countIncludesPadding: countIncludesPadding))]
+                return [(inputs[0], try Pooling2D.averagePoolBackward(outputGradient: upstream, inputShape: value(0).shape, geometry: geometry, countIncludesPadding: countIncludesPadding, workers: workers))]
             case .adaptiveAveragePool:
                 return [(inputs[0], try Pooling2D.adaptiveAveragePoolBackward(outputGradient: upstream, inputShape: value(0).shape))]
             case .channelAffine(let scale, _):
@@ -125,9 +129,24 @@ extension Tape {
                     throw TapeError.ruleFailed(site: site.description, reason: RuleError.gradientShapeMismatch(rule: rule.description, expected: input.preActivation.shape, actual: gradient.shape).description)
                 }
                 report.activationNodesByRule[rule.description, default: 0] += 1
+                report.activationSitesByKind[kind.name, default: [:]][rule.description, default: 0] += 1
                 return [(inputs[0], gradient)]
             case .add:
-                return [(inputs[0], copy upstream), (inputs[1], upstream)]
+                if value(0).shape == value(1).shape { return [(inputs[0], copy upstream), (inputs[1], upstream)] }
+                return try arithmeticBackward(.add, node: node, upstream: upstream, wants: wants)
+            case .arithmetic(let operation):
+                return try arithmeticBackward(operation, node: node, upstream: upstream, wants: wants)
+            case .concatenate(let axis):
+                let pieces = try ShapeKernels.split(upstream, extents: inputs.map { nodes[$0].value.shape[axis] }, axis: axis)
+                return Array(zip(inputs, pieces))
+            case .pad(let before, let after):
+                return [(inputs[0], try ShapeKernels.crop(upstream, before: before, after: after))]
+            case .transpose(let permutation):
+                return [(inputs[0], try ShapeKernels.transpose(upstream, permutation: ShapeKernels.inverse(permutation)))]
+            case .gemm(let options):
+                return try gemmBackward(options, node: node, upstream: upstream, wants: wants)
+            case .softmax(let axis):
+                return [(inputs[0], try Softmax.backward(outputGradient: upstream, output: node.value, axis: axis))]
             case .reshape:
                 return [(inputs[0], try upstream.reshaped(value(0).shape))]
             case .softmaxCrossEntropy(let labels):

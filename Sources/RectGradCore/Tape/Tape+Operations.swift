@@ -23,10 +23,12 @@ extension Tape {
         return append(.maxPool(geometry, argmax: result.argmax), inputs: [x.id], value: result.output, name: name)
     }
 
-    /// Average pooling.
+    /// Average pooling; `countIncludesPadding` divides every window by its full size (PyTorch's
+    /// default, ONNX `count_include_pad=1`), else by the number of input elements it covers.
+    /// ``Pooling2DGeometry/ceilMode`` rounds the output size up.
     public func averagePool2d(_ x: Variable, geometry: Pooling2DGeometry, countIncludesPadding: Bool = true, name: String = "") throws(TapeError) -> Variable {
         try record(.averagePool(geometry, countIncludesPadding: countIncludesPadding), inputs: [x], name: name) { (v) throws(TensorError) in
-            try Pooling2D.averagePool(v[0], geometry: geometry, countIncludesPadding: countIncludesPadding)
+            try Pooling2D.averagePool(v[0], geometry: geometry, countIncludesPadding: countIncludesPadding, workers: workers)
         }
     }
 
@@ -50,8 +52,11 @@ extension Tape {
     }
 
     /// An activation; its backward is decided by the ``BackwardRules`` given to ``backward(from:seed:withRespectTo:rules:)``.
+    /// - Throws: ``TapeError/operationFailed(layer:_:)`` for a kind with invalid parameters
+    ///   (``ActivationKind/validate()``: a NaN or infinite slope, clip bounds with min > max).
     public func activation(_ x: Variable, kind: ActivationKind, name: String = "") throws(TapeError) -> Variable {
         let value = try node(x).value
+        do { try kind.validate() } catch { throw .operationFailed(layer: name, error) }
         let ordinal = activationCount
         activationCount += 1
         return append(.activation(kind, ordinal: ordinal), inputs: [x.id], value: kind.forward(value, workers: workers), name: name)
@@ -67,9 +72,10 @@ extension Tape {
         try activation(x, kind: .relu6, name: name)
     }
 
-    /// Element-wise sum of two values of the same shape (a residual connection).
+    /// Element-wise sum (a residual connection); shapes broadcast as in NumPy and ONNX
+    /// (``Broadcast``), e.g. `[N, C, H, W] + [1, C, 1, 1]`.
     public func add(_ a: Variable, _ b: Variable, name: String = "") throws(TapeError) -> Variable {
-        try record(.add, inputs: [a, b], name: name) { (v) throws(TensorError) in try v[0].adding(v[1], workers: workers) }
+        try record(.add, inputs: [a, b], name: name) { (v) throws(TensorError) in try Broadcast.apply(.add, v[0], v[1], workers: workers) }
     }
 
     /// The same elements under a new shape.

@@ -28,7 +28,13 @@ enum Operation {
     case channelAffine(scale: Tensor, shift: Tensor)
     case activation(ActivationKind, ordinal: Int)
     case add
+    case arithmetic(Broadcast.Operation)
     case reshape
+    case concatenate(axis: Int)
+    case pad(before: [Int], after: [Int])
+    case transpose(permutation: [Int])
+    case gemm(GemmOptions)
+    case softmax(axis: Int)
     case softmaxCrossEntropy(labels: [Int])
 
     var name: String {
@@ -40,9 +46,15 @@ enum Operation {
         case .averagePool: return "avgPool2d"
         case .adaptiveAveragePool: return "adaptiveAvgPool2d"
         case .channelAffine: return "channelAffine"
-        case .activation(let kind, _): return kind.rawValue
+        case .activation(let kind, _): return kind.name
         case .add: return "add"
+        case .arithmetic(let operation): return operation.rawValue
         case .reshape: return "reshape"
+        case .concatenate: return "concat"
+        case .pad: return "pad"
+        case .transpose: return "transpose"
+        case .gemm: return "gemm"
+        case .softmax: return "softmax"
         case .softmaxCrossEntropy: return "softmaxCrossEntropy"
         }
     }
@@ -52,7 +64,12 @@ enum Operation {
         case .convolution(let g): return g.description
         case .maxPool(let g, _), .averagePool(let g, _): return g.description
         case .adaptiveAveragePool(let size): return "output \(size)"
-        case .activation(_, let ordinal): return "activation #\(ordinal)"
+        case .activation(let kind, let ordinal): return kind.description == kind.name ? "activation #\(ordinal)" : "\(kind), activation #\(ordinal)"
+        case .concatenate(let axis): return "axis \(axis)"
+        case .pad(let before, let after): return "before \(before), after \(after)"
+        case .transpose(let permutation): return "permutation \(permutation)"
+        case .gemm(let options): return options.description
+        case .softmax(let axis): return "axis \(axis)"
         default: return ""
         }
     }

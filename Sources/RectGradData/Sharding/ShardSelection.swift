@@ -1,7 +1,8 @@
 /// One share of a set of independent work units (images, experiment cells), for job arrays.
 ///
 /// A unit belongs to shard `index` of `count` when the 64-bit FNV-1a hash of its key's UTF-8
-/// bytes, modulo `count`, equals `index`. The assignment depends only on the key, so it is stable
+/// bytes, passed through SplitMix64's finaliser (so that every input bit reaches the low bits a
+/// power-of-two `count` keeps), modulo `count`, equals `index`. The assignment depends only on the key, so it is stable
 /// under reordering of a folder listing and identical on every machine; the shards of one `count`
 /// are disjoint and together cover every unit.
 public struct ShardSelection: Sendable, Hashable, CustomStringConvertible {
@@ -43,7 +44,7 @@ public struct ShardSelection: Sendable, Hashable, CustomStringConvertible {
 
     /// Whether the unit named `key` belongs to this shard.
     public func contains(key: String) -> Bool {
-        Int(Self.stableHash(key) % UInt64(count)) == index
+        Int(Self.mixed(Self.stableHash(key)) % UInt64(count)) == index
     }
 
     /// The elements of `units` that belong to this shard, in their original order.
@@ -53,6 +54,15 @@ public struct ShardSelection: Sendable, Hashable, CustomStringConvertible {
 
     /// `"i/n"`.
     public var description: String { "\(index)/\(count)" }
+
+    /// SplitMix64's finaliser: FNV-1a alone leaves the low bits depending mostly on the low bits
+    /// of each byte (`a.png`, `e.png`, `i.png`, `m.png` would share a shard of 4).
+    static func mixed(_ hash: UInt64) -> UInt64 {
+        var z = hash
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
 
     /// 64-bit FNV-1a of the key's UTF-8 bytes.
     static func stableHash(_ key: String) -> UInt64 {

@@ -147,9 +147,17 @@ enum NaiveKernels {
     }
 
     static func poolOutputShape(_ shape: [Int], _ g: Pooling2DGeometry) -> [Int] {
-        [shape[0], shape[1],
-         (shape[2] + 2 * g.padding.height - g.kernel.height) / g.stride.height + 1,
-         (shape[3] + 2 * g.padding.width - g.kernel.width) / g.stride.width + 1]
+        // PyTorch's pooling_output_shape: floor or ceil of (L + 2p − k)/s, plus 1; in ceil mode the
+        // last window is dropped when it would start in the trailing padding.
+        func extent(_ length: Int, _ k: Int, _ s: Int, _ p: Int) -> Int {
+            let span = Double(length + 2 * p - k) / Double(s)
+            var out = Int(g.ceilMode ? span.rounded(.up) : span.rounded(.down)) + 1
+            if g.ceilMode, (out - 1) * s >= length + p { out -= 1 }
+            return out
+        }
+        return [shape[0], shape[1],
+                extent(shape[2], g.kernel.height, g.stride.height, g.padding.height),
+                extent(shape[3], g.kernel.width, g.stride.width, g.padding.width)]
     }
 
     /// Max pooling; `winners[o]` is the flat index (into `x`) of the first maximal element of window `o`.

@@ -65,11 +65,14 @@ enum NaiveRule: Sendable, CustomStringConvertible {
         }
     }
 
-    /// Whether the library result must match bit for bit (rules that pass `R` or 0).
-    var isExact: Bool {
+    /// Whether the library result must match bit for bit (rules that pass `R` or 0) at `kind`:
+    /// outside the ReLU family every rule but DeconvNet multiplies by `f'(z)`, which the library
+    /// evaluates in Float and the loops below in Double.
+    func isExact(at kind: ActivationKind) -> Bool {
         switch self {
         case .epsilonLRP, .deepLIFT: return false
-        default: return true
+        case .deconvnet: return true
+        default: return NaiveActivation.isReLUFamily(kind)
         }
     }
 
@@ -92,15 +95,23 @@ enum NaiveRule: Sendable, CustomStringConvertible {
         let count = z.count
         let batch = z.shape.first ?? 1
         let units = count / max(batch, 1)
+        let reluFamily = NaiveActivation.isReLUFamily(kind)
+        // R · f'(z) outside the ReLU family (the rule's pass-through, made a gradient), R inside.
+        func passed(_ i: Int) -> Float {
+            reluFamily ? r.scalars[i] : Float(Double(r.scalars[i]) * NaiveActivation.derivative(kind, z.scalars[i]))
+        }
         var out = [Float](repeating: 0, count: count)
         switch self {
         case .gradient:
             for i in 0..<count {
-                let passes = kind == .relu ? z.scalars[i] > 0 : (z.scalars[i] > 0 && z.scalars[i] < 6)
-                out[i] = passes ? r.scalars[i] : 0
+                out[i] = Float(Double(r.scalars[i]) * NaiveActivation.derivative(kind, z.scalars[i]))
             }
         case .guided:
-            for i in 0..<count where z.scalars[i] > 0 && r.scalars[i] > 0 { out[i] = r.scalars[i] }
+            if reluFamily {
+                for i in 0..<count where z.scalars[i] > 0 && r.scalars[i] > 0 { out[i] = r.scalars[i] }
+            } else {
+                for i in 0..<count where r.scalars[i] > 0 { out[i] = passed(i) }
+            }
         case .deconvnet:
             for i in 0..<count where r.scalars[i] > 0 { out[i] = r.scalars[i] }
         case .rectGrad(let q, let importance, let interpolation):
@@ -108,10 +119,10 @@ enum NaiveRule: Sendable, CustomStringConvertible {
                 let range = (example * units)..<((example + 1) * units)
                 let scores = range.map { score(a.scalars[$0] * r.scalars[$0], importance) }
                 let threshold = SortedPercentile.value(scores, percentile: q, interpolation: interpolation)
-                for i in range where score(a.scalars[i] * r.scalars[i], importance) > threshold { out[i] = r.scalars[i] }
+                for i in range where score(a.scalars[i] * r.scalars[i], importance) > threshold { out[i] = passed(i) }
             }
         case .rectGradConstant(let tau, let importance):
-            for i in 0..<count where score(a.scalars[i] * r.scalars[i], importance) > tau { out[i] = r.scalars[i] }
+            for i in 0..<count where score(a.scalars[i] * r.scalars[i], importance) > tau { out[i] = passed(i) }
         case .epsilonLRP(let eps):
             for i in 0..<count {
                 let zi = Double(z.scalars[i])
@@ -125,8 +136,10 @@ enum NaiveRule: Sendable, CustomStringConvertible {
                 let dz = z.scalars[i] - z0.scalars[j]
                 if abs(dz) > 1e-5 {
                     out[i] = Float(Double(r.scalars[i]) * Double(a.scalars[i] - a0.scalars[j]) / Double(dz))
-                } else {
+                } else if reluFamily {
                     out[i] = (z.scalars[i] + z0.scalars[j]) / 2 > 0 ? r.scalars[i] : 0
+                } else {
+                    out[i] = Float(Double(r.scalars[i]) * NaiveActivation.derivative(kind, (z.scalars[i] + z0.scalars[j]) / 2))
                 }
             }
         }
