@@ -48,94 +48,6 @@ struct ExperimentOptions: ParsableArguments {
     }
 }
 
-/// `rectgrad experiment roar-kar`.
-struct RoarKarCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "roar-kar",
-        abstract: "Remove (ROAR) or keep (KAR) the top p % pixels of every image by each method's attribution, retrain, report test accuracy.",
-        discussion: """
-        Ranks the pixels of --train-count training and --test-count held-out images by the \
-        channel-summed attribution of the explained model (the shipped cifar-cnn unless --weights) \
-        for the true class (RectGrad family: positive part only), or in a seeded random order; \
-        replaces the top p % (ROAR) or all but the top p % (KAR) by the per-channel mean of the \
-        training images; retrains cifar-cnn from the same seeded initial weights for --epochs with \
-        Adam; reports the accuracy on the equally modified held-out images. Writes results.md, \
-        results.csv, roar.png and kar.png into --out. Every cell is one full training: the run \
-        costs (rankings × percentages × 2 + 1) trainings.
-        """
-    )
-
-    @OptionGroup var common: ExperimentOptions
-
-    @Option(name: .long, parsing: .upToNextOption, help: ArgumentHelp("Rankings: method names and/or random.", valueName: "name"))
-    var methods: [String] = ["rectgrad", "saliency", "gradient-x-input", "guided-backprop", "integrated-gradients", "random"]
-
-    @Option(name: .long, parsing: .upToNextOption, help: ArgumentHelp("Percentages p of ranked pixels.", valueName: "p"))
-    var percentages: [Double] = [10, 30, 50, 70, 90]
-
-    @Option(name: .long, help: ArgumentHelp("Training images.", valueName: "n"))
-    var trainCount = 10_000
-
-    @Option(name: .long, help: ArgumentHelp("Held-out images.", valueName: "n"))
-    var testCount = 2_000
-
-    @Option(name: .long, help: ArgumentHelp("Epochs per retraining.", valueName: "n"))
-    var epochs = 2
-
-    @Option(name: .long, help: ArgumentHelp("Examples per mini-batch.", valueName: "n"))
-    var batchSize = 100
-
-    @Option(name: .long, help: ArgumentHelp("Adam's learning rate.", valueName: "lr"))
-    var learningRate: Float = 1e-3
-
-    @Option(name: .long, help: ArgumentHelp("Integrated-gradients steps.", valueName: "m"))
-    var igSteps = 50
-
-    @Option(name: .long, help: ArgumentHelp("SmoothGrad samples.", valueName: "n"))
-    var smoothgradSamples = 50
-
-    @Flag(name: .long, help: "Skip the retraining on unmodified images.")
-    var skipUnmodified = false
-
-    func run() throws {
-        var configuration = RemoveAndRetrainConfiguration()
-        configuration.rankings = try methods.flatMap { $0.split(separator: ",").map(String.init) }.map { try PixelRankingSource(parsing: $0) }
-        configuration.percentages = percentages
-        configuration.trainCount = trainCount
-        configuration.testCount = testCount
-        configuration.seed = common.seed
-        configuration.epochs = epochs
-        configuration.batchSize = batchSize
-        configuration.learningRate = learningRate
-        configuration.parameters.steps = igSteps
-        configuration.parameters.samples = smoothgradSamples
-        configuration.includesUnmodified = !skipUnmodified
-        try configuration.validate()
-
-        let network = try common.network()
-        print("ROAR/KAR: \(configuration.rankings.map(\.description).joined(separator: ", ")); p = \(percentages.map { String(format: "%g", $0) }.joined(separator: ", ")); \(trainCount) training / \(testCount) test images, \(epochs) epochs, batch \(batchSize), lr \(learningRate), seed \(common.seed); explained model: \(common.weightsDescription)")
-        fflush(nil)
-        let progress = ProgressLine()
-        let result = try RemoveAndRetrain(network: network, configuration: configuration).run { status in
-            if status.contains(" batch ") {
-                progress.update(status)
-            } else {
-                progress.clear()
-                print(status)
-                fflush(nil)
-            }
-        }
-        progress.clear()
-        let markdown = ExperimentTables.markdown(result)
-        print(markdown)
-        print(String(format: "total %.1f s", result.seconds))
-        try common.write(markdown, to: "results.md")
-        try common.write(ExperimentTables.csv(result), to: "results.csv")
-        for (mode, chart) in ExperimentTables.charts(result) { try common.write(chart, to: "\(mode.rawValue).png") }
-        print("wrote results.md, results.csv and charts to \(common.out)")
-    }
-}
-
 /// `rectgrad experiment feature-occlusion`.
 struct FeatureOcclusionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -148,20 +60,32 @@ struct FeatureOcclusionCommand: ParsableCommand {
         from the highest gradient importance Σ_c a·∂S/∂a down — and, as a control, of the object \
         positions, then reports the mean gap between the true-class logit and the best other logit \
         and the accuracy. Writes results.md, results.csv and gap.png into --out.
+
+        --protocol paper (the default) runs the paper's notebook instead: the first \
+        convolution's output (relu1); every background UNIT (channel × position) is occluded in \
+        random order, 100 fractions from 0 to 1, logits averaged over --orders random orders, on \
+        --images-per-class correctly classified held-out images of each class. --protocol quick \
+        runs the protocol above (positions, four orders, --images, --layer relu4).
         """
     )
 
     @OptionGroup var common: ExperimentOptions
 
-    @Option(name: .long, help: ArgumentHelp("The occluded layer (relu1…relu4, pool1, pool2).", valueName: "name"))
-    var layer = "relu4"
+    @Option(name: .long, help: ArgumentHelp("The occluded layer (relu1…relu4, pool1, pool2; paper: relu1, quick: relu4).", valueName: "name"))
+    var layer: String?
+
+    @Option(name: .customLong("protocol"), help: ArgumentHelp("paper (the notebook's) or quick (the earlier one).", valueName: "name"))
+    var experimentProtocol: ExperimentProtocol = .paper
+
+    @OptionGroup var paper: PaperFeatureOcclusionOptions
 
     @Option(name: .long, help: ArgumentHelp("Held-out images.", valueName: "n"))
     var images = 500
 
     func run() throws {
+        if experimentProtocol == .paper { return try runPaper() }
         var configuration = FeatureOcclusionConfiguration()
-        configuration.layer = layer
+        configuration.layer = layer ?? "relu4"
         configuration.seed = common.seed
         try configuration.validate()
         if images < 1 { throw ValidationError("--images must be at least 1.") }
@@ -173,7 +97,7 @@ struct FeatureOcclusionCommand: ParsableCommand {
         let result = try FeatureMapOcclusion(network: network, configuration: configuration).run(images: test.images, masks: masks, labels: test.labels)
         let elapsed = clock.now - start
         let markdown = ExperimentTables.markdown(result)
-        print("feature-map occlusion of \(layer), \(images) held-out images (seed \(common.seed)), explained model: \(common.weightsDescription)")
+        print("feature-map occlusion of \(configuration.layer), \(images) held-out images (seed \(common.seed)), explained model: \(common.weightsDescription)")
         print(markdown)
         print(String(format: "%.1f s", Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18))
         try common.write(markdown, to: "results.md")

@@ -75,7 +75,12 @@ public struct LineChart: Sendable {
             image.fill(x: left, y: py(y), width: plotWidth, height: 1, color: grid)
             image.drawText(Self.format(y), x: 4, y: py(y) - 4)
         }
-        for x in Set(xs).sorted() {
+        // A grid line and label per distinct x, thinned to about eleven when there are many.
+        let distinctXs = Set(xs).sorted()
+        let intervals = max(distinctXs.count - 1, 1), minimumStride = max(1, (intervals + 9) / 10)
+        // Prefer a stride that lands on the last x too (99 intervals: every 11th).
+        let tickStride = (minimumStride...(2 * minimumStride)).first { intervals % $0 == 0 } ?? minimumStride
+        for (index, x) in distinctXs.enumerated() where index % tickStride == 0 {
             image.fill(x: px(x), y: top, width: 1, height: plotHeight, color: grid)
             image.drawText(Self.format(x), x: px(x) - 3 * Self.format(x).count, y: top + plotHeight + 6)
         }
