@@ -86,6 +86,13 @@ extension ModelsCommand {
         for (layer, parameters) in network.parameterizedLayers {
             print("  \(layer): " + parameters.map { "\($0.name) \($0.shape)" }.joined(separator: ", "))
         }
+        try ModelsCommand.printActivationSites(of: network)
+    }
+}
+
+extension ModelsCommand {
+    /// Prints a network's activation sites (ordinal, kind, name), the names `LayerSelector` takes.
+    static func printActivationSites(of network: Network) throws {
         let sites = try network.activationSites()
         print("")
         print("Activation sites (\(sites.count)): ordinal, kind, name")

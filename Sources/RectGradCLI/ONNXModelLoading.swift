@@ -48,13 +48,6 @@ extension ModelsCommand {
         for operation in imported.graph.operations {
             print("  \(operation.name)  \(operation.opType)  \(operation.step.summary)  \(operation.outputShape)")
         }
-        let sites = try network.activationSites()
-        print("")
-        print("Activation sites (\(sites.count)): ordinal, kind, name")
-        let width = String(max(sites.count - 1, 0)).count
-        for site in sites {
-            let ordinal = String(site.ordinal)
-            print("  " + String(repeating: " ", count: width - ordinal.count) + ordinal + "  \(site.kind)  \(site.name)")
-        }
+        try ModelsCommand.printActivationSites(of: network)
     }
 }
