@@ -48,6 +48,16 @@ def nearest_descending_index(n: int, q: float) -> int:
     return int(min(max(np.rint(position), 0), n - 1))
 
 
+def rectgrad_gradient(a, R, q):
+    """RectGrad's rule: R where a·R is above the per-example q-th percentile (published nearest rule)."""
+    scores = (a * R).reshape(R.shape[0], -1)
+    n = scores.shape[1]
+    # d[idx] of the descending order is the (n − idx)-th smallest (kthvalue counts from 1).
+    t = torch.kthvalue(scores, n - nearest_descending_index(n, q), dim=1).values
+    mask = scores > t.unsqueeze(1)
+    return (R.reshape(R.shape[0], -1) * mask).reshape(R.shape)
+
+
 class RuleActivation(torch.autograd.Function):
     """ReLU (or ReLU6) whose backward is a rule: 'guided' or 'rectgrad'."""
 
@@ -63,12 +73,7 @@ class RuleActivation(torch.autograd.Function):
         z, a = ctx.saved_tensors
         if ctx.rule == "guided":
             return torch.clamp(R, min=0) * (z > 0).to(R.dtype), None, None, None
-        scores = (a * R).reshape(R.shape[0], -1)
-        n = scores.shape[1]
-        # d[idx] of the descending order is the (n − idx)-th smallest (kthvalue counts from 1).
-        t = torch.kthvalue(scores, n - nearest_descending_index(n, ctx.q), dim=1).values
-        mask = scores > t.unsqueeze(1)
-        return (R.reshape(R.shape[0], -1) * mask).reshape(R.shape), None, None, None
+        return rectgrad_gradient(a, R, ctx.q), None, None, None
 
 
 class RuleReLU(nn.Module):

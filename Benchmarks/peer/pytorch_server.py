@@ -42,11 +42,7 @@ class SwitchableActivation(torch.autograd.Function):
             return torch.clamp(R, min=0) * inside.to(R.dtype), None, None
         if rule == "deconvnet":
             return torch.clamp(R, min=0), None, None
-        scores = (a * R).reshape(R.shape[0], -1)
-        n = scores.shape[1]
-        t = torch.kthvalue(scores, n - peer.nearest_descending_index(n, 98.0), dim=1).values
-        mask = scores > t.unsqueeze(1)
-        return (R.reshape(R.shape[0], -1) * mask).reshape(R.shape), None, None
+        return peer.rectgrad_gradient(a, R, 98.0), None, None
 
 
 class SwitchableReLU(nn.Module):
