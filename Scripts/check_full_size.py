@@ -188,6 +188,11 @@ def write_docs(results, photo_rows, argv):
               "against PyTorch logits (relative L2 ≤ 1e-5, also after folding batch norms). The fixtures (seeded random weights",
               "with non-trivial batch-norm statistics, inputs, float64 PyTorch logits; < 200 KB) are written by",
               "`python3 Scripts/fixtures/make_zoo_fixtures.py` from the PyTorch definitions in `Scripts/fixtures/tiny_models.py`.",
+              "",
+              "## EfficientNet-Lite1 and Lite2",
+              "",
+              "Checked with their pretrained weights by `python3 Scripts/check-efficientnet-lite-parity.py`; figures in",
+              "[efficientnet-lite.md](efficientnet-lite.md).",
               ""]
     docs = ROOT / "Docs"
     docs.mkdir(exist_ok=True)

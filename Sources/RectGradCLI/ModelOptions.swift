@@ -69,13 +69,21 @@ struct ModelOptions: ParsableArguments {
         }
         throw ValidationError("""
             \(entry.name) has no trained weights here: pass --weights FILE.safetensors, put them at \
-            \(WeightsCache.cachedWeightsURL(for: entry.name).path)\(entry.name == "efficientnet-lite0" ? " (Scripts/fetch-efficientnet-lite0.sh does that)" : ""), \
+            \(WeightsCache.cachedWeightsURL(for: entry.name).path)\(Self.fetchHint(for: entry.name)), \
             or pass --random-weights to explain a randomly initialised network.
             """)
     }
 }
 
 extension ModelOptions {
+    /// ` (Scripts/fetch-efficientnet-lite.sh lite1 does that)` for the zoo models whose pretrained
+    /// weights a script of the package fetches, else nothing.
+    static func fetchHint(for model: String) -> String {
+        let prefix = "efficientnet-lite"
+        guard model.hasPrefix(prefix), ["0", "1", "2"].contains(model.dropFirst(prefix.count)) else { return "" }
+        return " (Scripts/fetch-efficientnet-lite.sh lite\(model.dropFirst(prefix.count)) does that)"
+    }
+
     /// `entry` with the tensors of `file`; when they do not fit, an error listing every missing,
     /// unexpected and mis-shaped tensor and naming the zoo models the file does fit.
     static func fitted(_ entry: ZooEntry, weights file: SafetensorsFile, source: String, option: String, allowExtraWeights: Bool) throws -> Model {

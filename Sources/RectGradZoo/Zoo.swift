@@ -52,8 +52,8 @@ public struct ZooEntry: Sendable {
     }
 }
 
-/// The model zoo: `cifar-cnn`, `vgg11`…`vgg19` (and `-bn`), `resnet18/34/50`, `efficientnet-lite0`,
-/// `inception-v4`.
+/// The model zoo: `cifar-cnn`, `vgg11`…`vgg19` (and `-bn`), `resnet18/34/50`,
+/// `efficientnet-lite0/1/2`, `inception-v4`.
 ///
 /// ```swift
 /// let net = try Zoo.network(named: "resnet18", seed: 1)            // random (He) weights
@@ -65,7 +65,7 @@ public enum Zoo {
         var list: [ZooEntry] = [cifarEntry]
         list += VGG.Variant.allCases.map(vggEntry)
         list += ResNet.Variant.allCases.map(resnetEntry)
-        list.append(efficientNetEntry)
+        list += [efficientNetEntry, efficientNetLite1Entry, efficientNetLite2Entry]
         list.append(inceptionV4Entry)
         return list
     }()
@@ -130,6 +130,32 @@ public enum Zoo {
         parameterCount: EfficientNetLite.Configuration.lite0.parameterCount
     ) { (initialization: WeightInitialization) throws(ZooError) in
         try EfficientNetLite.network(.lite0, name: "efficientnet-lite0", initialization: initialization)
+    }
+
+    /// TensorFlow's evaluation crop of EfficientNet-Lite: the shorter side resized to
+    /// `inputSize + 32` (the crop padding of the reference implementation), a centred
+    /// `inputSize × inputSize` crop, scaled to [−1, 1]. For Lite0 (224 of 256) it is
+    /// ``RectGradImage/Preprocessing/imageNetEvaluation(inputSize:scaling:)``.
+    private static func efficientNetLitePreprocessing(inputSize: Int) -> Preprocessing {
+        Preprocessing(inputSize: .square(inputSize), resize: .centerCrop(shorterSide: inputSize + 32), scaling: .minusOneToOne)
+    }
+
+    private static let efficientNetLite1Entry = ZooEntry(
+        name: "efficientnet-lite1",
+        summary: "EfficientNet-Lite1 (240×240, TensorFlow SAME padding; pretrained weights via Scripts/fetch-efficientnet-lite.sh lite1)",
+        classNames: ImageNetClasses.names, preprocessing: efficientNetLitePreprocessing(inputSize: 240),
+        parameterCount: EfficientNetLite.Configuration.lite1.parameterCount
+    ) { (initialization: WeightInitialization) throws(ZooError) in
+        try EfficientNetLite.network(.lite1, name: "efficientnet-lite1", initialization: initialization)
+    }
+
+    private static let efficientNetLite2Entry = ZooEntry(
+        name: "efficientnet-lite2",
+        summary: "EfficientNet-Lite2 (260×260, TensorFlow SAME padding; pretrained weights via Scripts/fetch-efficientnet-lite.sh lite2)",
+        classNames: ImageNetClasses.names, preprocessing: efficientNetLitePreprocessing(inputSize: 260),
+        parameterCount: EfficientNetLite.Configuration.lite2.parameterCount
+    ) { (initialization: WeightInitialization) throws(ZooError) in
+        try EfficientNetLite.network(.lite2, name: "efficientnet-lite2", initialization: initialization)
     }
 }
 

@@ -9,7 +9,7 @@ import RectGradZoo
 /// zoo's own builders so the same code paths as the full-size networks are exercised.
 enum TinyModel: String, CaseIterable, CustomTestStringConvertible {
     case cifarCNN = "cifar-cnn", vgg, vggBN = "vgg-bn", resnetBasic = "resnet-basic", resnetBottleneck = "resnet-bottleneck"
-    case efficientNetLite = "efficientnet-lite"
+    case efficientNetLite = "efficientnet-lite", efficientNetLiteSame = "efficientnet-lite-same"
 
     var testDescription: String { rawValue }
 
@@ -34,6 +34,16 @@ enum TinyModel: String, CaseIterable, CustomTestStringConvertible {
                 .init(repeats: 1, kernel: 3, stride: 2, expansion: 6, outputChannels: 12),
             ]
             return try EfficientNetLite.network(.init(stemWidth: 8, stages: stages, headWidth: 16, classCount: 7, inputSize: 32), name: rawValue, generator: &generator)
+        case .efficientNetLiteSame:
+            // TensorFlow "SAME" padding at 40: asymmetric pads for 3×3 and 5×5 strided convolutions.
+            let stages: [EfficientNetLite.Stage] = [
+                .init(repeats: 1, kernel: 3, stride: 1, expansion: 1, outputChannels: 4),
+                .init(repeats: 2, kernel: 3, stride: 2, expansion: 6, outputChannels: 8),
+                .init(repeats: 2, kernel: 5, stride: 2, expansion: 3, outputChannels: 8),
+                .init(repeats: 1, kernel: 3, stride: 2, expansion: 6, outputChannels: 12),
+            ]
+            let configuration = EfficientNetLite.Configuration(stemWidth: 8, stages: stages, headWidth: 16, classCount: 7, inputSize: 40, padding: .tensorFlowSame)
+            return try EfficientNetLite.network(configuration, name: rawValue, generator: &generator)
         }
     }
 
@@ -72,7 +82,7 @@ func everyActivationIsRecordedOnTheTape(model: TinyModel) throws {
     case .vgg, .vggBN: expected = 3 + 2
     case .resnetBasic: expected = 1 + 4 * 2
     case .resnetBottleneck: expected = 1 + 3 * 3
-    case .efficientNetLite: expected = 2 + 1 + 5 * 2
+    case .efficientNetLite, .efficientNetLiteSame: expected = 2 + 1 + 5 * 2
     }
     #expect(tape.activationCount == expected)
     #expect(Set(tape.activationSites.map(\.name)).count == expected, "activation names are unique")

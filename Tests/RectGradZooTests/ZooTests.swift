@@ -14,7 +14,7 @@ func learnableCount(_ network: Network) -> Int {
 @Test func zooListsEveryModelOfTheSpec() {
     #expect(Zoo.names == [
         "cifar-cnn", "vgg11", "vgg13", "vgg16", "vgg19", "vgg11-bn", "vgg13-bn", "vgg16-bn", "vgg19-bn",
-        "resnet18", "resnet34", "resnet50", "efficientnet-lite0", "inception-v4",
+        "resnet18", "resnet34", "resnet50", "efficientnet-lite0", "efficientnet-lite1", "efficientnet-lite2", "inception-v4",
     ])
 }
 
@@ -54,17 +54,20 @@ func learnableCount(_ network: Network) -> Int {
     #expect(try #require(a.parameters.first { $0.name == "dense5.bias" }).value == .zeros([256]))
 }
 
-/// The counts torchvision reports (`sum(p.numel() for p in model.parameters())`).
+/// The counts torchvision reports (`sum(p.numel() for p in model.parameters())`); for the
+/// EfficientNet-Lites, the package `efficientnet-lite-pytorch`'s `EfficientNet.from_name` (printed
+/// by `Scripts/check-efficientnet-lite-parity.py`).
 @Test(arguments: [
     ("vgg11", 132_863_336), ("vgg13", 133_047_848), ("vgg16", 138_357_544), ("vgg19", 143_667_240),
     ("vgg11-bn", 132_868_840), ("vgg13-bn", 133_053_736), ("vgg16-bn", 138_365_992), ("vgg19-bn", 143_678_248),
     ("resnet18", 11_689_512), ("resnet34", 21_797_672), ("resnet50", 25_557_032), ("efficientnet-lite0", 4_652_008),
+    ("efficientnet-lite1", 5_416_680), ("efficientnet-lite2", 6_092_072),
 ])
 func parameterCountsMatchTheReference(name: String, count: Int) throws {
     #expect(try Zoo.entry(named: name).parameterCount == count)
 }
 
-@Test(arguments: ["resnet18", "efficientnet-lite0"])
+@Test(arguments: ["resnet18", "efficientnet-lite0", "efficientnet-lite1", "efficientnet-lite2"])
 func analyticCountsMatchTheBuiltNetworks(name: String) throws {
     let network = try Zoo.network(named: name)
     #expect(learnableCount(network) == (try Zoo.entry(named: name)).parameterCount)
