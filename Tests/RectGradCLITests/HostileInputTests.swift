@@ -118,12 +118,14 @@ import RectifiedGradient
         }
     }
 
-    @Test func imageNetModelsRefuseRandomWeightsUnlessAsked() throws {
+    /// The message names the cache file and, for the EfficientNet-Lites, the script that fetches their weights.
+    @Test(arguments: [("resnet18", nil), ("efficientnet-lite1", "(Scripts/fetch-efficientnet-lite.sh lite1 does that)")] as [(String, String?)])
+    func imageNetModelsRefuseRandomWeightsUnlessAsked(model: String, hint: String?) throws {
         let cache = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: cache) }
         let process = Process()
         process.executableURL = productsDirectory().appendingPathComponent("rectgrad")
-        process.arguments = ["predict", "--model", "resnet18", "--input", "/nonexistent.npy"]
+        process.arguments = ["predict", "--model", model, "--input", "/nonexistent.npy"]
         process.environment = ["RECTGRAD_CACHE_DIR": cache.path, "HOME": cache.path]
         let error = Pipe()
         process.standardError = error
@@ -132,8 +134,10 @@ import RectifiedGradient
         let text = String(decoding: error.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         #expect(process.terminationStatus != 0)
-        #expect(text.contains("resnet18 has no trained weights here") && text.contains("--random-weights"), "\(text)")
-        #expect(text.contains(cache.appendingPathComponent("weights/resnet18.safetensors").path))
+        #expect(text.contains("\(model) has no trained weights here") && text.contains("--random-weights"), "\(text)")
+        #expect(text.contains(cache.appendingPathComponent("weights/\(model).safetensors").path))
+        #expect(text.contains("fetch-efficientnet-lite") == (hint != nil), "\(text)")
+        if let hint { #expect(text.contains(hint), "\(text)") }
     }
 
     @Test func versionIsPrinted() throws {
