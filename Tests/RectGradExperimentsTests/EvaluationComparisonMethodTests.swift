@@ -4,6 +4,7 @@ import RectGradAttribution
 import RectGradCore
 import RectGradData
 import RectGradExperiments
+import RectGradLayers
 import RectGradReport
 import RectGradZoo
 
@@ -64,7 +65,7 @@ private func shippedModelAndImages(count: Int = 2) throws -> (network: Network, 
     }
 }
 
-@Test func everyDefaultMethodHasZeroSensitivityWithoutNoiseAndComparesAsOneWithItself() throws {
+@Test func everyDefaultMethodHasNoSensitivityWithoutNoiseAndComparesAsOneWithItself() throws {
     let (network, images) = try shippedModelAndImages()
     let methods = try EvaluationSettings.defaultMethods.map { name in
         var parameters = MethodParameters()
@@ -73,21 +74,24 @@ private func shippedModelAndImages(count: Int = 2) throws -> (network: Network, 
         return try name.method(parameters)
     }
     let targets = try AttributionSession(network: network, input: images).targets
-    // δ = 0: the perturbed copy is the image itself, explained in a batch of one instead of two; a
-    // method whose map of an example depended on the other examples of the batch (e.g. the z^B
-    // rule's input range) would show a distance here.
+    // δ = 0: the perturbed copy is the image itself, explained in a batch of one instead of two. The
+    // batched kernels round differently for another batch size (relative distances of about 1e-7
+    // were measured), so the bound is 1e-5; a method whose map of an example depended on the other
+    // examples of the batch (e.g. the z^B rule's input range) or on its position in the batch
+    // (SmoothGrad's noise, before the perturbed copies drew the example's own noise: 0.71) would
+    // show a distance of order 1 here.
     let zero = [Tensor.zeros([3, 32, 32])]
     for method in methods {
         let figures = try Sensitivity.measure(network: network, method: method, input: images, targets: targets, perturbations: zero)
         for figure in figures {
-            #expect(figure.maximum == 0 && figure.average == 0, "\(method.name): \(figure)")
+            #expect(figure.relativeMaximum < 1e-5 && figure.relativeAverage < 1e-5, "\(method.name): \(String(describing: figure))")
         }
     }
     // Maps of an unchanged network compare as identical in all four measures.
     let originals = try AttributionSession(network: network, input: images).attribute(methods).map(\.map)
     let comparisons = try ModelRandomisation.compare(originals, network: network, methods: methods, input: images, targets: targets)
     for (method, comparison) in zip(methods, comparisons) {
-        for value in comparison.values { #expect(abs(value - 1) < 1e-9, "\(method.name): \(comparison)") }
+        for value in comparison.values { #expect(abs(value - 1) < 1e-9, "\(method.name): \(String(describing: comparison))") }
     }
 }
 
@@ -100,8 +104,8 @@ private func shippedModelAndImages(count: Int = 2) throws -> (network: Network, 
     for method in result.methods {
         let point = try #require(result.point(.independent, layer: "dense6", method: method))
         #expect(point.reinitialisedLayers == ["dense6"])
-        #expect(point.similarity.values.allSatisfy { $0.isNaN || (-1...1).contains($0) }, "\(method): \(point.similarity)")
+        #expect(point.similarity.values.allSatisfy { $0.isNaN || (-1...1).contains($0) }, "\(method): \(String(describing: point.similarity))")
         // A random logit layer redraws dS/dA: the maps are no longer the trained network's.
-        #expect(point.similarity.spearmanAbsolute < 0.999, "\(method): \(point.similarity)")
+        #expect(point.similarity.spearmanAbsolute < 0.999, "\(method): \(String(describing: point.similarity))")
     }
 }
