@@ -10,7 +10,8 @@ struct EvaluateCommand: ParsableCommand {
         abstract: "Sanity checks (model and data randomisation) and faithfulness metrics (deletion/insertion, pixel flipping, sensitivity, localisation) of attribution methods.",
         discussion: """
         Explains held-out images of the built-in shapes dataset (--count, with the shapes model \
-        cifar-cnn) or the given photos for the predicted class, with every --method, and runs the \
+        cifar-cnn) or the given photos for the predicted class, with every --method (by default \
+        the paper's methods, the LRP composites, Grad-CAM and Guided Grad-CAM), and runs the \
         --checks: randomisation (cascading and independent re-initialisation of the parameterised \
         layers, top first — Adebayo et al. 2018 — plus, on the shapes dataset, a network trained on \
         permuted labels), deletion (deletion and insertion curves and MoRF/LeRF pixel flipping with \
@@ -29,8 +30,8 @@ struct EvaluateCommand: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
 
-    @Option(name: .long, help: ArgumentHelp("Comma-separated methods or 'all' (every method but occlusion).", valueName: "list"))
-    var method = "all"
+    @Option(name: .long, help: ArgumentHelp("Comma-separated methods, 'default' (\(EvaluationSettings.defaultMethods.map(\.rawValue).joined(separator: ", "))) or 'all' (every method but occlusion); the words may be combined, e.g. default,vargrad.", valueName: "list"))
+    var method = "default"
 
     @Option(name: .long, help: ArgumentHelp("Comma-separated checks: randomisation, deletion, sensitivity, localisation, or 'all'.", valueName: "list"))
     var checks = "all"
@@ -81,7 +82,6 @@ struct EvaluateCommand: ParsableCommand {
     func validate() throws {
         for image in images { try FileAccess.checkInputFile(image, option: "") }
         try FileAccess.checkOutputFolder(out, option: "--out", inputs: images)
-        _ = try methodOptions.methodNames(method, option: "--method")
         let settings = try self.settings()
         if !images.isEmpty, checks.lowercased().split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces).hasPrefix("locali") }) {
             throw ValidationError("--checks: localisation needs the shapes dataset's object masks; it cannot run on photos")
@@ -90,17 +90,29 @@ struct EvaluateCommand: ParsableCommand {
         do { _ = try modelOptions.entry() } catch { throw ValidationError(OptionError(option: "--model", message: "\(error)").description) }
     }
 
+    /// The methods `--method` names: `default` stands for ``EvaluationSettings/defaultMethods``,
+    /// `all` for every method but occlusion; in the order given, without repeats.
+    func methodNames() throws -> [MethodName] {
+        let items = method.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let expanded = items.flatMap { item in
+            item.lowercased() == "default" ? EvaluationSettings.defaultMethods.map(\.rawValue) : [item]
+        }
+        return try methodOptions.methodNames(expanded.joined(separator: ","), option: "--method")
+    }
+
     /// The library's settings from the options; errors name the option.
     func settings() throws -> EvaluationSettings {
+        let names = try methodNames()
         let settings: EvaluationSettings
-        do { settings = try librarySettings() } catch { throw ValidationError(error.description) }
+        do { settings = try librarySettings(methods: names) } catch { throw ValidationError(error.description) }
         if settings.layers?.isEmpty == true { throw ValidationError("--layers: needs at least one layer name") }
         return settings
     }
 
     /// The settings, checked by the library.
-    private func librarySettings() throws(ExperimentError) -> EvaluationSettings {
+    private func librarySettings(methods: [MethodName]) throws(ExperimentError) -> EvaluationSettings {
         var settings = EvaluationSettings()
+        settings.methods = methods
         settings.checks = try EvaluationCheck.parse(checks)
         if !images.isEmpty { settings.checks.removeAll { $0 == .localisation } }
         settings.imageCount = count
@@ -127,7 +139,7 @@ struct EvaluateCommand: ParsableCommand {
         let loaded = try modelOptions.load()
         let model = loaded.model
         let network = model.network
-        let names = try methodOptions.methodNames(method, option: "--method")
+        let names = settings.methods
         let parameters = try methodOptions.parameters()
         let methods = try names.map { try $0.method(parameters) }
         if let layers = settings.layers {

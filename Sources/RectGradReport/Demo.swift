@@ -133,7 +133,7 @@ public struct Demo: Sendable {
                 ("accuracy", "accuracy \(String(format: "%.1f", accuracy * 100)) % (\(c.accuracyImages) held-out images, seed \(seed))"),
                 ("dataset", "shapes: 32×32, 10 classes, cluttered backgrounds and distractors, exact object masks"),
                 ("methods", MethodName.allCases.map(\.rawValue).joined(separator: ", ")),
-                ("parameters", "RectGrad q = \(c.parameters.percentile), τ = \(c.parameters.tau); IG \(c.parameters.steps) steps; SmoothGrad \(c.parameters.samples) samples, noise 0.1; ε = \(c.parameters.epsilon); occlusion window 3×4×4, stride 2"),
+                ("parameters", "RectGrad q = \(c.parameters.percentile), τ = \(c.parameters.tau); IG \(c.parameters.steps) steps; SmoothGrad (and SmoothGrad², VarGrad, GradientSHAP) \(c.parameters.samples) samples, noise 0.1; ε-LRP ε = \(c.parameters.epsilon); LRP composites ε = \(c.parameters.lrpEpsilon) at dense layers, z^B with each image's channel range; Grad-CAM at \(c.parameters.layer ?? network.lastConvolutionalBlock ?? "the last convolutional activation"); occlusion window 3×4×4, stride 2"),
                 ("time", String(format: "%.1f s", seconds)),
             ]),
             .heading("Comparison with other methods", level: 2),
@@ -154,6 +154,7 @@ public struct Demo: Sendable {
             .heading("Attribution outside the object and total variation", level: 2),
             .table(header: metricsHeader, rows: metrics.map(MetricsFormatting.row), caption: MetricsFormatting.caption(imageCount: c.metricsImages)),
             .paragraph(Self.verdict(metrics)),
+            .paragraph(Self.comparisonVerdict(metrics)),
         ]
         if patchRegion != nil {
             blocks += [
@@ -235,6 +236,30 @@ public struct Demo: Sendable {
         }
         let labels = ["input"] + configuration.sweepPercentiles.map { "q=\(String(format: "%g", $0))" } + ["tau=0"]
         return try ImageGrid(cells: rows, rowLabels: [], columnLabels: labels, padding: 4).render()
+    }
+
+    /// The LRP composites (zennit's) and the class-activation methods, the comparison methods a
+    /// reader of today's literature expects next to RectGrad.
+    static let comparisonGroups: [(name: String, methods: [MethodName])] = [
+        ("the LRP composites", [.lrpEpsilonPlus, .lrpEpsilonPlusFlat, .lrpEpsilonGammaBox, .lrpEpsilonAlpha2Beta1, .lrpEpsilonAlpha2Beta1Flat]),
+        ("Grad-CAM and Guided Grad-CAM", [.gradCAM, .guidedGradCAM]),
+    ]
+
+    /// States plainly how RectGrad compares with the LRP composites and Grad-CAM on both columns of
+    /// the table (outside fraction and normalised total variation, lower is better for both).
+    static func comparisonVerdict(_ metrics: [MethodMetrics]) -> String {
+        guard let rectGrad = metrics.first(where: { $0.method == .rectGrad }) else { return "" }
+        var sentences: [String] = []
+        for group in comparisonGroups {
+            let members = group.methods.compactMap { name in metrics.first { $0.method == name } }
+            guard !members.isEmpty else { continue }
+            let figures = members.map { String(format: "%@ %.1f %% / %.2f", $0.method.rawValue, $0.outsideFraction * 100, $0.normalizedTotalVariation) }
+            let lessOutside = members.filter { rectGrad.outsideFraction < $0.outsideFraction }.count
+            let smoother = members.filter { rectGrad.normalizedTotalVariation < $0.normalizedTotalVariation }.count
+            sentences.append("Against \(group.name) (outside fraction / normalised total variation: \(figures.joined(separator: ", "))), RectGrad has less attribution outside the object than \(lessOutside) of \(members.count) and a lower normalised total variation than \(smoother) of \(members.count).")
+        }
+        guard !sentences.isEmpty else { return "" }
+        return String(format: "RectGrad: %.1f %% outside, normalised total variation %.2f. ", rectGrad.outsideFraction * 100, rectGrad.normalizedTotalVariation) + sentences.joined(separator: " ")
     }
 
     /// States plainly how RectGrad's share of attribution outside the object compares with the others.

@@ -1,4 +1,5 @@
 import Foundation
+import RectGradAttribution
 import RectGradCore
 import RectGradData
 
@@ -37,6 +38,8 @@ public enum EvaluationCheck: String, Sendable, Hashable, CaseIterable, CustomStr
 
 /// The settings of an evaluation run, checked in one place with errors that name the option.
 public struct EvaluationSettings: Sendable {
+    /// The methods compared, in table order (default ``defaultMethods``).
+    public var methods: [MethodName] = EvaluationSettings.defaultMethods
     /// The checks run.
     public var checks: [EvaluationCheck] = EvaluationCheck.allCases
     /// Held-out shapes images (when no photos are given).
@@ -61,10 +64,12 @@ public struct EvaluationSettings: Sendable {
     public static let maximumImageCount = 10_000
 
     /// Checks every setting.
-    /// - Throws: ``ExperimentError/invalidOption(name:reason:)`` naming `count`, `radius`,
+    /// - Throws: ``ExperimentError/invalidOption(name:reason:)`` naming `method` (empty or repeated), `count`, `radius`,
     ///   `sensitivity-samples`, `deletion-steps`, `blur-sigma`, `checks`, `permuted-train-count` or
     ///   `permuted-epochs`.
     public func validate() throws(ExperimentError) {
+        guard !methods.isEmpty else { throw .invalidOption(name: "method", reason: "needs at least one method") }
+        guard Set(methods).count == methods.count else { throw .invalidOption(name: "method", reason: "a method is named twice") }
         guard !checks.isEmpty else { throw .invalidOption(name: "checks", reason: "needs at least one check") }
         guard (1...Self.maximumImageCount).contains(imageCount) else {
             throw .invalidOption(name: "count", reason: "must be in 1...\(Self.maximumImageCount), got \(imageCount)")

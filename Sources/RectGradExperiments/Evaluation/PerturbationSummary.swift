@@ -61,7 +61,8 @@ public struct PerturbationSummary: Sendable, Equatable {
     /// The mean curves of one ranking over the examples of `input` `[N, C, H, W]`.
     ///
     /// - Parameters:
-    ///   - attribution: the method's attribution of the batch, `[N, C, H, W]`; `nil` ranks the pixels
+    ///   - attribution: the method's attribution of the batch, `[N, K, H, W]` with any channel count
+    ///     `K` (the pixels are ranked by the channel sum); `nil` ranks the pixels
     ///     in a seeded random order (every relevance equal, so the tie-breaking keys decide).
     ///   - targets: the class whose probability is followed, per example.
     /// - Throws: ``ExperimentError`` for bad settings or shapes; the network's errors.
@@ -76,8 +77,9 @@ public struct PerturbationSummary: Sendable, Equatable {
         guard targets.count == count else {
             throw ExperimentError.invalidOption(name: "targets", reason: "\(targets.count) targets for \(count) examples")
         }
-        if let attribution, attribution.shape != input.shape {
-            throw ExperimentError.invalidOption(name: "attribution", reason: "shape \(attribution.shape) differs from the input's \(input.shape)")
+        // Any channel count: the ranking uses the channel sum (Grad-CAM's map has one channel).
+        if let attribution, attribution.rank != 4 || attribution.shape[0] != count || attribution.shape[2...] != input.shape[2...] {
+            throw ExperimentError.invalidOption(name: "attribution", reason: "shape \(attribution.shape) does not fit the input's \(input.shape) (expected [\(count), C, \(input.shape[2]), \(input.shape[3])])")
         }
         let fill = settings.fill ?? PerturbationFill.defaultBlur(width: input.shape[3])
         var sums: [PerturbationKind: [Double]] = [:]

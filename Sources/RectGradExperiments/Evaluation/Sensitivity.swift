@@ -49,7 +49,10 @@ public enum Sensitivity {
 
     /// The sensitivity of `method` at every example of `input` `[N, C, H, W]`, each perturbed by every
     /// one of `perturbations` (`[C, H, W]` each), explaining `targets[n]` at the example and at all
-    /// its perturbed copies. The perturbed copies of an example run as one batch.
+    /// its perturbed copies. The perturbed copies of an example run as one batch and draw the
+    /// example's own noise (``RectGradAttribution/AttributionSession/useNoiseStreams(_:)``), so a
+    /// noise-averaging method (SmoothGrad and its variants) sees the same noise at `x` and at every
+    /// `x + δ`.
     /// - Throws: ``ExperimentError/invalidOption(name:reason:)`` naming `perturbations` or `targets`
     ///   when they do not fit; attribution errors as they occur.
     public static func measure(
@@ -69,9 +72,12 @@ public enum Sensitivity {
             let x = input.example(example)
             let copies = try perturbations.map { try x.adding($0) }
             let batch = try Tensor.stack(copies)
-            let maps = try AttributionSession(
-                network: network, input: batch, targets: .all(targets[example]), chunkSize: chunkSize
-            ).attribute(method).map
+            let session = try AttributionSession(network: network, input: batch, targets: .all(targets[example]), chunkSize: chunkSize)
+            // Every perturbed copy draws the example's own SmoothGrad noise (its stream in the
+            // unperturbed batch), so the distance measures the input's perturbation, not a new
+            // noise draw.
+            try session.useNoiseStreams(Array(repeating: example, count: perturbations.count))
+            let maps = try session.attribute(method).map
             let reference = original.example(example)
             let norm = reference.l2Norm()
             var distances: [Double] = []
