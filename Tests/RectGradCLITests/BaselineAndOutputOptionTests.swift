@@ -45,7 +45,7 @@ import RectifiedGradient
         func run(_ baseline: String) throws -> Tensor {
             let output = folder.appendingPathComponent("\(baseline).npy")
             let result = try cli.attribute(["--model", "cifar-cnn", "--input", input.path, "--method", "integrated-gradients", "--steps", "2",
-                                            "--baseline", baseline, "--output", output.path])
+                                            "--baseline", baseline, "--output", output.path, "--overwrite"])
             #expect(result.status == 0, "\(result.error)")
             return try NumPyFile.read(contentsOf: output)
         }
