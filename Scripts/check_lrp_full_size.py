@@ -168,10 +168,14 @@ def reference_maps(name, model, x, targets, dtype, methods):
     return {k: v.to(torch.float64).numpy() for k, v in maps.items()}
 
 
-def zennit_canonizer_gap(name, model, x, targets, exact):
+def zennit_canonizer_gap(name, model, x, targets, exact, tag):
     """Relative L2 of zennit's own canonizer (ResNetCanonizer / nothing for vgg16) from the exact merge, float64."""
     if name != "resnet50":
         return None
+    import json
+    path = CACHE / f"{tag}-zennit-canonizer-gap.json"
+    if path.exists():
+        return json.loads(path.read_text())
     from zennit.attribution import Gradient
     from zennit.torchvision import ResNetCanonizer
     x = torch.as_tensor(x).to(torch.float64)
@@ -186,6 +190,8 @@ def zennit_canonizer_gap(name, model, x, targets, exact):
         with Gradient(model=model, composite=composite(method, x, [ResNetCanonizer()])) as attributor:
             _, relevance = attributor(x.clone(), one_hot)
         gaps[method] = full.relative_l2(relevance.detach().numpy(), exact[method])
+    CACHE.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(gaps))
     return gaps
 
 
@@ -212,7 +218,7 @@ def check(binary, name, seed, methods, work, batch=2, references_only=False):
     with torch.backends.mkldnn.flags(enabled=False):
         f32b = cached_maps(f"{tag}-f32-1thread", name, model, x, targets, torch.float32, methods)
     torch.set_num_threads(threads)
-    gaps = zennit_canonizer_gap(name, model, x, targets, f64)
+    gaps = zennit_canonizer_gap(name, model, x, targets, f64, tag)
     if gaps:
         print("  zennit's ResNetCanonizer vs the exact merge (float64): "
               + ", ".join(f"{k} {v:.2e}" for k, v in gaps.items()), flush=True)
