@@ -84,8 +84,14 @@ extension AttributionMethod {
         AttributionMethod(name: "deeplift", rule: DeepLIFTRescaleRule(reference: baseline), estimator: .gradient(.differenceFromBaseline(baseline)))
     }
 
-    /// Occlusion with a `[C, H, W]` window (default one element) slid by `stride` (default 1).
+    /// Occlusion with a `[C, H, W]` window (default one element) slid by `stride` (default 1),
+    /// the window replaced by `value`.
     public static func occlusion(window: [Int] = [1, 1, 1], stride: [Int]? = nil, value: Float = 0) -> AttributionMethod {
-        AttributionMethod(name: "occlusion", estimator: .occlusion(window: window, stride: stride ?? Array(repeating: 1, count: window.count), value: value))
+        occlusion(window: window, stride: stride, baseline: value == 0 ? .zero : .constant(value))
+    }
+
+    /// Occlusion with the window replaced by the baseline's values there (e.g. a blurred input).
+    public static func occlusion(window: [Int] = [1, 1, 1], stride: [Int]? = nil, baseline: Baseline) -> AttributionMethod {
+        AttributionMethod(name: "occlusion", estimator: .occlusion(window: window, stride: stride ?? Array(repeating: 1, count: window.count), baseline: baseline))
     }
 }

@@ -28,8 +28,8 @@ extension AttributionSession {
             return try smoothGrad(samples: samples, noiseLevel: noiseLevel, seed: seed, inner: inner, rules: rules, at: x, rowExamples: rowExamples, counter: &counter)
         case .noiseTunnel(let statistic, let samples, let noiseLevel, let seed, let inner):
             return try smoothGrad(samples: samples, noiseLevel: noiseLevel, seed: seed, inner: inner, statistic: statistic, rules: rules, at: x, rowExamples: rowExamples, counter: &counter)
-        case .occlusion(let window, let stride, let value):
-            return try occlusion(window: window, stride: stride, value: value, at: x, rowExamples: rowExamples, recorded: recorded, counter: &counter)
+        case .occlusion(let window, let stride, let baseline):
+            return try occlusion(window: window, stride: stride, baseline: baseline, at: x, rowExamples: rowExamples, recorded: recorded, counter: &counter)
         case .gradientSHAP(let samples, let baselines, let seed):
             return try gradientSHAP(samples: samples, baselines: baselines, seed: seed, rules: rules, at: x, rowExamples: rowExamples, counter: &counter)
         case .gradCAM(let layer):
@@ -38,6 +38,8 @@ extension AttributionSession {
             return try guidedGradCAM(layer: layer, rules: rules, at: x, rowExamples: rowExamples, recorded: recorded, counter: &counter)
         case .neuronGradient(let layer, let neuron):
             return try neuronGradient(layer: layer, neuron: neuron, rules: rules, at: x, rowExamples: rowExamples, recorded: recorded, counter: &counter)
+        case .layerIntegratedGradients(let layer, let quadrature, let baseline):
+            return try layerIntegratedGradientsMap(layer: layer, quadrature: quadrature, baseline: baseline, rules: rules, at: x, rowExamples: rowExamples, recorded: recorded, counter: &counter)
         }
     }
 
@@ -232,7 +234,7 @@ extension AttributionSession {
         (0..<Estimator.windowCount(extent: extent, window: window, stride: stride)).map { $0 * stride }
     }
 
-    func occlusion(window: [Int], stride steps: [Int], value: Float, at x: Tensor, rowExamples: [Int], recorded: Bool, counter: inout PassCounter) throws -> Estimate {
+    func occlusion(window: [Int], stride steps: [Int], baseline: Baseline, at x: Tensor, rowExamples: [Int], recorded: Bool, counter: inout PassCounter) throws -> Estimate {
         let exampleShape = Array(x.shape.dropFirst())
         guard window.count == exampleShape.count else {
             throw AttributionError.invalidParameter(name: "window", reason: "needs \(exampleShape.count) extents (one per dimension of an example \(exampleShape)), got \(window)")
@@ -257,6 +259,9 @@ extension AttributionSession {
             return indices
         }
         let size = exampleShape.reduce(1, *)
+        let replacement = BroadcastRows(try baseline.values(for: input.shape))
+        guard replacement.batch.isFinite else { throw AttributionError.invalidParameter(name: "baseline", reason: "contains NaN or infinity") }
+        let replacementValues = replacement.batch.scalars
         var coverage = [Float](repeating: 0, count: size)
         for indices in covered { for i in indices { coverage[i] += 1 } }
 
@@ -279,7 +284,8 @@ extension AttributionSession {
             for row in 0..<count {
                 let (r, w) = ((first + row) / perRow, (first + row) % perRow)
                 for i in 0..<size { scalars[row * size + i] = xs[r * size + i] }
-                for i in covered[w] { scalars[row * size + i] = value }
+                let offset = replacement.offset(ofExample: rowExamples[r])
+                for i in covered[w] { scalars[row * size + i] = replacementValues[offset + i] }
             }
             let occluded = try network.logits(for: try Tensor(shape: [count] + exampleShape, scalars: scalars))
             counter.forward += 1

@@ -43,9 +43,10 @@ public indirect enum Estimator: Sendable, Equatable, CustomStringConvertible {
     /// of the mean, as Captum's `NoiseTunnel`).
     case noiseTunnel(NoiseStatistic, samples: Int, noiseLevel: Float, seed: UInt64, of: Estimator)
     /// Occlusion (Zeiler & Fergus, 2014) in Captum's convention: windows of shape `window`
-    /// (`[C, H, W]`) slid with `stride` and replaced by `value`; each element gets the mean, over
-    /// the windows covering it, of `S(x) − S(x occluded)`. No backward pass.
-    case occlusion(window: [Int], stride: [Int], value: Float)
+    /// (`[C, H, W]`) slid with `stride` and replaced by the baseline's values there (a constant, or
+    /// a tensor: Captum's `baselines`); each element gets the mean, over the windows covering it,
+    /// of `S(x) − S(x occluded)`. No backward pass.
+    case occlusion(window: [Int], stride: [Int], baseline: Baseline)
     /// Grad-CAM (Selvaraju et al., 2017) at the recorded value `layer` (a layer's output `A`,
     /// `[N, K, h, w]`; `nil`: ``RectGradLayers/Network/lastConvolutionalBlock``):
     /// `ReLU(Σ_k α_k A_k)` with `α_k` the spatial mean of `dS/dA_k` under the method's rules,
@@ -64,13 +65,19 @@ public indirect enum Estimator: Sendable, Equatable, CustomStringConvertible {
     /// `samples` draws of `(x − b) · dS/dx at b + α(x − b)`, the baseline `b` drawn uniformly from
     /// `baselines` and `α ~ U(0, 1)`, seeded per example (Captum's `GradientShap` with `stdevs = 0`).
     case gradientSHAP(samples: Int, baselines: [Baseline], seed: UInt64)
+    /// Layer integrated gradients (Captum's `LayerIntegratedGradients`) at the recorded value
+    /// `layer` (`nil`: ``RectGradLayers/Network/lastConvolutionalBlock``): the path runs in the
+    /// layer's output, `A(b) + α(A(x) − A(b))`, the rest of the network sees the input; the
+    /// attribution `(A(x) − A(b)) · ∫ dS/dA dα` is summed over channels and upsampled bilinearly
+    /// to the input (`[N, 1, H, W]`). See ``AttributionMethod/layerIntegratedGradients(layer:quadrature:baseline:)``.
+    case layerIntegratedGradients(layer: String?, quadrature: PathQuadrature, baseline: Baseline)
 
     /// Whether the estimator runs backward passes (everything but occlusion).
     public var usesGradients: Bool {
         switch self {
         case .occlusion: return false
         case .smoothGrad(_, _, _, let inner), .noiseTunnel(_, _, _, _, let inner): return inner.usesGradients
-        case .gradient, .integratedGradients, .integratedGradientsGaussLegendre, .gradCAM, .guidedGradCAM, .neuronGradient, .gradientSHAP: return true
+        case .gradient, .integratedGradients, .integratedGradientsGaussLegendre, .gradCAM, .guidedGradCAM, .neuronGradient, .gradientSHAP, .layerIntegratedGradients: return true
         }
     }
 
@@ -78,7 +85,7 @@ public indirect enum Estimator: Sendable, Equatable, CustomStringConvertible {
     /// (Captum's `multiplies_by_inputs`); SmoothGrad inherits it from the estimator it averages.
     public var multipliesByInput: Bool {
         switch self {
-        case .gradient(.none), .occlusion, .gradCAM, .guidedGradCAM, .neuronGradient: return false
+        case .gradient(.none), .occlusion, .gradCAM, .guidedGradCAM, .neuronGradient, .layerIntegratedGradients: return false
         case .gradient(.input), .gradient(.differenceFromBaseline), .integratedGradients, .integratedGradientsGaussLegendre, .gradientSHAP: return true
         case .smoothGrad(_, _, _, let inner): return inner.multipliesByInput
         case .noiseTunnel: return false
@@ -104,6 +111,7 @@ public indirect enum Estimator: Sendable, Equatable, CustomStringConvertible {
         case .guidedGradCAM: return 2
         case .integratedGradients(let steps, _), .integratedGradientsGaussLegendre(let steps, _): return Swift.max(steps, 1)
         case .gradientSHAP(let samples, _, _): return Swift.max(samples, 1)
+        case .layerIntegratedGradients(_, let quadrature, _): return Swift.max(quadrature.count, 1)
         case .smoothGrad(let samples, _, _, let inner), .noiseTunnel(_, let samples, _, _, let inner):
             let (product, overflow) = Swift.max(samples, 1).multipliedReportingOverflow(by: inner.passesPerExample(exampleShape: exampleShape))
             return overflow ? Int.max : product
@@ -151,14 +159,14 @@ public indirect enum Estimator: Sendable, Equatable, CustomStringConvertible {
             guard noiseLevel.isFinite, noiseLevel >= 0, noiseLevel <= Self.maximumNoiseLevel else {
                 throw .invalidParameter(name: "noise-level", reason: "must be in [0, \(Int(Self.maximumNoiseLevel))], got \(noiseLevel)")
             }
-        case .occlusion(let window, let stride, let value):
+        case .occlusion(let window, let stride, let baseline):
             guard !window.isEmpty, window.allSatisfy({ $0 >= 1 }) else {
                 throw .invalidParameter(name: "window", reason: "every extent must be ≥ 1, got \(window)")
             }
             guard stride.count == window.count, stride.allSatisfy({ $0 >= 1 }) else {
                 throw .invalidParameter(name: "stride", reason: "needs \(window.count) extents ≥ 1 (one per window dimension), got \(stride)")
             }
-            guard value.isFinite else { throw .invalidParameter(name: "value", reason: "must be finite") }
+            if case .constant(let value) = baseline, !value.isFinite { throw .invalidParameter(name: "baseline", reason: "must be finite, got \(value)") }
         case .gradientSHAP(let samples, let baselines, _):
             guard samples >= 1, samples <= Self.maximumPassCount else {
                 throw .invalidParameter(name: "samples", reason: "must be in 1...\(Self.maximumPassCount), got \(samples)")
@@ -169,6 +177,9 @@ public indirect enum Estimator: Sendable, Equatable, CustomStringConvertible {
         case .neuronGradient(let layer, let neuron):
             guard !layer.isEmpty else { throw .invalidParameter(name: "layer", reason: "must name a layer (an empty name was given)") }
             try neuron.validate()
+        case .layerIntegratedGradients(let layer, let quadrature, _):
+            if let layer, layer.isEmpty { throw .invalidParameter(name: "layer", reason: "must name a layer (an empty name was given)") }
+            try quadrature.validate()
         }
     }
 
@@ -181,13 +192,15 @@ public indirect enum Estimator: Sendable, Equatable, CustomStringConvertible {
             return "SmoothGrad (\(samples) samples, noise \(noiseLevel), seed \(seed)) of \(inner)"
         case .noiseTunnel(let statistic, let samples, let noiseLevel, let seed, let inner):
             return "\(statistic) (\(samples) samples, noise \(noiseLevel), seed \(seed)) of \(inner)"
-        case .occlusion(let window, let stride, let value):
-            return "occlusion (window \(window), stride \(stride), value \(value))"
+        case .occlusion(let window, let stride, let baseline):
+            return "occlusion (window \(window), stride \(stride), \(baseline) baseline)"
         case .gradientSHAP(let samples, let baselines, let seed):
             return "GradientSHAP (\(samples) samples from \(baselines.count) baseline\(baselines.count == 1 ? "" : "s"), seed \(seed))"
         case .gradCAM(let layer): return "Grad-CAM at \(layer ?? "the last convolutional block")"
         case .guidedGradCAM(let layer): return "× Grad-CAM at \(layer ?? "the last convolutional block")"
         case .neuronGradient(let layer, let neuron): return "gradient of \(neuron) of \(layer)"
+        case .layerIntegratedGradients(let layer, let quadrature, let baseline):
+            return "layer integrated gradients at \(layer ?? "the last convolutional block") (\(quadrature), \(baseline) baseline)"
         }
     }
 }

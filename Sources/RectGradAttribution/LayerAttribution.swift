@@ -68,6 +68,9 @@ public enum LayerAttributionMethod: String, Sendable, Equatable, CaseIterable, C
     /// `ReLU(Σ_k α_k A_k)`, `α_k` the spatial mean of `dS/dA_k`, at the layer's resolution
     /// (`[N, 1, h, w]`; Captum's `LayerGradCam` with `relu_attributions=True`).
     case gradCAM = "grad-cam"
+    /// Layer integrated gradients with a 50-step right Riemann sum from a zero baseline; for other
+    /// settings, ``AttributionSession/attribute(layer:integratedGradients:baseline:rules:)``.
+    case integratedGradients = "integrated-gradients"
 
     public var description: String { rawValue }
 }
@@ -86,6 +89,8 @@ public struct LayerAttributionResult: Sendable {
     public var logits: Tensor
     /// The explained class of each example.
     public var targets: [Int]
+    /// Layer integrated gradients only: the attribution's sum per example against `S(x) − S(b)`.
+    public var completeness: Completeness? = nil
 }
 
 extension AttributionSession {
@@ -97,6 +102,9 @@ extension AttributionSession {
     ///   that name was recorded (listing close names) or Grad-CAM is asked of a layer that is not
     ///   `[N, K, h, w]`; the tape's errors.
     public func attribute(layer: String? = nil, method: LayerAttributionMethod, rules: BackwardRules = .gradient) throws -> LayerAttributionResult {
+        if method == .integratedGradients {
+            return try attribute(layer: layer, integratedGradients: .riemannRight(steps: 50), rules: rules)
+        }
         var counter = PassCounter()
         let recording = Recording(tape: tape, input: inputVariable, logits: logitsVariable)
         let (name, variable) = try resolveLayer(layer, on: tape)
@@ -106,6 +114,7 @@ extension AttributionSession {
         case .gradient: map = pass.gradient
         case .gradientTimesActivation: map = try pass.gradient.multiplying(pass.activation)
         case .gradCAM: map = try Self.classActivationMap(activation: pass.activation, gradient: pass.gradient, layer: name)
+        case .integratedGradients: throw AttributionError.unsupportedCombination("layer integrated gradients are computed above")
         }
         guard map.isFinite else { throw AttributionError.nonFinite(stage: "layer attribution \(method) at \(name)", layer: nil) }
         return LayerAttributionResult(layer: name, method: method, map: map, activation: pass.activation, logits: logits, targets: targets)

@@ -24,7 +24,7 @@ public enum MethodName: String, Sendable, CaseIterable, CustomStringConvertible 
     case epsilonLRP = "epsilon-lrp"
     /// ``AttributionMethod/deepLIFT(baseline:)``.
     case deepLIFT = "deeplift"
-    /// ``AttributionMethod/occlusion(window:stride:value:)``.
+    /// ``AttributionMethod/occlusion(window:stride:baseline:)``.
     case occlusion
     /// ``AttributionMethod/gradCAM(layer:)``.
     case gradCAM = "grad-cam"
@@ -46,6 +46,8 @@ public enum MethodName: String, Sendable, CaseIterable, CustomStringConvertible 
     case lrpEpsilonAlpha2Beta1Flat = "lrp-epsilon-alpha2-beta1-flat"
     /// ``AttributionMethod/gradientSHAP(samples:baselines:seed:)`` with the baseline parameter.
     case gradientSHAP = "gradient-shap"
+    /// ``AttributionMethod/layerIntegratedGradients(layer:quadrature:baseline:)`` at the layer parameter.
+    case layerIntegratedGradients = "layer-integrated-gradients"
 
     /// Parses a name. - Throws: ``AttributionError/invalidParameter(name:reason:)`` for `method`,
     /// listing the valid names.
@@ -65,7 +67,12 @@ public enum MethodName: String, Sendable, CaseIterable, CustomStringConvertible 
         switch self {
         case .saliency: method = .saliency
         case .gradientTimesInput: method = .gradientTimesInput
-        case .integratedGradients: method = .integratedGradients(steps: parameters.steps, baseline: parameters.baseline)
+        case .integratedGradients:
+            switch parameters.integration {
+            case .riemann: method = .integratedGradients(steps: parameters.steps, baseline: parameters.baseline)
+            case .gaussLegendre:
+                method = AttributionMethod(name: "integrated-gradients", estimator: .integratedGradientsGaussLegendre(points: parameters.steps, baseline: parameters.baseline))
+            }
         case .smoothGrad: method = .smoothGrad(samples: parameters.samples, noiseLevel: parameters.noiseLevel, seed: parameters.seed)
         case .deconvNet: method = .deconvNet
         case .guidedBackprop: method = .guidedBackprop
@@ -76,7 +83,7 @@ public enum MethodName: String, Sendable, CaseIterable, CustomStringConvertible 
             method = try .rectGradPRR(percentile: parameters.percentile, importance: parameters.importance, interpolation: parameters.interpolation)
         case .epsilonLRP: method = try .epsilonLRP(epsilon: parameters.epsilon)
         case .deepLIFT: method = .deepLIFT(baseline: parameters.baseline)
-        case .occlusion: return .occlusion(window: parameters.window, stride: parameters.stride, value: parameters.occlusionValue)
+        case .occlusion: return .occlusion(window: parameters.window, stride: parameters.stride, baseline: parameters.baseline)
         case .gradCAM: method = .gradCAM(layer: parameters.layer)
         case .guidedGradCAM: method = .guidedGradCAM(layer: parameters.layer)
         case .smoothGradSquared: method = .smoothGradSquared(samples: parameters.samples, noiseLevel: parameters.noiseLevel, seed: parameters.seed)
@@ -84,6 +91,8 @@ public enum MethodName: String, Sendable, CaseIterable, CustomStringConvertible 
         case .lrpEpsilonPlus, .lrpEpsilonPlusFlat, .lrpEpsilonGammaBox, .lrpEpsilonAlpha2Beta1, .lrpEpsilonAlpha2Beta1Flat:
             method = try AttributionMethod.composite(self, epsilon: parameters.lrpEpsilon, bounds: parameters.inputBounds)
         case .gradientSHAP: method = .gradientSHAP(samples: parameters.samples, baselines: [parameters.baseline], seed: parameters.seed)
+        case .layerIntegratedGradients:
+            method = .layerIntegratedGradients(layer: parameters.layer, quadrature: parameters.integration.quadrature(parameters.steps), baseline: parameters.baseline)
         }
         guard let border = parameters.masksConvolutionBorder else { return method }
         return method.maskingConvolutionBorder(border)
@@ -104,8 +113,11 @@ public struct MethodParameters: Sendable {
     public var interpolation: PercentileInterpolation = .nearestFloat32
     /// The padding rule; `nil` means the method's default (on for the RectGrad family, off otherwise).
     public var masksConvolutionBorder: Bool?
-    /// Integrated gradients' step count m (default 50).
+    /// Integrated gradients' step count m (default 50), also layer integrated gradients'.
     public var steps = 50
+    /// How (layer) integrated gradients approximate the path integral with `steps` points
+    /// (default: the right Riemann sum of the spec).
+    public var integration: IntegrationRule = .riemann
     /// SmoothGrad's sample count n (default 50).
     public var samples = 50
     /// SmoothGrad's noise level (default 0.1 of the input's range).
@@ -114,15 +126,14 @@ public struct MethodParameters: Sendable {
     public var seed: UInt64 = 0
     /// ε-LRP's ε (default 1e-4).
     public var epsilon: Float = 1e-4
-    /// The baseline of integrated gradients and DeepLIFT (default zero).
+    /// The baseline of (layer) integrated gradients, DeepLIFT, GradientSHAP and occlusion (what an
+    /// occluded window becomes; default zero).
     public var baseline: Baseline = .zero
     /// Occlusion's `[C, H, W]` window (default one element).
     public var window: [Int] = [1, 1, 1]
     /// Occlusion's stride (default `nil`: 1 in every dimension).
     public var stride: [Int]?
-    /// Occlusion's replacement value (default 0).
-    public var occlusionValue: Float = 0
-    /// The layer of the layer methods (Grad-CAM, Guided Grad-CAM); `nil` (the default): the
+    /// The layer of the layer methods (Grad-CAM, Guided Grad-CAM, layer integrated gradients); `nil` (the default): the
     /// network's last convolutional block.
     public var layer: String?
     /// The ε of the dense layers in the LRP composites (default 1e-6, zennit's).
@@ -142,4 +153,22 @@ extension AttributionMethod {
     public init(named name: String, parameters: MethodParameters = MethodParameters()) throws(AttributionError) {
         self = try MethodName(parsing: name).method(parameters)
     }
+}
+
+/// How integrated gradients approximate the path integral, by name (the command line's `--integration`).
+public enum IntegrationRule: String, Sendable, CaseIterable, CustomStringConvertible {
+    /// The right Riemann sum (the spec's default).
+    case riemann
+    /// Gauss–Legendre quadrature.
+    case gaussLegendre = "gauss-legendre"
+
+    /// The quadrature with `count` points.
+    public func quadrature(_ count: Int) -> PathQuadrature {
+        switch self {
+        case .riemann: return .riemannRight(steps: count)
+        case .gaussLegendre: return .gaussLegendre(points: count)
+        }
+    }
+
+    public var description: String { rawValue }
 }

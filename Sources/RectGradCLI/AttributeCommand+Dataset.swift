@@ -20,6 +20,11 @@ extension AttributeCommand {
         if singleFile != nil { throw ValidationError("--output \(output) names one file; a dataset run writes into a folder.") }
         if let topK = targetOptions.topK { throw ValidationError("--top-k \(topK) is not available for a dataset run; give --target or a manifest target column.") }
         _ = try methodOptions.methodNames(method, option: "--method")
+        switch try methodOptions.baselineChoice() {
+        case .zero, .constant: break
+        case let choice: throw ValidationError("--baseline \(choice) depends on each image; a dataset run takes zero or constant:V.")
+        }
+        if targetOptions.explainedOutput != nil { throw ValidationError("--explained-output is not available for a dataset run (its maps explain the logit).") }
         if let manifest = datasetOptions.manifest { try FileAccess.checkInputFile(manifest, option: "--manifest") }
         try FileAccess.checkOutputFolder(output, option: "--output", inputs: [datasetOptions.manifest ?? images[0]])
         if let chunkSize, chunkSize < 1 { throw ValidationError("--chunk-size must be at least 1, got \(chunkSize).") }
@@ -28,7 +33,8 @@ extension AttributeCommand {
 
     func runDatasetRun() throws {
         let names = try methodOptions.methodNames(method, option: "--method")
-        let parameters = try methodOptions.parameters()
+        var parameters = try methodOptions.parameters()
+        if case .constant(let value) = try methodOptions.baselineChoice() { parameters.baseline = .constant(value) }
         let methods = try names.map { try $0.method(parameters) }
         let loaded = try modelOptions.load()
         let model = loaded.model

@@ -101,12 +101,13 @@ struct AttributeCommand: ParsableCommand {
     func run() throws {
         if isDatasetRun { return try runDatasetRun() }
         let names = try methodOptions.methodNames(method, option: "--method")
-        let parameters = try methodOptions.parameters()
-        let methods = try names.map { try $0.method(parameters) }
         let loaded = try modelOptions.load()
         let model = loaded.model
         if modelOptions.weights == nil { CLIInputs.note("\(model.name) with \(loaded.weightsDescription)") }
         let batch = try readInput(model: model)
+        let parameters = try methodOptions.parameters(model: model, batch: batch, orientation: orientation)
+        let methods = try names.map { try $0.method(parameters) }
+        let output = try targetOptions.explainedOutput(for: model)
         let examples = batch.shape[0]
         let estimate = WorkEstimate(methods: methods, input: batch.shape, classSets: targetOptions.topK ?? 1)
         if estimate.passes > WorkEstimate.reportThreshold { CLIInputs.note(estimate.description) }
@@ -117,14 +118,14 @@ struct AttributeCommand: ParsableCommand {
             throw OptionError(option: "--output", message: "\(output) holds the heatmap of one example, but the input has \(examples); give a folder")
         }
 
-        let first = try session(model: model, batch: batch, targets: try targetOptions.selection(for: model))
+        let first = try session(model: model, batch: batch, targets: try targetOptions.selection(for: model), output: output)
         let sets = try targetOptions.targetSets(for: model, logits: first.logits)
         let plan = try outputPlan(names: names, model: model, examples: examples, classSets: sets, logits: first.logits)
         let progress = progressOptions.line()
         defer { progress.clear() }
         var displayImages: [RGBImage]?
         for (rank, selection) in sets.enumerated() {
-            let session = try selection.resolvesLike(first) ? first : self.session(model: model, batch: batch, targets: selection)
+            let session = try selection.resolvesLike(first) ? first : self.session(model: model, batch: batch, targets: selection, output: output)
             let classPart = sets.count > 1 ? ", class \(rank + 1)/\(sets.count)" : ""
             for (index, method) in methods.enumerated() {
                 let step = "\(method.name) (method \(index + 1)/\(methods.count)\(classPart))"
@@ -163,9 +164,9 @@ struct AttributeCommand: ParsableCommand {
     }
 
     /// A session on `batch` explaining `targets`.
-    func session(model: Model, batch: Tensor, targets: TargetSelection) throws -> AttributionSession {
+    func session(model: Model, batch: Tensor, targets: TargetSelection, output: ExplainedOutput) throws -> AttributionSession {
         do {
-            return try AttributionSession(network: model.network, input: batch, targets: targets, chunkSize: chunkSize, workers: .command)
+            return try AttributionSession(network: model.network, input: batch, targets: targets, chunkSize: chunkSize, workers: .command, output: output)
         } catch let error as AttributionError {
             throw OptionError(error)
         }
@@ -288,6 +289,8 @@ struct OptionError: Error, CustomStringConvertible {
             self.init(option: "--target", message: "\(error)")
         case AttributionError.inputShapeMismatch(let message):
             self.init(option: "--input", message: message)
+        case AttributionError.baselineShapeMismatch:
+            self.init(option: "--baseline", message: "\(error)")
         default:
             self.init(option: "", message: "\(error)")
         }

@@ -65,7 +65,9 @@ struct ExplainCommand: ParsableCommand {
         let loaded = try modelOptions.load(defaultModel: Self.defaultModel)
         let model = loaded.model
         let parameters = try methodOptions.parameters()
-        let explainer = Explainer(model: model, methods: try parsedMethods(), parameters: parameters)
+        var explainer = Explainer(model: model, methods: try parsedMethods(), parameters: parameters)
+        explainer.output = try targetOptions.explainedOutput(for: model)
+        let baselineChoice = try methodOptions.baselineChoice()
         let selection = try targetOptions.selection(for: model)
         let targets = try perImageTargets(selection)
         let estimate = WorkEstimate(methods: try explainer.methods.map { try $0.method(parameters) }, input: [images.count, model.network.inputChannels, model.network.inputSize.height, model.network.inputSize.width], classSets: targetOptions.topK ?? 1)
@@ -80,6 +82,8 @@ struct ExplainCommand: ParsableCommand {
                 let step = "image \(index + 1)/\(images.count) \(name)"
                 progress.update(step)
                 let image = try CLIInputs.decodeImage(path, orientation: orientation)
+                var imageExplainer = explainer
+                imageExplainer.parameters = try methodOptions.parameters(model: model, batch: try model.input(from: [image]), orientation: orientation)
                 var classes: [Int?] = [targets[index]]
                 if let topK = targetOptions.topK {
                     let input = try model.input(from: [image])
@@ -90,7 +94,7 @@ struct ExplainCommand: ParsableCommand {
                     let label = classes.count > 1 ? Self.rankedName(name, rank: rank + 1) : name
                     let classPart = classes.count > 1 ? ", class \(rank + 1)/\(classes.count)" : ""
                     do {
-                        explained.append(try explainer.explain(name: label, image: image, target: target) { progress.update("\(step)\(classPart): \($0)") })
+                        explained.append(try imageExplainer.explain(name: label, image: image, target: target) { progress.update("\(step)\(classPart): \($0)") })
                     } catch let error as AttributionError {
                         throw OptionError(error)
                     }
@@ -106,6 +110,8 @@ struct ExplainCommand: ParsableCommand {
             ("RectGrad percentile", "\(methodOptions.percentile)"),
             ("final threshold", finalThreshold),
             ("integrated gradients steps", "\(methodOptions.steps)"),
+            ("baseline", baselineChoice.description),
+            ("explained output", explainer.output.description),
             ("SmoothGrad samples", "\(methodOptions.samples)"),
             ("total time", String(format: "%.2f s", Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)),
         ])

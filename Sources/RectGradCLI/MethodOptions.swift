@@ -20,8 +20,14 @@ struct MethodOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The padding rule (default: on for the RectGrad family, off otherwise).", valueName: "on|off"))
     var borderRule: Switch?
 
-    @Option(name: .long, help: ArgumentHelp("Integrated gradients' number of steps.", valueName: "m"))
+    @Option(name: .long, help: ArgumentHelp("Integrated gradients' (and layer integrated gradients') number of steps.", valueName: "m"))
     var steps = 50
+
+    @Option(name: .long, help: ArgumentHelp("How (layer) integrated gradients approximate the path integral with --steps points: riemann (the right Riemann sum) or gauss-legendre.", valueName: "riemann|gauss-legendre"))
+    var integration = IntegrationRule.riemann
+
+    @Option(name: .long, help: ArgumentHelp("The baseline of integrated gradients, layer integrated gradients, DeepLIFT, GradientSHAP and occlusion (what an occluded window becomes): \(BaselineChoice.forms) (default zero).", valueName: "baseline"))
+    var baseline: String?
 
     @Option(name: .long, help: ArgumentHelp("SmoothGrad's number of samples.", valueName: "n"))
     var samples = 50
@@ -41,13 +47,14 @@ struct MethodOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Occlusion's stride, in the same forms as --window (default 1).", valueName: "size"))
     var stride: String?
 
-    @Option(name: .long, help: ArgumentHelp("The layer of grad-cam and guided-grad-cam: a recorded layer output's name (default: the model's last convolutional block).", valueName: "name"))
+    @Option(name: .long, help: ArgumentHelp("The layer of grad-cam, guided-grad-cam and layer-integrated-gradients: a recorded layer output's name (default: the model's last convolutional block).", valueName: "name"))
     var layer: String?
 
     /// What `all` means, for the commands' help.
     static let allHelp = "'all' is every method but occlusion (one forward pass per window position: about 150,000 on a 224×224 image with the default 1×1 window) unless --window is given or occlusion is named, e.g. all,occlusion"
 
     func validate() throws {
+        do { _ = try baselineChoice() } catch let error as OptionError { throw ValidationError(error.description) }
         let parameters = try parameters()
         // Every option value is checked once, also those the chosen methods do not use.
         for name in MethodName.allCases {
@@ -64,6 +71,7 @@ struct MethodOptions: ParsableArguments {
         parameters.interpolation = interpolation
         parameters.masksConvolutionBorder = borderRule?.isOn
         parameters.steps = steps
+        parameters.integration = integration
         parameters.samples = samples
         parameters.noiseLevel = noiseLevel
         parameters.seed = seed
@@ -71,6 +79,19 @@ struct MethodOptions: ParsableArguments {
         parameters.window = try Self.occlusionShape(window ?? "1", option: "--window")
         parameters.stride = try Self.occlusionShape(stride ?? "1", option: "--stride")
         parameters.layer = layer
+        return parameters
+    }
+
+    /// `--baseline` parsed (not yet resolved against a model and an input).
+    /// - Throws: an ``OptionError`` for `--baseline`.
+    func baselineChoice() throws -> BaselineChoice {
+        try baseline.map { try BaselineChoice(parsing: $0) } ?? .zero
+    }
+
+    /// Every method parameter, with the baseline resolved for `batch` explained by `model`.
+    func parameters(model: Model, batch: Tensor, orientation: OrientationHandling) throws -> MethodParameters {
+        var parameters = try parameters()
+        parameters.baseline = try baselineChoice().baseline(model: model, batch: batch, orientation: orientation)
         return parameters
     }
 

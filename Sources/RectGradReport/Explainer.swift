@@ -45,6 +45,8 @@ public struct Explainer: Sendable {
     public var methods: [MethodName]
     /// Their parameters (percentile, τ, steps, …).
     public var parameters: MethodParameters
+    /// What each map explains of its class (default: the logit).
+    public var output: ExplainedOutput = .logit
 
     /// Creates an explainer.
     public init(model: Model, methods: [MethodName], parameters: MethodParameters = MethodParameters()) {
@@ -88,7 +90,7 @@ public struct Explainer: Sendable {
         }
         let clock = ContinuousClock()
         var created: AttributionSession?
-        let forward = try clock.measure { created = try AttributionSession(network: model.network, input: input, targets: targets) }
+        let forward = try clock.measure { created = try AttributionSession(network: model.network, input: input, targets: targets, output: output) }
         guard let session = created else { throw ReportError.invalidOption(name: "input", reason: "no session") }
         let probabilities = try SoftmaxCrossEntropy.softmax(session.logits)
         var mapsPerMethod: [(MethodName, AttributionMethod, Tensor, Double)] = []

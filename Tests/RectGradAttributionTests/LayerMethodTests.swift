@@ -134,6 +134,9 @@ import RectGradZoo
         let earlyOrdinal = try #require(Int(layers.metadata["early_activation"] ?? ""))
         let unit = try JSONDecoder().decode([Int].self, from: Data((layers.metadata["neuron_unit"] ?? "").utf8))
         let channel = try #require(Int(layers.metadata["neuron_channel"] ?? ""))
+        let midOrdinal = try #require(Int(layers.metadata["mid_activation"] ?? ""))
+        // Captum hooked one module; the recorded name must be that site's alone.
+        #expect(sites.filter { $0.name == sites[midOrdinal].name }.count == 1)
         // The declared last convolutional block is the layer Captum was given.
         #expect(network.lastConvolutionalBlock == sites[layerOrdinal].name)
         let layer = sites[layerOrdinal].name
@@ -148,6 +151,10 @@ import RectGradZoo
             ("neuron-unit", try session.attribute(.neuronGradient(layer: layer, neuron: .unit(unit))).map),
             ("neuron-channel", try session.attribute(.neuronGradient(layer: layer, neuron: .channel(channel))).map),
             ("integrated-gradients-gl8", try session.attribute(AttributionMethod.saliency.integratedGaussLegendre(points: 8)).map),
+            ("layer-integrated-gradients-gl8", try session.attribute(layer: layer, integratedGradients: .gaussLegendre(points: 8)).map),
+            ("layer-integrated-gradients-gl8-upsampled", try session.attribute(.layerIntegratedGradients(quadrature: .gaussLegendre(points: 8))).map),
+            ("layer-integrated-gradients-mid-riemann6",
+             try session.attribute(layer: sites[midOrdinal].name, integratedGradients: .riemannRight(steps: 6), baseline: .constant(0.25)).map),
         ]
         for (key, map) in checks {
             let expected = try #require(layers[key], "fixture \(architecture) has no map '\(key)'")

@@ -83,7 +83,7 @@ import RectGradAttribution
     }
 
     @Test func occlusionTakesNoBackwardRule() {
-        let method = AttributionMethod(name: "odd", rule: GuidedBackpropRule(), estimator: .occlusion(window: [1, 1, 1], stride: [1, 1, 1], value: 0))
+        let method = AttributionMethod(name: "odd", rule: GuidedBackpropRule(), estimator: .occlusion(window: [1, 1, 1], stride: [1, 1, 1], baseline: .zero))
         #expect(throws: AttributionError.self) { try method.validate() }
         #expect(throws: Never.self) { try AttributionMethod.occlusion().validate() }
     }
@@ -94,6 +94,7 @@ import RectGradAttribution
             "rectgrad", "rectgrad-const", "rectgrad-prr", "epsilon-lrp", "deeplift", "occlusion",
             "grad-cam", "guided-grad-cam", "smoothgrad-sq", "vargrad",
             "lrp-epsilon-plus", "lrp-epsilon-plus-flat", "lrp-epsilon-gamma-box", "lrp-epsilon-alpha2-beta1", "lrp-epsilon-alpha2-beta1-flat", "gradient-shap",
+            "layer-integrated-gradients",
         ])
         #expect(try MethodName(parsing: "RectGrad") == .rectGrad)
         #expect {

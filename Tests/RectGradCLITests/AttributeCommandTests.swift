@@ -114,8 +114,8 @@ import RectifiedGradient
         #expect(run.status == 0, "stderr: \(run.error)")
         for name in MethodName.allCases {
             let map = try NumPyFile.read(contentsOf: output.appendingPathComponent("\(name.rawValue).npy"))
-            // Grad-CAM's map has one channel (the class activation map upsampled to the input).
-            #expect(map.shape == (name == .gradCAM ? [2, 1, 32, 32] : [2, 3, 32, 32]), "\(name)")
+            // Grad-CAM's and layer integrated gradients' maps have one channel (upsampled to the input).
+            #expect(map.shape == ([.gradCAM, .layerIntegratedGradients].contains(name) ? [2, 1, 32, 32] : [2, 3, 32, 32]), "\(name)")
         }
     }
 

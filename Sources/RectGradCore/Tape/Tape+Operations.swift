@@ -20,7 +20,7 @@ extension Tape {
         let value = try node(x).value
         let result: MaxPoolResult
         do { result = try Pooling2D.maxPool(value, geometry: geometry, workers: workers) } catch { throw .operationFailed(layer: name, error) }
-        return append(.maxPool(geometry, argmax: result.argmax), inputs: [x.id], value: result.output, name: name)
+        return try appendComputed(.maxPool(geometry, argmax: result.argmax), inputs: [x.id], value: result.output, name: name)
     }
 
     /// Average pooling; `countIncludesPadding` divides every window by its full size (PyTorch's
@@ -59,7 +59,7 @@ extension Tape {
         do { try kind.validate() } catch { throw .operationFailed(layer: name, error) }
         let ordinal = activationCount
         activationCount += 1
-        return append(.activation(kind, ordinal: ordinal), inputs: [x.id], value: kind.forward(value, workers: workers), name: name)
+        return try appendComputed(.activation(kind, ordinal: ordinal), inputs: [x.id], value: kind.forward(value, workers: workers), name: name)
     }
 
     /// `max(x, 0)` through the tape's activation rule.

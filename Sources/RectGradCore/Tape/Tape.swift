@@ -18,6 +18,9 @@ public final class Tape {
     public internal(set) var activationCount = 0
     /// The threads the tape's kernels and rules share their work among.
     public let workers: Workers
+    /// Values that stand in for what the forward pass computes at given nodes (see
+    /// ``init(workers:replacing:)``).
+    let replacements: [Int: Tensor]
 
     /// Creates an empty tape whose kernels run on `workers` (default: one per active core;
     /// ``Workers/serial`` keeps everything on the calling thread). In an unoptimised build of
@@ -25,6 +28,27 @@ public final class Tape {
     /// (``RectGradBuild``).
     public init(workers: Workers = .default) {
         self.workers = workers
+        self.replacements = [:]
+        RectGradBuild.warnOnceIfUnoptimized()
+    }
+
+    /// Creates an empty tape on which the computed value of each node in `replacements` is
+    /// replaced, as it is recorded, by the given tensor: every later node sees the replacement
+    /// (Captum's forward hook that returns another layer output, as layer integrated gradients
+    /// uses it). A node is identified by the ``Variable`` of the same node on an earlier recording
+    /// of the same computation (ids are sequential, so recording the same network again gives
+    /// the same ids).
+    ///
+    /// The backward pass *through* a replaced node itself is not meaningful (its saved inputs
+    /// are those of the computed value); ask for gradients at the replaced node, not beyond it.
+    /// - Throws: nothing here; recording the replaced node throws
+    ///   ``TapeError/operationFailed(layer:_:)`` when the replacement's shape differs from the
+    ///   computed value's.
+    public init(workers: Workers = .default, replacing replacements: [Variable: Tensor]) {
+        self.workers = workers
+        var byID: [Int: Tensor] = [:]
+        for (variable, value) in replacements { byID[variable.id] = value }
+        self.replacements = byID
         RectGradBuild.warnOnceIfUnoptimized()
     }
 
@@ -97,6 +121,19 @@ public final class Tape {
         return Variable(id: nodes.count - 1)
     }
 
+    /// Appends a computed (non-leaf) node, with its replacement value when one was given for
+    /// its id.
+    /// - Throws: ``TapeError/operationFailed(layer:_:)`` for a replacement of another shape.
+    func appendComputed(_ operation: Operation, inputs: [Int], value: Tensor, name: String) throws(TapeError) -> Variable {
+        guard let replacement = replacements[nodes.count] else {
+            return append(operation, inputs: inputs, value: value, name: name)
+        }
+        guard replacement.shape == value.shape else {
+            throw .operationFailed(layer: name, .shapeMismatch(operation: "replacement of the recorded value", expected: value.shape, actual: replacement.shape))
+        }
+        return append(operation, inputs: inputs, value: replacement, name: name)
+    }
+
     /// Runs a kernel, mapping its error to a ``TapeError`` naming the layer.
     func record(_ operation: Operation, inputs: [Variable], name: String, _ compute: ([Tensor]) throws(TensorError) -> Tensor) throws(TapeError) -> Variable {
         var values: [Tensor] = []
@@ -104,6 +141,6 @@ public final class Tape {
         for input in inputs { values.append(try node(input).value) }
         let value: Tensor
         do { value = try compute(values) } catch { throw .operationFailed(layer: name, error) }
-        return append(operation, inputs: inputs.map(\.id), value: value, name: name)
+        return try appendComputed(operation, inputs: inputs.map(\.id), value: value, name: name)
     }
 }
