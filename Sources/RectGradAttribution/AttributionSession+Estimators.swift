@@ -281,7 +281,7 @@ extension AttributionSession {
                 for i in 0..<size { scalars[row * size + i] = xs[r * size + i] }
                 for i in covered[w] { scalars[row * size + i] = value }
             }
-            let occluded = try network.logits(for: try Tensor(shape: [count] + exampleShape, scalars: scalars))
+            let occluded = try network.logits(for: try Tensor(shape: [count] + exampleShape, scalars: scalars), workers: workers)
             counter.forward += 1
             for row in 0..<count {
                 let (r, w) = ((first + row) / perRow, (first + row) % perRow)

@@ -104,7 +104,7 @@ extension AttributionSession {
         let map: Tensor
         switch method {
         case .gradient: map = pass.gradient
-        case .gradientTimesActivation: map = try pass.gradient.multiplying(pass.activation)
+        case .gradientTimesActivation: map = try pass.gradient.multiplying(pass.activation, workers: workers)
         case .gradCAM: map = try Self.classActivationMap(activation: pass.activation, gradient: pass.gradient, layer: name)
         }
         guard map.isFinite else { throw AttributionError.nonFinite(stage: "layer attribution \(method) at \(name)", layer: nil) }

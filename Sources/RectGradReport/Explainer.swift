@@ -45,10 +45,13 @@ public struct Explainer: Sendable {
     public var methods: [MethodName]
     /// Their parameters (percentile, τ, steps, …).
     public var parameters: MethodParameters
+    /// The threads its passes compute on (see ``Workers``).
+    public var workers: Workers
 
-    /// Creates an explainer.
-    public init(model: Model, methods: [MethodName], parameters: MethodParameters = MethodParameters()) {
+    /// Creates an explainer whose passes run on `workers`.
+    public init(model: Model, methods: [MethodName], parameters: MethodParameters = MethodParameters(), workers: Workers = .default) {
         self.model = model
+        self.workers = workers
         self.methods = methods
         self.parameters = parameters
     }
@@ -88,7 +91,7 @@ public struct Explainer: Sendable {
         }
         let clock = ContinuousClock()
         var created: AttributionSession?
-        let forward = try clock.measure { created = try AttributionSession(network: model.network, input: input, targets: targets) }
+        let forward = try clock.measure { created = try AttributionSession(network: model.network, input: input, targets: targets, workers: workers) }
         guard let session = created else { throw ReportError.invalidOption(name: "input", reason: "no session") }
         let probabilities = try SoftmaxCrossEntropy.softmax(session.logits)
         var mapsPerMethod: [(MethodName, AttributionMethod, Tensor, Double)] = []

@@ -47,8 +47,15 @@ final class SafetensorsFileReader {
     }
 
     /// Reads `entry`'s elements (at `dataStart + entry.begin` in the file) converted to Float32
-    /// into `destination`, one chunk at a time.
+    /// into `destination`: F32 on a little-endian host straight into it (the file's bytes are the
+    /// values: one read, no second pass), any other type one chunk at a time.
     func convert(_ entry: SafetensorsLayout.Entry, dataStart: Int, into destination: UnsafeMutableBufferPointer<Float>) throws(WeightsError.Reason) {
+        if entry.dtype == .f32, Self.hostIsLittleEndian {
+            // The layout has checked that the entry's byte range holds exactly `destination.count`
+            // elements and lies inside the file; a file that shrank since is reported by the read.
+            try readFully(into: UnsafeMutableRawBufferPointer(destination), at: dataStart + entry.begin)
+            return
+        }
         let elementSize = entry.dtype.byteCount
         let elementsPerChunk = max(Self.chunkSize / elementSize, 1)
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: elementsPerChunk * elementSize, alignment: 16)
@@ -80,4 +87,6 @@ final class SafetensorsFileReader {
     }
 
     private static func systemError() -> String { String(cString: strerror(errno)) }
+
+    private static let hostIsLittleEndian = 1.littleEndian == 1
 }
