@@ -18,7 +18,8 @@ import RectifiedGradient
     for shape in ["--model <name>", "--weights <file>", "--allow-extra-weights", "--random-weights", "--weight-seed <n>",
                   "--resize <center-crop|stretch>", "--input <file>", "--output <file>", "--overwrite", "--top <k>",
                   "--orientation <exif|ignore>", "--threads <n>"] {
-        #expect(help.standardOutput.contains("  \(shape) "), "missing \(shape)")
+        // A long option's help starts on the next line.
+        #expect(help.standardOutput.contains("  \(shape) ") || help.standardOutput.contains("  \(shape)\n"), "missing \(shape)")
     }
     #expect(help.standardOutput.contains("--input <file>          A preprocessed NCHW .npy array, run as is."))
     #expect(help.standardOutput.contains("--output <file>         Write the logits [N, classes] to this .npy file."))
