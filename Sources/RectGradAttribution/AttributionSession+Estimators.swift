@@ -287,7 +287,7 @@ extension AttributionSession {
                 let offset = replacement.offset(ofExample: rowExamples[r])
                 for i in covered[w] { scalars[row * size + i] = replacementValues[offset + i] }
             }
-            let occluded = try network.logits(for: try Tensor(shape: [count] + exampleShape, scalars: scalars))
+            let occluded = try network.logits(for: try Tensor(shape: [count] + exampleShape, scalars: scalars), workers: workers)
             counter.forward += 1
             for row in 0..<count {
                 let (r, w) = ((first + row) / perRow, (first + row) % perRow)

@@ -189,9 +189,10 @@ extension Network {
     ///   - targets: the predicted class (default), one class for all, or one class per example.
     ///   - chunkSize: rows per forward pass for the multi-pass estimators (default: about 2²⁰ input
     ///     values per chunk, see ``AttributionSession/defaultChunkSize(exampleShape:)``).
+    ///   - workers: the threads the passes compute on (default: one per core).
     /// - Throws: ``AttributionError`` for invalid parameters, targets or inputs.
-    public func attribute(_ input: Tensor, method: AttributionMethod, targets: TargetSelection = .predicted, chunkSize: Int? = nil) throws -> AttributionResult {
+    public func attribute(_ input: Tensor, method: AttributionMethod, targets: TargetSelection = .predicted, chunkSize: Int? = nil, workers: Workers = .default) throws -> AttributionResult {
         try method.validate()
-        return try AttributionSession(network: self, input: input, targets: targets, chunkSize: chunkSize).attribute(method)
+        return try AttributionSession(network: self, input: input, targets: targets, chunkSize: chunkSize, workers: workers).attribute(method)
     }
 }

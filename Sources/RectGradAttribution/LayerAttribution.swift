@@ -112,7 +112,7 @@ extension AttributionSession {
         let map: Tensor
         switch method {
         case .gradient: map = pass.gradient
-        case .gradientTimesActivation: map = try pass.gradient.multiplying(pass.activation)
+        case .gradientTimesActivation: map = try pass.gradient.multiplying(pass.activation, workers: workers)
         case .gradCAM: map = try Self.classActivationMap(activation: pass.activation, gradient: pass.gradient, layer: name)
         case .integratedGradients: throw AttributionError.unsupportedCombination("layer integrated gradients are computed above")
         }

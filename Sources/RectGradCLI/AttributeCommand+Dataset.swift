@@ -31,12 +31,12 @@ extension AttributeCommand {
         do { _ = try modelOptions.entry() } catch { throw ValidationError(OptionError(option: "--model", message: "\(error)").description) }
     }
 
-    func runDatasetRun() throws {
+    func runDatasetRun(workers: Workers) throws {
         let names = try methodOptions.methodNames(method, option: "--method")
         var parameters = try methodOptions.parameters()
         if case .constant(let value) = try methodOptions.baselineChoice() { parameters.baseline = .constant(value) }
         let methods = try names.map { try $0.method(parameters) }
-        let loaded = try modelOptions.load()
+        let loaded = try modelOptions.load(workers: workers)
         let model = loaded.model
         if modelOptions.weights == nil { CLIInputs.note("\(model.name) with \(loaded.weightsDescription)") }
 
@@ -64,7 +64,7 @@ extension AttributeCommand {
         let configuration = DatasetRunConfiguration(
             model: model, methods: methods, outputs: outputs, batchSize: datasetOptions.batchSize, shard: try datasetOptions.shardSelection(),
             overwrite: overwrite, failFast: datasetOptions.failFast, defaultTarget: defaultTarget,
-            decoding: ImageDecoding.Options(orientation: orientation), chunkSize: chunkSize, workers: .command)
+            decoding: ImageDecoding.Options(orientation: orientation), chunkSize: chunkSize, workers: workers)
         let run: DatasetAttribution
         do { run = try DatasetAttribution(configuration: configuration) } catch { throw CommandFailure("\(error)") }
 

@@ -67,6 +67,8 @@ struct AttributeCommand: ParsableCommand {
 
     @OptionGroup var progressOptions: ProgressOptions
 
+    @OptionGroup(title: "Threads") var threadOptions: ThreadOptions
+
     @OptionGroup(title: "Dataset runs") var datasetOptions: DatasetOptions
 
     /// A single output file, or nil for a folder.
@@ -99,9 +101,10 @@ struct AttributeCommand: ParsableCommand {
     }
 
     func run() throws {
-        if isDatasetRun { return try runDatasetRun() }
+        let workers = threadOptions.workers()
+        if isDatasetRun { return try runDatasetRun(workers: workers) }
         let names = try methodOptions.methodNames(method, option: "--method")
-        let loaded = try modelOptions.load()
+        let loaded = try modelOptions.load(workers: workers)
         let model = loaded.model
         if modelOptions.weights == nil { CLIInputs.note("\(model.name) with \(loaded.weightsDescription)") }
         let batch = try readInput(model: model)
@@ -118,14 +121,14 @@ struct AttributeCommand: ParsableCommand {
             throw OptionError(option: "--output", message: "\(output) holds the heatmap of one example, but the input has \(examples); give a folder")
         }
 
-        let first = try session(model: model, batch: batch, targets: try targetOptions.selection(for: model), output: output)
+        let first = try session(model: model, batch: batch, targets: try targetOptions.selection(for: model), output: output, workers: workers)
         let sets = try targetOptions.targetSets(for: model, logits: first.logits)
         let plan = try outputPlan(names: names, model: model, examples: examples, classSets: sets, logits: first.logits)
         let progress = progressOptions.line()
         defer { progress.clear() }
         var displayImages: [RGBImage]?
         for (rank, selection) in sets.enumerated() {
-            let session = try selection.resolvesLike(first) ? first : self.session(model: model, batch: batch, targets: selection, output: output)
+            let session = try selection.resolvesLike(first) ? first : self.session(model: model, batch: batch, targets: selection, output: output, workers: workers)
             let classPart = sets.count > 1 ? ", class \(rank + 1)/\(sets.count)" : ""
             for (index, method) in methods.enumerated() {
                 let step = "\(method.name) (method \(index + 1)/\(methods.count)\(classPart))"
@@ -163,10 +166,10 @@ struct AttributeCommand: ParsableCommand {
         }
     }
 
-    /// A session on `batch` explaining `targets`.
-    func session(model: Model, batch: Tensor, targets: TargetSelection, output: ExplainedOutput) throws -> AttributionSession {
+    /// A session on `batch` explaining `targets`, its passes on `workers`.
+    func session(model: Model, batch: Tensor, targets: TargetSelection, output: ExplainedOutput, workers: Workers) throws -> AttributionSession {
         do {
-            return try AttributionSession(network: model.network, input: batch, targets: targets, chunkSize: chunkSize, workers: .command, output: output)
+            return try AttributionSession(network: model.network, input: batch, targets: targets, chunkSize: chunkSize, workers: workers, output: output)
         } catch let error as AttributionError {
             throw OptionError(error)
         }

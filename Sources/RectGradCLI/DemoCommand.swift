@@ -29,12 +29,15 @@ struct DemoCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Images the metrics table averages over.", valueName: "n"))
     var metricsImages = 40
 
+    @OptionGroup(title: "Threads") var threadOptions: ThreadOptions
+
     func validate() throws {
         if metricsImages < 10 { throw ValidationError("--metrics-images must be at least 10 (one image per class is shown).") }
         try FileAccess.checkOutputFolder(out, option: "--out")
     }
 
     func run() throws {
+        let workers = threadOptions.workers()
         let network = try ModelOptions.load(
             entry: Zoo.entry(named: ShippedModel.architecture), weights: weights, randomWeights: false, weightSeed: 0,
             allowExtraWeights: false).model.network
@@ -48,7 +51,7 @@ struct DemoCommand: ParsableCommand {
         }
         let progress = ProgressLine()
         var step = 0
-        let result = try Demo(network: network, weightsDescription: description, configuration: configuration)
+        let result = try Demo(network: network, weightsDescription: description, configuration: configuration, workers: workers)
             .run(writingTo: URL(fileURLWithPath: out)) { status in
                 progress.update("demo [\(step)/4] \(status)")
                 step += 1

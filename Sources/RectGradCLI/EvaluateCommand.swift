@@ -30,6 +30,8 @@ struct EvaluateCommand: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
 
+    @OptionGroup(title: "Threads") var threadOptions: ThreadOptions
+
     @Option(name: .long, help: ArgumentHelp("Comma-separated methods, 'default' (\(EvaluationSettings.defaultMethods.map(\.rawValue).joined(separator: ", "))) or 'all' (every method but occlusion); the words may be combined, e.g. default,vargrad.", valueName: "list"))
     var method = "default"
 
@@ -135,8 +137,9 @@ struct EvaluateCommand: ParsableCommand {
     }
 
     func run() throws {
+        let workers = threadOptions.workers()
         let settings = try settings()
-        let loaded = try modelOptions.load()
+        let loaded = try modelOptions.load(workers: workers)
         let model = loaded.model
         let network = model.network
         let names = settings.methods
@@ -184,7 +187,7 @@ struct EvaluateCommand: ParsableCommand {
             return value
         }
 
-        let session = try AttributionSession(network: network, input: input, workers: .command)
+        let session = try AttributionSession(network: network, input: input, workers: workers)
         let targets = session.targets
         let maps = try timed("attribution of every method") { try methods.map { try session.attribute($0).map } }
 
@@ -204,13 +207,13 @@ struct EvaluateCommand: ParsableCommand {
                     }
                 }
                 let comparisons = try timed("data randomisation maps") {
-                    try ModelRandomisation.compare(maps, network: trained.network, methods: methods, input: input, targets: targets)
+                    try ModelRandomisation.compare(maps, network: trained.network, methods: methods, input: input, targets: targets, workers: workers)
                 }
                 let test = try ShapesDataset(split: .test, count: 2_000, seed: ShippedModel.recipe.seed)
                 report.dataRandomisation = EvaluationReportBuilder.DataRandomisationOutcome(
                     settings: data, comparisons: comparisons,
-                    permutedTestAccuracy: try Evaluation.accuracy(of: trained.network, on: test),
-                    originalTestAccuracy: try Evaluation.accuracy(of: network, on: test),
+                    permutedTestAccuracy: try Evaluation.accuracy(of: trained.network, on: test, workers: workers),
+                    originalTestAccuracy: try Evaluation.accuracy(of: network, on: test, workers: workers),
                     finalTrainingAccuracy: trained.epochs.last?.trainingAccuracy ?? .nan)
             }
         }

@@ -114,6 +114,8 @@ struct ExperimentAdversarialCommand: ParsableCommand {
 
     @OptionGroup var progressOptions: ProgressOptions
 
+    @OptionGroup(title: "Threads") var threadOptions: ThreadOptions
+
     func validate() throws {
         if images.isEmpty && shapesCount == nil { throw ValidationError("Give image files or --shapes-count.") }
         if !images.isEmpty && shapesCount != nil { throw ValidationError("Give either image files or --shapes-count, not both.") }
@@ -129,7 +131,7 @@ struct ExperimentAdversarialCommand: ParsableCommand {
         for image in images { try FileAccess.checkInputFile(image, option: "") }
         try FileAccess.checkOutputFolder(out, option: "--out", inputs: images)
         // Every setting that does not depend on the model is checked before anything loads.
-        do { try experiment(targetClass: nil).validate(classCount: Int.max) } catch { throw ValidationError("\(error)") }
+        do { try experiment(targetClass: nil, workers: .serial).validate(classCount: Int.max) } catch { throw ValidationError("\(error)") }
         do { _ = try modelOptions.entry(defaultModel: defaultModel) } catch { throw ValidationError(OptionError(option: "--model", message: "\(error)").description) }
     }
 
@@ -159,7 +161,7 @@ struct ExperimentAdversarialCommand: ParsableCommand {
     }
 
     /// The experiment these options describe, with the target class resolved by the caller.
-    func experiment(targetClass: Int?) throws -> AdversarialExperiment {
+    func experiment(targetClass: Int?, workers: Workers) throws -> AdversarialExperiment {
         let goal: AdversarialAttack.Goal = targetClass.map { .targeted(class: $0) } ?? .untargeted
         let attack: AdversarialAttack
         switch self.attack {
@@ -171,7 +173,7 @@ struct ExperimentAdversarialCommand: ParsableCommand {
         let methods = try methodNames().map { name in
             do { return try name.method(parameters) } catch { throw ValidationError(OptionError(error).description) }
         }
-        return AdversarialExperiment(attack: attack, methods: methods, batchSize: batchSize, workers: .command, includesNoiseControl: !skipNoiseControl)
+        return AdversarialExperiment(attack: attack, methods: methods, batchSize: batchSize, workers: workers, includesNoiseControl: !skipNoiseControl)
     }
 
     /// `--target-class` as an index of `model`.
@@ -205,13 +207,14 @@ struct ExperimentAdversarialCommand: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = try modelOptions.load(defaultModel: defaultModel)
+        let workers = threadOptions.workers()
+        let loaded = try modelOptions.load(defaultModel: defaultModel, workers: workers)
         var model = loaded.model
         if shapesCount != nil && model.classCount == ShapeClass.allCases.count {
             // The shapes dataset's classes, not the architecture's CIFAR-10 names.
             model.classNames = ShapeClass.allCases.map(\.description)
         }
-        let experiment = try experiment(targetClass: try resolvedTargetClass(for: model))
+        let experiment = try experiment(targetClass: try resolvedTargetClass(for: model), workers: workers)
         do { try experiment.validate(classCount: model.classCount) } catch { throw CommandFailure(error.description) }
         let (pictures, names) = try inputs(for: model)
         let batch = try Tensor.concatenate(pictures.map { $0.tensor(scaling: .zeroToOne) })

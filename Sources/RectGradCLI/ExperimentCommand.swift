@@ -79,11 +79,14 @@ struct FeatureOcclusionCommand: ParsableCommand {
 
     @OptionGroup var paper: PaperFeatureOcclusionOptions
 
+    @OptionGroup(title: "Threads") var threadOptions: ThreadOptions
+
     @Option(name: .long, help: ArgumentHelp("Held-out images.", valueName: "n"))
     var images = 500
 
     func run() throws {
-        if experimentProtocol == .paper { return try runPaper() }
+        let workers = threadOptions.workers()
+        if experimentProtocol == .paper { return try runPaper(workers: workers) }
         var configuration = FeatureOcclusionConfiguration()
         configuration.layer = layer ?? "relu4"
         configuration.seed = common.seed
@@ -94,7 +97,7 @@ struct FeatureOcclusionCommand: ParsableCommand {
         let masks = try (0..<images).map { try test.mask(at: $0) }
         let clock = ContinuousClock()
         let start = clock.now
-        let result = try FeatureMapOcclusion(network: network, configuration: configuration).run(images: test.images, masks: masks, labels: test.labels)
+        let result = try FeatureMapOcclusion(network: network, configuration: configuration, workers: workers).run(images: test.images, masks: masks, labels: test.labels)
         let elapsed = clock.now - start
         let markdown = ExperimentTables.markdown(result)
         print("feature-map occlusion of \(configuration.layer), \(images) held-out images (seed \(common.seed)), explained model: \(common.weightsDescription)")

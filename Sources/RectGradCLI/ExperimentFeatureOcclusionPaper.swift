@@ -19,7 +19,7 @@ struct PaperFeatureOcclusionOptions: ParsableArguments {
 
 extension FeatureOcclusionCommand {
     /// `--protocol paper`: the notebook's unit-level occlusion of the first convolution's output.
-    func runPaper() throws {
+    func runPaper(workers: Workers) throws {
         var configuration = PaperFeatureOcclusionConfiguration()
         if let layer { configuration.layer = layer }
         configuration.orderCount = paper.orders
@@ -29,10 +29,10 @@ extension FeatureOcclusionCommand {
         guard paper.imagesPerClass >= 1 else { throw ValidationError("--images-per-class must be at least 1, got \(paper.imagesPerClass).") }
         guard (1...ShapesDataset.maximumCount).contains(paper.candidates) else { throw ValidationError("--candidates must lie in 1...\(ShapesDataset.maximumCount).") }
         let network = try common.network()
-        let occlusion = PaperFeatureOcclusion(network: network, configuration: configuration)
+        let occlusion = PaperFeatureOcclusion(network: network, configuration: configuration, workers: workers)
         _ = try occlusion.splitIndex()
         let test = try ShapesDataset(split: .test, count: paper.candidates, seed: common.seed)
-        let predictions = try Evaluation.predictions(of: network, images: test.images)
+        let predictions = try Evaluation.predictions(of: network, images: test.images, workers: workers)
         let chosen = PaperFeatureOcclusion.correctlyClassifiedIndices(predictions: predictions, labels: test.labels, perClass: paper.imagesPerClass, classCount: network.classCount)
         guard !chosen.isEmpty else { throw ValidationError("no correctly classified image among the \(paper.candidates) --candidates.") }
         let batch = try test.batch(chosen)

@@ -112,6 +112,8 @@ struct RoarKarCommand: ParsableCommand {
 
     @OptionGroup var settings: PaperRoarKarOptions
 
+    @OptionGroup(title: "Threads") var threadOptions: ThreadOptions
+
     @Option(name: .long, help: ArgumentHelp("Paper protocol: run only share i of n of the cells (0-based, e.g. 2/4).", valueName: "i/n"))
     var cells: String?
 
@@ -153,20 +155,21 @@ struct RoarKarCommand: ParsableCommand {
     var weightsDescription: String { weights.map { "weights \(($0 as NSString).lastPathComponent)" } ?? "the shipped cifar-cnn" }
 
     func run() throws {
+        let workers = threadOptions.workers()
         let out = try outputFolder()
         switch experimentProtocol {
         case .paper:
             if collect {
                 try RoarKarCollectCommand.collect(folder: out)
             } else {
-                try runPaper()
+                try runPaper(workers: workers)
             }
         case .quick:
-            try runQuick()
+            try runQuick(workers: workers)
         }
     }
 
-    func runPaper() throws {
+    func runPaper(workers: Workers) throws {
         let configuration = try settings.paperConfiguration()
         let share = try cells.map { try ShardSelection(parsing: $0) } ?? .whole
         let out = try outputFolder()
@@ -175,7 +178,7 @@ struct RoarKarCommand: ParsableCommand {
         print("ROAR/KAR, paper protocol: \(configuration.rankings.map(\.description).joined(separator: ", ")); p = \(configuration.percentages.map { String(format: "%g", $0) }.joined(separator: ", ")); \(configuration.trainCount) training / \(configuration.testCount) test images, \(configuration.epochs) epochs × \(configuration.repeats) repeats, batch \(configuration.batchSize), lr \(configuration.learningRate), seed \(configuration.seed); explained model: \(weightsDescription); share \(share)")
         fflush(nil)
         let progress = ProgressLine(plainInterval: .seconds(60))
-        let run = PaperRemoveAndRetrain(network: network, configuration: configuration, folder: RoarKarFolder(path: out))
+        let run = PaperRemoveAndRetrain(network: network, configuration: configuration, folder: RoarKarFolder(path: out), workers: workers)
         let report: (String) -> Void = { status in
             if status.contains(" batch ") {
                 progress.update(status)
@@ -202,7 +205,7 @@ struct RoarKarCommand: ParsableCommand {
         return formatter.string(from: Date())
     }
 
-    func runQuick() throws {
+    func runQuick(workers: Workers) throws {
         var configuration = RemoveAndRetrainConfiguration()
         if !settings.methods.isEmpty { configuration.rankings = try settings.rankings() }
         if !settings.percentages.isEmpty { configuration.percentages = settings.percentages }
@@ -221,7 +224,7 @@ struct RoarKarCommand: ParsableCommand {
         print("ROAR/KAR, quick protocol: \(configuration.rankings.map(\.description).joined(separator: ", ")); p = \(configuration.percentages.map { String(format: "%g", $0) }.joined(separator: ", ")); \(configuration.trainCount) training / \(configuration.testCount) test images, \(configuration.epochs) epochs, batch \(configuration.batchSize), lr \(configuration.learningRate), seed \(configuration.seed); explained model: \(weightsDescription)")
         fflush(nil)
         let progress = ProgressLine()
-        let result = try RemoveAndRetrain(network: network, configuration: configuration).run { status in
+        let result = try RemoveAndRetrain(network: network, configuration: configuration, workers: workers).run { status in
             if status.contains(" batch ") {
                 progress.update(status)
             } else {

@@ -24,6 +24,8 @@ struct ExperimentThresholdSweepCommand: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
 
+    @OptionGroup(title: "Threads") var threadOptions: ThreadOptions
+
     @Option(name: .long, help: ArgumentHelp("RectGrad's percentiles, comma-separated, each in [0, 100] (empty: none).", valueName: "q,q,…"))
     var percentiles = ThresholdSweep.paperPercentiles.map { String(Int($0)) }.joined(separator: ",")
 
@@ -56,7 +58,7 @@ struct ExperimentThresholdSweepCommand: ParsableCommand {
         for image in images { try FileAccess.checkInputFile(image, option: "") }
         try FileAccess.checkOutputFolder(out, option: "--out", inputs: images)
         do { _ = try FinalThreshold(parsing: finalThreshold) } catch { throw ValidationError("\(error)") }
-        do { try sweep().validate() } catch let error as ExperimentError { throw ValidationError(error.description) }
+        do { try sweep(workers: .serial).validate() } catch let error as ExperimentError { throw ValidationError(error.description) }
         do { _ = try modelOptions.entry(defaultModel: Self.defaultModel) } catch { throw ValidationError(OptionError(option: "--model", message: "\(error)").description) }
     }
 
@@ -71,7 +73,7 @@ struct ExperimentThresholdSweepCommand: ParsableCommand {
     }
 
     /// The sweep these options describe.
-    func sweep() throws -> ThresholdSweep {
+    func sweep(workers: Workers) throws -> ThresholdSweep {
         let qs = percentiles.trimmingCharacters(in: .whitespaces).isEmpty ? [] : try Self.numbers(percentiles, option: "--percentiles")
         let ts = taus.trimmingCharacters(in: .whitespaces).isEmpty ? [] : try Self.numbers(taus, option: "--taus")
         var parameters = MethodParameters()
@@ -80,13 +82,14 @@ struct ExperimentThresholdSweepCommand: ParsableCommand {
         parameters.masksConvolutionBorder = borderRule.isOn
         return ThresholdSweep(
             settings: qs.map { .rectGrad(percentile: $0) } + ts.map { .rectGradConstant(tau: Float($0)) },
-            parameters: parameters, workers: .command)
+            parameters: parameters, workers: workers)
     }
 
     func run() throws {
-        let loaded = try modelOptions.load(defaultModel: Self.defaultModel)
+        let workers = threadOptions.workers()
+        let loaded = try modelOptions.load(defaultModel: Self.defaultModel, workers: workers)
         let model = loaded.model
-        let sweep = try sweep()
+        let sweep = try sweep(workers: workers)
         let targets = try targetOptions.selection(for: model)
         let clock = ContinuousClock()
         var rows: [ThresholdSweepReport.Row] = []

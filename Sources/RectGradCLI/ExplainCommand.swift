@@ -42,6 +42,8 @@ struct ExplainCommand: ParsableCommand {
 
     @OptionGroup var progressOptions: ProgressOptions
 
+    @OptionGroup(title: "Threads") var threadOptions: ThreadOptions
+
     /// The model explained without --model.
     static let defaultModel = "efficientnet-lite0"
 
@@ -62,10 +64,11 @@ struct ExplainCommand: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = try modelOptions.load(defaultModel: Self.defaultModel)
+        let workers = threadOptions.workers()
+        let loaded = try modelOptions.load(defaultModel: Self.defaultModel, workers: workers)
         let model = loaded.model
         let parameters = try methodOptions.parameters()
-        var explainer = Explainer(model: model, methods: try parsedMethods(), parameters: parameters)
+        var explainer = Explainer(model: model, methods: try parsedMethods(), parameters: parameters, workers: workers)
         explainer.output = try targetOptions.explainedOutput(for: model)
         let baselineChoice = try methodOptions.baselineChoice()
         let selection = try targetOptions.selection(for: model)
@@ -87,7 +90,7 @@ struct ExplainCommand: ParsableCommand {
                 var classes: [Int?] = [targets[index]]
                 if let topK = targetOptions.topK {
                     let input = try model.input(from: [image])
-                    classes = try model.topClasses(model.network.logits(for: input, workers: .command), k: min(topK, model.classCount))[0].map(\.index)
+                    classes = try model.topClasses(model.network.logits(for: input, workers: workers), k: min(topK, model.classCount))[0].map(\.index)
                 }
                 for (rank, target) in classes.enumerated() {
                     // `photo-top2.jpg`: the report names files and headings after it.

@@ -36,10 +36,11 @@ struct ModelOptions: ParsableArguments {
         return try Zoo.entry(named: name)
     }
 
-    /// The model named by `--model` (or `defaultModel`) with the weights the options choose.
-    func load(defaultModel: String? = nil) throws -> LoadedModel {
+    /// The model named by `--model` (or `defaultModel`) with the weights the options choose (an
+    /// ONNX file's import runs its forward pass on `workers`).
+    func load(defaultModel: String? = nil, workers: Workers) throws -> LoadedModel {
         guard let entry = try entry(defaultModel: defaultModel) else {
-            var loaded = try ONNXModelFile.load(model ?? "")
+            var loaded = try ONNXModelFile.load(model ?? "", workers: workers)
             if let resize { loaded.model.preprocessing = resize.applied(to: loaded.model.preprocessing) }
             return loaded
         }

@@ -17,10 +17,10 @@ enum ONNXModelFile {
     }
 
     /// The imported model; the importer's notes (a dropped final Softmax, …) go to standard error.
-    static func load(_ path: String) throws -> LoadedModel {
+    static func load(_ path: String, workers: Workers) throws -> LoadedModel {
         let imported: ONNXImportedModel
         do {
-            imported = try ONNXImporter.importModel(contentsOf: URL(fileURLWithPath: path))
+            imported = try ONNXImporter.importModel(contentsOf: URL(fileURLWithPath: path), options: ONNXImportOptions(workers: workers))
         } catch {
             throw CommandFailure("--model \(path): \(error)")
         }
@@ -36,7 +36,7 @@ extension ModelsCommand {
     func inspect(_ path: String) throws {
         try FileAccess.checkInputFile(path, option: "--inspect")
         let imported: ONNXImportedModel
-        do { imported = try ONNXImporter.importModel(contentsOf: URL(fileURLWithPath: path)) } catch {
+        do { imported = try ONNXImporter.importModel(contentsOf: URL(fileURLWithPath: path), options: ONNXImportOptions(workers: .serial)) } catch {
             throw CommandFailure("--inspect \(path): \(error)")
         }
         let network = imported.model.network

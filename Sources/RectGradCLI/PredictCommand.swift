@@ -19,6 +19,8 @@ struct PredictCommand: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
 
+    @OptionGroup(title: "Threads") var threadOptions: ThreadOptions
+
     @Option(name: .long, help: ArgumentHelp("A preprocessed NCHW .npy array, run as is.", valueName: "file"))
     var input: String?
 
@@ -46,7 +48,8 @@ struct PredictCommand: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = try modelOptions.load()
+        let workers = threadOptions.workers()
+        let loaded = try modelOptions.load(workers: workers)
         let model = loaded.model
         if modelOptions.weights == nil { CLIInputs.note("\(model.name) with \(loaded.weightsDescription)") }
         let tensor: Tensor
@@ -58,8 +61,8 @@ struct PredictCommand: ParsableCommand {
             tensor = try CLIInputs.readImages(images, for: model, orientation: orientation)
             labels = images
         }
-        let logits = try model.network.logits(for: tensor, workers: .command)
-        try NonFinite.check(logits, model: model, input: tensor)
+        let logits = try model.network.logits(for: tensor, workers: workers)
+        try NonFinite.check(logits, model: model, input: tensor, workers: workers)
         if let output {
             try CLIInputs.writeArray(logits, to: output, option: "--output")
             return

@@ -62,6 +62,8 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Write the trained weights to this safetensors file.", valueName: "file"))
     var out: String?
 
+    @OptionGroup(title: "Threads") var threadOptions: ThreadOptions
+
     func validate() throws {
         if epochs < 1 { throw ValidationError("--epochs must be at least 1.") }
         if trainCount < 1 || trainCount > ShapesDataset.maximumCount { throw ValidationError("--train-count must lie in 1...\(ShapesDataset.maximumCount).") }
@@ -72,6 +74,7 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        let workers = threadOptions.workers()
         let entry = try Zoo.entry(named: model)
         let network = try entry.network(seed: seed)
         let imageShape = [1, 3, ShapesDataset.imageSize, ShapesDataset.imageSize]
@@ -90,7 +93,7 @@ struct TrainCommand: ParsableCommand {
         fflush(nil)
 
         let progress = ProgressLine()
-        let trainer = Trainer(configuration: .init(epochs: epochs, batchSize: batchSize, learningRate: learningRate, seed: seed))
+        let trainer = Trainer(configuration: .init(epochs: epochs, batchSize: batchSize, learningRate: learningRate, seed: seed), workers: workers)
         let validation = evaluateEveryEpoch ? (test.images, test.labels) : nil
         let result = try trainer.train(network, images: train.images, labels: train.labels, validation: validation) { event in
             switch event {
@@ -105,7 +108,7 @@ struct TrainCommand: ParsableCommand {
                 fflush(nil)
             }
         }
-        let accuracy = try Evaluation.accuracy(of: result.network, on: test)
+        let accuracy = try Evaluation.accuracy(of: result.network, on: test, workers: workers)
         let elapsed = clock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
         print("test accuracy \(Self.percent(accuracy)) on \(testCount) held-out images; \(String(format: "%.1f", seconds)) s in total")

@@ -35,10 +35,10 @@ struct WorkEstimate: CustomStringConvertible {
 enum NonFinite {
     /// Checks `logits` of `input`; when they are not finite, re-records the forward pass to name
     /// the first layer that produced a non-finite value.
-    static func check(_ logits: Tensor, model: Model, input: Tensor) throws {
+    static func check(_ logits: Tensor, model: Model, input: Tensor, workers: Workers) throws {
         guard !logits.isFinite else { return }
         if !input.isFinite { throw CommandFailure("the input holds NaN or infinite values") }
-        let tape = Tape()
+        let tape = Tape(workers: workers)
         _ = try model.network.logits(tape.input(input), on: tape)
         try tape.checkFinite()
         throw TapeError.nonFinite(layer: "the logits")

@@ -103,10 +103,13 @@ public struct FeatureMapOcclusion: Sendable {
     public var network: Network
     /// The protocol.
     public var configuration: FeatureOcclusionConfiguration
+    /// The threads its passes compute on (see ``Workers``).
+    public var workers: Workers
 
     /// Creates a run.
-    public init(network: Network, configuration: FeatureOcclusionConfiguration = FeatureOcclusionConfiguration()) {
+    public init(network: Network, configuration: FeatureOcclusionConfiguration = FeatureOcclusionConfiguration(), workers: Workers = .default) {
         self.network = network
+        self.workers = workers
         self.configuration = configuration
     }
 
@@ -160,7 +163,7 @@ public struct FeatureMapOcclusion: Sendable {
             let batchLabels = Array(labels[first..<(first + count)])
             let input = try Tensor(shape: [count] + Array(images.shape.dropFirst()), scalars: Array(images.scalars[(first * perImage)..<((first + count) * perImage)]))
             // The layer's output and the gradient of the true logit with respect to it.
-            let tape = Tape()
+            let tape = Tape(workers: workers)
             let hidden = try head.forward(tape.input(input), on: tape)
             let logits = try tail.forward(hidden, on: tape)
             let classes = try tape.shape(logits)[1]
@@ -212,7 +215,7 @@ public struct FeatureMapOcclusion: Sendable {
             for orderIndex in c.orders.indices {
                 let rows = count * c.fractions.count
                 let batch = try Tensor(shape: [rows, channels, height, width], scalars: occludedMaps[orderIndex])
-                let tailTape = Tape()
+                let tailTape = Tape(workers: workers)
                 let output = try tailTape.value(tail.forward(tailTape.input(batch), on: tailTape))
                 for example in 0..<count {
                     let label = batchLabels[example]

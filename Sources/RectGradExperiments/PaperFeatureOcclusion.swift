@@ -71,10 +71,13 @@ public struct PaperFeatureOcclusion: Sendable {
     public var network: Network
     /// The protocol.
     public var configuration: PaperFeatureOcclusionConfiguration
+    /// The threads its passes compute on (see ``Workers``).
+    public var workers: Workers
 
     /// Creates a run.
-    public init(network: Network, configuration: PaperFeatureOcclusionConfiguration = PaperFeatureOcclusionConfiguration()) {
+    public init(network: Network, configuration: PaperFeatureOcclusionConfiguration = PaperFeatureOcclusionConfiguration(), workers: Workers = .default) {
         self.network = network
+        self.workers = workers
         self.configuration = configuration
     }
 
@@ -138,7 +141,7 @@ public struct PaperFeatureOcclusion: Sendable {
         var mapShape: [Int] = [], backgroundUnits = 0
         for index in 0..<n {
             let input = try Tensor(shape: [1] + Array(images.shape.dropFirst()), scalars: Array(images.scalars[(index * perImage)..<((index + 1) * perImage)]))
-            let headTape = Tape()
+            let headTape = Tape(workers: workers)
             let activations = try headTape.value(head.forward(headTape.input(input), on: headTape))
             guard activations.rank == 4 else {
                 throw ExperimentError.invalidOption(name: "layer", reason: "'\(c.layer)' outputs \(activations.shape), not a feature map [N, C, H, W]")
@@ -168,7 +171,7 @@ public struct PaperFeatureOcclusion: Sendable {
                 for first in stride(from: 0, to: fractions.count, by: c.batchSize) {
                     let count = min(c.batchSize, fractions.count - first)
                     let batch = try Tensor(shape: [count, channels, height, width], scalars: Array(rows[(first * map.count)..<((first + count) * map.count)]))
-                    let tailTape = Tape()
+                    let tailTape = Tape(workers: workers)
                     logits += try tailTape.value(tail.forward(tailTape.input(batch), on: tailTape)).scalars
                 }
                 classes = logits.count / fractions.count

@@ -196,10 +196,13 @@ public struct RemoveAndRetrain: Sendable {
     public var network: Network
     /// The protocol.
     public var configuration: RemoveAndRetrainConfiguration
+    /// The threads its passes compute on (see ``Workers``).
+    public var workers: Workers
 
     /// Creates a run that ranks pixels with `network`'s attributions.
-    public init(network: Network, configuration: RemoveAndRetrainConfiguration = RemoveAndRetrainConfiguration()) {
+    public init(network: Network, configuration: RemoveAndRetrainConfiguration = RemoveAndRetrainConfiguration(), workers: Workers = .default) {
         self.network = network
+        self.workers = workers
         self.configuration = configuration
     }
 
@@ -277,7 +280,7 @@ public struct RemoveAndRetrain: Sendable {
             for first in stride(from: 0, to: n, by: batch) {
                 let count = min(batch, n - first)
                 let input = try Tensor(shape: [count] + Array(images.shape.dropFirst()), scalars: Array(images.scalars[(first * perImage)..<((first + count) * perImage)]))
-                let session = try AttributionSession(network: network, input: input, targets: .perExample(Array(labels[first..<(first + count)])))
+                let session = try AttributionSession(network: network, input: input, targets: .perExample(Array(labels[first..<(first + count)])), workers: workers)
                 let map = try session.attribute(method).map
                 for example in 0..<count {
                     let imageScores = try PixelRanking.scores(of: map.example(example), positivePartOnly: method.isRectGradFamily)
@@ -325,13 +328,13 @@ public struct RemoveAndRetrain: Sendable {
     func retrain(trainImages: Tensor, trainLabels: [Int], testImages: Tensor, testLabels: [Int], label: String, progress: (String) -> Void) throws -> Double {
         let c = configuration
         let fresh = try CifarCNN.network(c.architecture, name: "cifar-cnn", initialization: .heNormal(seed: c.seed))
-        let trainer = Trainer(configuration: TrainingConfiguration(epochs: c.epochs, batchSize: c.batchSize, learningRate: c.learningRate, seed: c.seed))
+        let trainer = Trainer(configuration: TrainingConfiguration(epochs: c.epochs, batchSize: c.batchSize, learningRate: c.learningRate, seed: c.seed), workers: workers)
         let trained = try trainer.train(fresh, images: trainImages, labels: trainLabels) { event in
             if case .batchFinished(let epoch, let batch, let batchCount, _) = event, batch % 10 == 0 || batch == batchCount {
                 progress("\(label): epoch \(epoch)/\(c.epochs) batch \(batch)/\(batchCount)")
             }
         }
-        let accuracy = try Evaluation.accuracy(of: trained.network, images: testImages, labels: testLabels)
+        let accuracy = try Evaluation.accuracy(of: trained.network, images: testImages, labels: testLabels, workers: workers)
         progress(String(format: "%@: test accuracy %.1f %%", label, accuracy * 100))
         return accuracy
     }

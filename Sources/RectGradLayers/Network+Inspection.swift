@@ -4,9 +4,10 @@ extension Network: CustomStringConvertible {
     /// The activation sites of the network in forward order: the names, kinds and ordinals that
     /// ``RectGradCore/LayerSelector`` matches (`.name("layer4.1.relu")`, `.namePrefix("features.")`,
     /// `.ordinal(3)`, `.kind(.relu6)`). Records one forward pass of a zero input of batch 1.
+    /// The pass runs on `workers` (a batch-1 forward: default one worker).
     /// - Throws: the errors of the forward pass.
-    public func activationSites() throws -> [ActivationSite] {
-        let tape = Tape()
+    public func activationSites(workers: Workers = .serial) throws -> [ActivationSite] {
+        let tape = Tape(workers: workers)
         let zeros = Tensor.zeros([1, inputChannels, inputSize.height, inputSize.width])
         _ = try logits(tape.input(zeros), on: tape)
         return tape.activationSites

@@ -18,9 +18,9 @@ struct ONNXGraphBuilder {
 
     /// Values by ONNX name.
     var values: [String: Value] = [:]
-    /// The import tape (the default workers: the import's forward pass is a real one) and its
+    /// The import tape (on the options' workers: the import's forward pass is a real one) and its
     /// variable for every value index.
-    let tape = Tape()
+    let tape: Tape
     var tapeVariables: [Variable] = []
     /// The lowered operations.
     var operations: [ONNXOperation] = []
@@ -43,6 +43,7 @@ struct ONNXGraphBuilder {
         self.graph = graph
         self.opset = opset
         self.options = options
+        tape = Tape(workers: options.workers)
         decoder = ONNXTensorDecoder(modelDirectory: directory, limits: options.limits)
         guard graph.node.count <= options.limits.maximumNodes else {
             throw .invalidModel(reason: "\(graph.node.count) nodes exceed the limit of \(options.limits.maximumNodes)")

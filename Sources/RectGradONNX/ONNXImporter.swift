@@ -18,9 +18,12 @@ public struct ONNXImportOptions: Sendable {
     public var foldsBatchNorm: Bool
     /// Bounds on sizes read from the file.
     public var limits: ONNXLimits
+    /// The threads the import's forward pass (shape inference and constant folding) computes on.
+    public var workers: Workers
 
     /// Creates options.
-    public init(preprocessing: Preprocessing? = nil, classNames: [String]? = nil, inputSize: Size2D? = nil, foldsBatchNorm: Bool = true, limits: ONNXLimits = ONNXLimits()) {
+    public init(preprocessing: Preprocessing? = nil, classNames: [String]? = nil, inputSize: Size2D? = nil, foldsBatchNorm: Bool = true, limits: ONNXLimits = ONNXLimits(), workers: Workers = .default) {
+        self.workers = workers
         self.preprocessing = preprocessing
         self.classNames = classNames
         self.inputSize = inputSize

@@ -56,10 +56,13 @@ public struct Demo: Sendable {
     public var weightsDescription: String
     /// The settings.
     public var configuration: DemoConfiguration
+    /// The threads its passes compute on (see ``Workers``).
+    public var workers: Workers
 
-    /// Creates a demo of `network` (trained on the shapes dataset).
-    public init(network: Network, weightsDescription: String, configuration: DemoConfiguration = DemoConfiguration()) {
+    /// Creates a demo of `network` (trained on the shapes dataset) whose passes run on `workers`.
+    public init(network: Network, weightsDescription: String, configuration: DemoConfiguration = DemoConfiguration(), workers: Workers = .default) {
         self.network = network
+        self.workers = workers
         self.weightsDescription = weightsDescription
         self.configuration = configuration
     }
@@ -86,12 +89,12 @@ public struct Demo: Sendable {
         let test = try ShapesDataset(split: .test, count: max(c.accuracyImages, c.metricsImages), seed: seed, style: c.style)
         let accuracyIndices = Array(0..<c.accuracyImages)
         let (accuracyImages, accuracyLabels) = try test.batch(accuracyIndices)
-        let accuracy = try Evaluation.accuracy(of: network, images: accuracyImages, labels: accuracyLabels)
+        let accuracy = try Evaluation.accuracy(of: network, images: accuracyImages, labels: accuracyLabels, workers: workers)
 
         let model = Model(
             name: ShippedModel.architecture, network: network,
             preprocessing: try Zoo.entry(named: ShippedModel.architecture).preprocessing, classNames: ShapeClass.names)
-        let explainer = Explainer(model: model, methods: MethodName.allCases, parameters: c.parameters)
+        let explainer = Explainer(model: model, methods: MethodName.allCases, parameters: c.parameters, workers: workers)
         // The metrics images: the first `metricsImages` held-out images; the figure shows one image per
         // class among them.
         progress("explaining \(c.metricsImages) held-out images with \(MethodName.allCases.count) methods")
@@ -190,7 +193,7 @@ public struct Demo: Sendable {
     /// RectGrad at each sweep percentile, then RectGrad-const τ = 0, for the images at `indices`.
     func sweepMaps(indices: [Int], of dataset: ShapesDataset) throws -> [Tensor] {
         let (images, _) = try dataset.batch(indices)
-        let session = try AttributionSession(network: network, input: images)
+        let session = try AttributionSession(network: network, input: images, workers: workers)
         var columns: [Tensor] = []
         for q in configuration.sweepPercentiles {
             columns.append(try session.attribute(.rectGrad(percentile: q)).map)

@@ -47,10 +47,13 @@ public struct Explainer: Sendable {
     public var parameters: MethodParameters
     /// What each map explains of its class (default: the logit).
     public var output: ExplainedOutput = .logit
+    /// The threads its passes compute on (see ``Workers``).
+    public var workers: Workers
 
-    /// Creates an explainer.
-    public init(model: Model, methods: [MethodName], parameters: MethodParameters = MethodParameters()) {
+    /// Creates an explainer whose passes run on `workers`.
+    public init(model: Model, methods: [MethodName], parameters: MethodParameters = MethodParameters(), workers: Workers = .default) {
         self.model = model
+        self.workers = workers
         self.methods = methods
         self.parameters = parameters
     }
@@ -90,7 +93,7 @@ public struct Explainer: Sendable {
         }
         let clock = ContinuousClock()
         var created: AttributionSession?
-        let forward = try clock.measure { created = try AttributionSession(network: model.network, input: input, targets: targets, output: output) }
+        let forward = try clock.measure { created = try AttributionSession(network: model.network, input: input, targets: targets, workers: workers, output: output) }
         guard let session = created else { throw ReportError.invalidOption(name: "input", reason: "no session") }
         let probabilities = try SoftmaxCrossEntropy.softmax(session.logits)
         var mapsPerMethod: [(MethodName, AttributionMethod, Tensor, Double)] = []

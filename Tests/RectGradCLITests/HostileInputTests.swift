@@ -153,13 +153,15 @@ import RectifiedGradient
     let input = folder.appendingPathComponent("x.npy")
     try NumPyFile.write(Tensor.randomUniform([2, 3, 32, 32], low: -1, high: 1, seed: 8), to: input)
     var outputs: [Data] = []
+    // `--threads 1` and `--threads 2`, and the environment variable the option replaced (still read
+    // when the option is absent) for 4.
     for workers in [1, 2, 4] {
         let output = folder.appendingPathComponent("maps-\(workers)")
         let process = Process()
         process.executableURL = productsDirectory().appendingPathComponent("rectgrad")
         process.arguments = ["attribute", "--model", "cifar-cnn", "--input", input.path, "--method", "all", "--steps", "3", "--samples", "2",
-                             "--window", "3,8,8", "--stride", "3,8,8", "--output", output.path]
-        process.environment = ["RECTGRAD_WORKERS": String(workers)]
+                             "--window", "3,8,8", "--stride", "3,8,8", "--output", output.path] + (workers < 4 ? ["--threads", String(workers)] : [])
+        process.environment = workers < 4 ? [:] : ["RECTGRAD_WORKERS": String(workers)]
         process.standardOutput = Pipe()
         process.standardError = Pipe()
         try process.run()

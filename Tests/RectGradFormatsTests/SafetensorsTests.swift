@@ -209,3 +209,22 @@ private func halfWords(_ data: Data) -> [UInt16] {
     let overflow = SafetensorsFile(tensors: [NamedParameter(name: "w", value: try Tensor(shape: [1], scalars: [.greatestFiniteMagnitude]))])
     #expect(throws: WeightsError.Reason.notRepresentable(tensor: "w", dtype: "BF16", value: .greatestFiniteMagnitude)) { try overflow.encoded(as: .bf16) }
 }
+
+@Test func readsF32StraightFromFilesAtAnyOffsetBitForBit() throws {
+    // F32 tensors are read from a file straight into their storage: at a data start that is not a
+    // multiple of 4 (a 55-byte header), with bit patterns a conversion could alter (−0, a NaN with
+    // a payload, a subnormal, infinity), the values are the bytes, as decoding them in memory gives.
+    let bits: [UInt32] = [0x8000_0000, 0x7FC0_1234, 0x0000_0001, 0x7F80_0000, 0x3F80_0000]
+    let header = #"{"w":{"dtype":"F32","shape":[5],"data_offsets":[0,20]}}"#
+    #expect(header.utf8.count % 4 != 0)
+    let bytes = safetensorsBytes(header: header, data: bits.flatMap { word in (0..<4).map { UInt8(truncatingIfNeeded: word >> (8 * UInt32($0))) } })
+    // (Compared by bit pattern: the NaN makes the tensors unequal under `==`.)
+    #expect(try SafetensorsFile.decode(bytes)["w"]?.scalars.map(\.bitPattern) == bits)
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("rectgrad-st-bits-\(UInt64.random(in: 0...UInt64.max)).safetensors")
+    defer { try? FileManager.default.removeItem(at: url) }
+    try bytes.write(to: url)
+    let file = try SafetensorsFile.read(contentsOf: url)
+    #expect(file["w"]?.scalars.map(\.bitPattern) == bits)
+    // One byte short: the tensor's range leaves the file, before anything is read.
+    #expect(failure(bytes.dropLast()) == .offsetsOutOfRange(tensor: "w", end: 20, dataSize: 19))
+}

@@ -35,6 +35,18 @@ public enum BLAS {
     /// The number of threads OpenBLAS uses.
     public static var threadCount: Int { Int(openblas_get_num_threads()) }
 
+    /// Sets OpenBLAS's process-wide thread count: a setting of the host process, for the
+    /// application that owns it (the library itself never calls this).
+    ///
+    /// The library's kernels never need OpenBLAS's threads: they split every matrix product among
+    /// their own ``Workers`` and call OpenBLAS single-threaded. An application that wants nothing
+    /// but its workers to compute (for example one thread per process in a job array) sets 1 here
+    /// once at start-up. OpenBLAS starts its idle threads when it loads; setting 1 leaves them
+    /// asleep, and raising the count later may start new ones. Counts below 1 mean 1.
+    public static func setProcessThreadCount(_ count: Int) {
+        openblas_set_num_threads(Int32(clamping: Swift.max(count, 1)))
+    }
+
     /// The name of the CPU kernel OpenBLAS selected (for example "Cooperlake").
     public static var coreName: String {
         guard let name = openblas_get_corename() else { return "unknown" }

@@ -159,6 +159,11 @@ final class WorkerPool: @unchecked Sendable {
     /// core between checks (a few microseconds: an unhindered helper finishes well within it).
     static let spinsBeforeYielding = 2_000
 
+    /// How many times a caller yields its core between checks before it sleeps until the last
+    /// helper of the region wakes it (a helper that another process preempted can take a whole
+    /// time slice to finish its item; the caller must not keep competing for the core meanwhile).
+    static let yieldsBeforeSleeping = 64
+
     private static let closedBit: UInt64 = 1 << 31
     private static let countMask: UInt64 = (1 << 31) - 1
 
@@ -167,6 +172,10 @@ final class WorkerPool: @unchecked Sendable {
     private let state = Atomic<UInt64>(0)
     /// Set while a caller owns the pool.
     private let busy = Atomic<Bool>(false)
+    /// Set by a caller about to sleep until the region's last helper leaves; the helper that takes
+    /// it back signals ``callerWakeUp``.
+    private let callerSleeping = Atomic<Bool>(false)
+    private let callerWakeUp = DispatchSemaphore(value: 0)
     /// Per helper: whether it is parked (or about to park), and its semaphore.
     private let helpers: [HelperSignal]
     private let started = Atomic<Bool>(false)
@@ -201,19 +210,37 @@ final class WorkerPool: @unchecked Sendable {
             }
             work(0)
             // Close the region, then wait for the helpers inside it (they are finishing an item).
-            // Spin briefly, then yield the core at every check: a helper that another process
-            // preempted in the middle of its item may be waiting for exactly this core, and a
-            // caller spinning through its whole time slice would keep it from finishing.
+            // Spin briefly, then yield the core at every check, then sleep: a helper that another
+            // process preempted in the middle of its item may be waiting for exactly this core,
+            // and a caller spinning or yielding through whole time slices would keep it from
+            // finishing. No wait is unbounded: the last helper to leave wakes a sleeping caller.
             var current = state.bitwiseOr(Self.closedBit, ordering: .acquiringAndReleasing).newValue
-            var spins = 0
+            var checks = 0
             while current & Self.countMask != 0 {
-                spins += 1
-                if spins > Self.spinsBeforeYielding { sched_yield() }
+                checks += 1
+                if checks > Self.spinsBeforeYielding + Self.yieldsBeforeSleeping {
+                    sleepUntilHelpersLeave()
+                    break
+                }
+                if checks > Self.spinsBeforeYielding { sched_yield() }
                 current = state.load(ordering: .acquiring)
             }
             self.work = nil
         }
         return true
+    }
+
+    /// Sleeps until no helper is inside the closed region: announces the sleep, re-checks, and
+    /// waits for the signal of the helper that leaves last (or takes the announcement back).
+    private func sleepUntilHelpersLeave() {
+        callerSleeping.store(true, ordering: .sequentiallyConsistent)
+        if state.load(ordering: .sequentiallyConsistent) & Self.countMask == 0 {
+            // Every helper left meanwhile: take back the announcement, or consume the signal of
+            // the helper that already took it.
+            if !callerSleeping.exchange(false, ordering: .sequentiallyConsistent) { callerWakeUp.wait() }
+            return
+        }
+        callerWakeUp.wait()
     }
 
     private func startHelpersOnce() {
@@ -282,7 +309,11 @@ final class WorkerPool: @unchecked Sendable {
             expected = original
         }
         if worker < threads, let work { work(worker) }
-        state.subtract(1, ordering: .releasing)
+        let left = state.subtract(1, ordering: .sequentiallyConsistent).newValue
+        // The last helper out of a closed region wakes a caller that went to sleep waiting for it.
+        if left & Self.countMask == 0, left & Self.closedBit != 0, callerSleeping.exchange(false, ordering: .sequentiallyConsistent) {
+            callerWakeUp.signal()
+        }
     }
 }
 

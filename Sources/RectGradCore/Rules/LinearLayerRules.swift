@@ -152,9 +152,9 @@ public struct ZPlusRule: LinearLayerRule {
     public func relevance(_ layer: LinearLayerBackwardInput) throws -> Tensor {
         let (xp, xn) = (Relevance.positive(layer.input), Relevance.negative(layer.input))
         let (wp, wn) = (Relevance.positive(layer.weight), Relevance.negative(layer.weight))
-        let z = try layer.forward(xp, weight: wp, bias: layer.bias.map(Relevance.positive)).adding(try layer.forward(xn, weight: wn, bias: nil))
+        let z = try layer.forward(xp, weight: wp, bias: layer.bias.map(Relevance.positive)).adding(try layer.forward(xn, weight: wn, bias: nil), workers: layer.workers)
         let g = try Relevance.divide(layer.upstream, by: z, epsilon: stabilizer)
-        return try Relevance.term(layer, xp, g, wp).adding(try Relevance.term(layer, xn, g, wn))
+        return try Relevance.term(layer, xp, g, wp).adding(try Relevance.term(layer, xn, g, wn), workers: layer.workers)
     }
 
     public var description: String { "z-plus" }
@@ -182,13 +182,13 @@ public struct AlphaBetaRule: LinearLayerRule {
     public func relevance(_ layer: LinearLayerBackwardInput) throws -> Tensor {
         let (xp, xn) = (Relevance.positive(layer.input), Relevance.negative(layer.input))
         let (wp, wn) = (Relevance.positive(layer.weight), Relevance.negative(layer.weight))
-        let zp = try layer.forward(xp, weight: wp, bias: layer.bias.map(Relevance.positive)).adding(try layer.forward(xn, weight: wn, bias: nil))
-        let zn = try layer.forward(xp, weight: wn, bias: layer.bias.map(Relevance.negative)).adding(try layer.forward(xn, weight: wp, bias: nil))
+        let zp = try layer.forward(xp, weight: wp, bias: layer.bias.map(Relevance.positive)).adding(try layer.forward(xn, weight: wn, bias: nil), workers: layer.workers)
+        let zn = try layer.forward(xp, weight: wn, bias: layer.bias.map(Relevance.negative)).adding(try layer.forward(xn, weight: wp, bias: nil), workers: layer.workers)
         let gp = try Relevance.divide(layer.upstream, by: zp, epsilon: stabilizer)
         let gn = try Relevance.divide(layer.upstream, by: zn, epsilon: stabilizer)
-        let positive = try Relevance.term(layer, xp, gp, wp).adding(try Relevance.term(layer, xn, gp, wn))
-        let negative = try Relevance.term(layer, xp, gn, wn).adding(try Relevance.term(layer, xn, gn, wp))
-        return try positive.scaled(by: alpha).subtracting(negative.scaled(by: beta))
+        let positive = try Relevance.term(layer, xp, gp, wp).adding(try Relevance.term(layer, xn, gp, wn), workers: layer.workers)
+        let negative = try Relevance.term(layer, xp, gn, wn).adding(try Relevance.term(layer, xn, gn, wp), workers: layer.workers)
+        return try positive.scaled(by: alpha, workers: layer.workers).subtracting(negative.scaled(by: beta, workers: layer.workers), workers: layer.workers)
     }
 
     public var description: String { "alpha\(alpha.ruleParameterText)-beta\(beta.ruleParameterText)" }
@@ -218,14 +218,14 @@ public struct GammaRule: LinearLayerRule {
         let boostNegative = { (p: Tensor) in p.map { $0 + gamma * Swift.min($0, 0) } }
         let (wp, wn) = (boostPositive(layer.weight), boostNegative(layer.weight))
         let z = layer.output
-        let up = try layer.forward(xp, weight: wp, bias: layer.bias.map(boostPositive)).adding(try layer.forward(xn, weight: wn, bias: nil))
-        let down = try layer.forward(xp, weight: wn, bias: layer.bias.map(boostNegative)).adding(try layer.forward(xn, weight: wp, bias: nil))
+        let up = try layer.forward(xp, weight: wp, bias: layer.bias.map(boostPositive)).adding(try layer.forward(xn, weight: wn, bias: nil), workers: layer.workers)
+        let down = try layer.forward(xp, weight: wn, bias: layer.bias.map(boostNegative)).adding(try layer.forward(xn, weight: wp, bias: nil), workers: layer.workers)
         let gUp = try Relevance.divide(try layer.upstream.zipMap(z) { r, z in z > 0 ? r : 0 }, by: up, epsilon: stabilizer)
         let gDown = try Relevance.divide(try layer.upstream.zipMap(z) { r, z in z < 0 ? r : 0 }, by: down, epsilon: stabilizer)
         return try Relevance.term(layer, xp, gUp, wp)
-            .adding(try Relevance.term(layer, xn, gUp, wn))
-            .adding(try Relevance.term(layer, xp, gDown, wn))
-            .adding(try Relevance.term(layer, xn, gDown, wp))
+            .adding(try Relevance.term(layer, xn, gUp, wn), workers: layer.workers)
+            .adding(try Relevance.term(layer, xp, gDown, wn), workers: layer.workers)
+            .adding(try Relevance.term(layer, xn, gDown, wp), workers: layer.workers)
     }
 
     public var description: String { "gamma(\(gamma))" }
@@ -302,12 +302,12 @@ public struct ZBoxRule: LinearLayerRule {
         let l = try expanded(low, to: shape, of: layer.input, lowest: true), h = try expanded(high, to: shape, of: layer.input, lowest: false)
         let (wp, wn) = (Relevance.positive(layer.weight), Relevance.negative(layer.weight))
         let z = try layer.forward(layer.input, weight: layer.weight, bias: layer.bias)
-            .subtracting(try layer.forward(l, weight: wp, bias: layer.bias.map(Relevance.positive)))
-            .subtracting(try layer.forward(h, weight: wn, bias: layer.bias.map(Relevance.negative)))
+            .subtracting(try layer.forward(l, weight: wp, bias: layer.bias.map(Relevance.positive)), workers: layer.workers)
+            .subtracting(try layer.forward(h, weight: wn, bias: layer.bias.map(Relevance.negative)), workers: layer.workers)
         let g = try Relevance.divide(layer.upstream, by: z, epsilon: stabilizer)
         return try Relevance.term(layer, layer.input, g, layer.weight)
-            .subtracting(try Relevance.term(layer, l, g, wp))
-            .subtracting(try Relevance.term(layer, h, g, wn))
+            .subtracting(try Relevance.term(layer, l, g, wp), workers: layer.workers)
+            .subtracting(try Relevance.term(layer, h, g, wn), workers: layer.workers)
     }
 
     public var description: String { "z-box" }

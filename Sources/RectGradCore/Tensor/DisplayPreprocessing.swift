@@ -28,8 +28,8 @@ public enum DisplayPreprocessing {
         }
         var map = try channelSum(attribution, absolute: absolute, operation: operation)
         var scratch = map.scalars
-        let lo = Percentile.value(of: &scratch, percentile: lowerPercentile, interpolation: .linear)
-        let hi = Percentile.value(of: &scratch, percentile: upperPercentile, interpolation: .linear)
+        let lo = Percentile.value(of: &scratch, percentile: lowerPercentile, interpolation: .linear, workers: .serial)
+        let hi = Percentile.value(of: &scratch, percentile: upperPercentile, interpolation: .linear, workers: .serial)
         let below: Float = lo > 0 ? 0 : lo
         map.withUnsafeMutableBufferPointer { values in
             for i in values.indices {

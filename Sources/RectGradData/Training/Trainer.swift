@@ -16,10 +16,13 @@ import RectGradLayers
 public struct Trainer: Sendable {
     /// Epochs, batch size, learning rate, shuffling seed.
     public var configuration: TrainingConfiguration
+    /// The threads the forward and backward passes compute on (see ``Workers``).
+    public var workers: Workers
 
-    /// Creates a trainer.
-    public init(configuration: TrainingConfiguration = .init()) {
+    /// Creates a trainer whose passes run on `workers`.
+    public init(configuration: TrainingConfiguration = .init(), workers: Workers = .default) {
         self.configuration = configuration
+        self.workers = workers
     }
 
     /// Trains `network` with Adam at the configured learning rate (β 0.9 / 0.999, ε 1e-8).
@@ -58,14 +61,14 @@ public struct Trainer: Sendable {
             for batch in 0..<batchCount {
                 let indices = Array(order[(batch * configuration.batchSize)..<min((batch + 1) * configuration.batchSize, order.count)])
                 let batchLabels = indices.map { labels[$0] }
-                let step = try Self.step(network, images: images.gathering(examples: indices), labels: batchLabels, optimizer: &optimizer)
+                let step = try Self.step(network, images: images.gathering(examples: indices), labels: batchLabels, optimizer: &optimizer, workers: workers)
                 guard step.loss.isFinite else { throw DataError.diverged(epoch: epoch, batch: batch + 1) }
                 network = step.network
                 lossSum += Double(step.loss) * Double(indices.count)
                 correct += zip(step.predictions, batchLabels).filter { $0 == $1 }.count
                 onEvent(.batchFinished(epoch: epoch, batch: batch + 1, batchCount: batchCount, loss: step.loss))
             }
-            let validationAccuracy = try validation.map { try Evaluation.accuracy(of: network, images: $0.images, labels: $0.labels) }
+            let validationAccuracy = try validation.map { try Evaluation.accuracy(of: network, images: $0.images, labels: $0.labels, workers: workers) }
             let elapsed = clock.now - start
             let summary = EpochSummary(
                 epoch: epoch, loss: lossSum / Double(labels.count), trainingAccuracy: Double(correct) / Double(labels.count),
@@ -80,10 +83,11 @@ public struct Trainer: Sendable {
 
     /// One optimisation step on one mini-batch: forward, loss, backward to every parameter, update.
     /// Returns the updated network, the batch loss (before the update) and the batch predictions.
+    /// The passes run on `workers`.
     public static func step(
-        _ network: Network, images: Tensor, labels: [Int], optimizer: inout some Optimizer
+        _ network: Network, images: Tensor, labels: [Int], optimizer: inout some Optimizer, workers: Workers = .default
     ) throws -> (network: Network, loss: Float, predictions: [Int]) {
-        let tape = Tape()
+        let tape = Tape(workers: workers)
         let logits = try network.logits(tape.input(images), on: tape)
         let loss = try tape.softmaxCrossEntropy(logits, labels: labels)
         let parameters = tape.parameterVariables
@@ -92,7 +96,7 @@ public struct Trainer: Sendable {
         for (name, variable) in parameters {
             guard let gradient = result[variable] else { continue }
             if var existing = gradients[name] {
-                try existing.add(gradient)
+                try existing.add(gradient, workers: workers)
                 gradients[name] = existing
             } else {
                 gradients[name] = gradient

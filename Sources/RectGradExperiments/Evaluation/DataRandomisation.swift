@@ -14,10 +14,13 @@ public struct DataRandomisation: Sendable {
     public var trainCount: Int
     /// Seeds the images (split `.train`), the label permutation, the initial weights and the shuffling.
     public var seed: UInt64
+    /// The threads its passes compute on (see ``Workers``).
+    public var workers: Workers
 
     /// Creates the check.
-    public init(training: TrainingConfiguration = TrainingConfiguration(epochs: 3, batchSize: 100, learningRate: 1e-3, seed: 0), trainCount: Int = 5_000, seed: UInt64 = 0) {
+    public init(training: TrainingConfiguration = TrainingConfiguration(epochs: 3, batchSize: 100, learningRate: 1e-3, seed: 0), trainCount: Int = 5_000, seed: UInt64 = 0, workers: Workers = .default) {
         self.training = training
+        self.workers = workers
         self.trainCount = trainCount
         self.seed = seed
     }
@@ -45,6 +48,6 @@ public struct DataRandomisation: Sendable {
         }
         let data = try ShapesDataset(split: .train, count: trainCount, seed: seed)
         let labels = Self.permutedLabels(data.labels, seed: seed)
-        return try Trainer(configuration: training).train(initial, images: data.images, labels: labels, onEvent: onEvent)
+        return try Trainer(configuration: training, workers: workers).train(initial, images: data.images, labels: labels, onEvent: onEvent)
     }
 }

@@ -29,10 +29,13 @@ public struct ModelRandomisation: Sendable {
     public var seed: UInt64
     /// Rows per forward pass of the multi-pass methods (`nil`: the session's default).
     public var chunkSize: Int?
+    /// The threads its passes compute on (see ``Workers``).
+    public var workers: Workers
 
     /// Creates the check.
-    public init(network: Network, methods: [AttributionMethod], layers: [String]? = nil, modes: [RandomisationMode] = RandomisationMode.allCases, seed: UInt64 = 0, chunkSize: Int? = nil) {
+    public init(network: Network, methods: [AttributionMethod], layers: [String]? = nil, modes: [RandomisationMode] = RandomisationMode.allCases, seed: UInt64 = 0, chunkSize: Int? = nil, workers: Workers = .default) {
         self.network = network
+        self.workers = workers
         self.methods = methods
         self.layers = layers
         self.modes = modes
@@ -57,7 +60,7 @@ public struct ModelRandomisation: Sendable {
     public func run(input: Tensor, progress: (String) -> Void = { _ in }) throws -> ModelRandomisationResult {
         guard !methods.isEmpty else { throw ExperimentError.invalidOption(name: "method", reason: "needs at least one method") }
         let evaluated = try evaluatedLayers()
-        let originalSession = try AttributionSession(network: network, input: input, chunkSize: chunkSize)
+        let originalSession = try AttributionSession(network: network, input: input, chunkSize: chunkSize, workers: workers)
         let targets = originalSession.targets
         let originals = try originalSession.attribute(methods).map(\.map)
         var points: [RandomisationPoint] = []
@@ -65,7 +68,7 @@ public struct ModelRandomisation: Sendable {
             for layer in evaluated {
                 let reinitialised = try LayerReinitialisation.reinitialisedLayers(at: layer, mode: mode, of: network)
                 let randomised = try LayerReinitialisation.reinitialising(reinitialised, of: network, seed: seed)
-                let comparisons = try Self.compare(originals, network: randomised, methods: methods, input: input, targets: targets, chunkSize: chunkSize)
+                let comparisons = try Self.compare(originals, network: randomised, methods: methods, input: input, targets: targets, chunkSize: chunkSize, workers: workers)
                 for (method, comparison) in zip(methods, comparisons) {
                     points.append(RandomisationPoint(mode: mode, layer: layer, reinitialisedLayers: reinitialised, method: method.name, similarity: comparison))
                 }
@@ -77,8 +80,8 @@ public struct ModelRandomisation: Sendable {
 
     /// The mean similarity, per method, of `originals` (one attribution batch per method) to the maps
     /// of `network` for the same `targets`.
-    public static func compare(_ originals: [Tensor], network: Network, methods: [AttributionMethod], input: Tensor, targets: [Int], chunkSize: Int? = nil) throws -> [MapComparison] {
-        let session = try AttributionSession(network: network, input: input, targets: .perExample(targets), chunkSize: chunkSize)
+    public static func compare(_ originals: [Tensor], network: Network, methods: [AttributionMethod], input: Tensor, targets: [Int], chunkSize: Int? = nil, workers: Workers = .default) throws -> [MapComparison] {
+        let session = try AttributionSession(network: network, input: input, targets: .perExample(targets), chunkSize: chunkSize, workers: workers)
         return try zip(methods, originals).map { method, original in
             let map = try session.attribute(method).map
             return MapComparison.mean(try (0..<input.shape[0]).map { try MapComparison.compare(original.example($0), map.example($0)) })

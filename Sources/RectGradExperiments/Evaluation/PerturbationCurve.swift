@@ -141,7 +141,7 @@ public struct PerturbationCurve: Sendable, Equatable {
     ///   `image`; the network's errors.
     public static func measure(
         network: Network, image: Tensor, reference: Tensor, order: [Int], kind: PerturbationKind, target: Int,
-        steps: Int, chunkSize: Int = 32
+        steps: Int, chunkSize: Int = 32, workers: Workers = .default
     ) throws -> PerturbationCurve {
         let shape = image.rank == 4 ? Array(image.shape.dropFirst()) : image.shape
         guard shape.count == 3, image.rank == 3 || image.shape[0] == 1 else {
@@ -177,7 +177,7 @@ public struct PerturbationCurve: Sendable, Equatable {
         var start = 0
         while start <= steps {
             let end = min(start + max(chunkSize, 1), steps + 1)
-            let logits = try network.logits(for: batch.gathering(examples: Array(start..<end)))
+            let logits = try network.logits(for: batch.gathering(examples: Array(start..<end)), workers: workers)
             let softmax = try SoftmaxCrossEntropy.softmax(logits)
             for row in 0..<(end - start) { probabilities.append(Double(softmax[row, target])) }
             start = end

@@ -56,7 +56,7 @@ public enum Sensitivity {
     /// - Throws: ``ExperimentError/invalidOption(name:reason:)`` naming `perturbations` or `targets`
     ///   when they do not fit; attribution errors as they occur.
     public static func measure(
-        network: Network, method: AttributionMethod, input: Tensor, targets: [Int], perturbations: [Tensor], chunkSize: Int? = nil
+        network: Network, method: AttributionMethod, input: Tensor, targets: [Int], perturbations: [Tensor], chunkSize: Int? = nil, workers: Workers = .default
     ) throws -> [Figures] {
         guard input.rank == 4 else { throw ExperimentError.invalidOption(name: "input", reason: "expected [N, C, H, W], got \(input.shape)") }
         let exampleShape = Array(input.shape.dropFirst())
@@ -66,13 +66,13 @@ public enum Sensitivity {
         guard targets.count == input.shape[0] else {
             throw ExperimentError.invalidOption(name: "targets", reason: "\(targets.count) targets for \(input.shape[0]) examples")
         }
-        let original = try AttributionSession(network: network, input: input, targets: .perExample(targets), chunkSize: chunkSize).attribute(method).map
+        let original = try AttributionSession(network: network, input: input, targets: .perExample(targets), chunkSize: chunkSize, workers: workers).attribute(method).map
         var figures: [Figures] = []
         for example in 0..<input.shape[0] {
             let x = input.example(example)
-            let copies = try perturbations.map { try x.adding($0) }
+            let copies = try perturbations.map { try x.adding($0, workers: workers) }
             let batch = try Tensor.stack(copies)
-            let session = try AttributionSession(network: network, input: batch, targets: .all(targets[example]), chunkSize: chunkSize)
+            let session = try AttributionSession(network: network, input: batch, targets: .all(targets[example]), chunkSize: chunkSize, workers: workers)
             // Every perturbed copy draws the example's own SmoothGrad noise (its stream in the
             // unperturbed batch), so the distance measures the input's perturbation, not a new
             // noise draw.
@@ -82,7 +82,7 @@ public enum Sensitivity {
             let norm = reference.l2Norm()
             var distances: [Double] = []
             for i in 0..<perturbations.count {
-                distances.append(try maps.example(i).subtracting(reference).l2Norm())
+                distances.append(try maps.example(i).subtracting(reference, workers: workers).l2Norm())
             }
             let maximum = distances.max() ?? 0
             let average = distances.reduce(0, +) / Double(distances.count)

@@ -40,10 +40,13 @@ public struct PaperRemoveAndRetrain: Sendable {
     public var configuration: PaperRoarKarConfiguration
     /// Where the cells and caches are written.
     public var folder: RoarKarFolder
+    /// The threads its passes compute on (see ``Workers``).
+    public var workers: Workers
 
     /// Creates a run.
-    public init(network: Network, configuration: PaperRoarKarConfiguration = PaperRoarKarConfiguration(), folder: RoarKarFolder) {
+    public init(network: Network, configuration: PaperRoarKarConfiguration = PaperRoarKarConfiguration(), folder: RoarKarFolder, workers: Workers = .default) {
         self.network = network
+        self.workers = workers
         self.configuration = configuration
         self.folder = folder
     }
@@ -92,13 +95,13 @@ public struct PaperRemoveAndRetrain: Sendable {
             let start = clock.now
             let seed = Self.trainingSeed(c.seed, repeatIndex: cell.repeatIndex)
             let fresh = try CifarCNN.network(c.architecture, name: "cifar-cnn", initialization: .heNormal(seed: seed))
-            let trainer = Trainer(configuration: TrainingConfiguration(epochs: c.epochs, batchSize: c.batchSize, learningRate: c.learningRate, seed: seed))
+            let trainer = Trainer(configuration: TrainingConfiguration(epochs: c.epochs, batchSize: c.batchSize, learningRate: c.learningRate, seed: seed), workers: workers)
             let trained = try trainer.train(fresh, images: trainImages, labels: train.labels) { event in
                 if case .batchFinished(let epoch, let batch, let batchCount, _) = event, batch % 20 == 0 || batch == batchCount {
                     progress("\(cell.key): epoch \(epoch)/\(c.epochs) batch \(batch)/\(batchCount)")
                 }
             }
-            let accuracy = try Evaluation.accuracy(of: trained.network, images: testImages, labels: test.labels)
+            let accuracy = try Evaluation.accuracy(of: trained.network, images: testImages, labels: test.labels, workers: workers)
             let seconds = (clock.now - start).seconds
             try folder.write(RoarKarCellResult(cell: cell, accuracy: accuracy, epochTrainingAccuracies: trained.epochs.map(\.trainingAccuracy), seconds: seconds, fingerprint: c.fingerprint))
             summary.finishedCells.append(cell.key)
@@ -173,7 +176,7 @@ public struct PaperRemoveAndRetrain: Sendable {
         for first in stride(from: 0, to: n, by: batch) {
             let count = min(batch, n - first)
             let input = try Tensor(shape: [count] + Array(images.shape.dropFirst()), scalars: Array(images.scalars[(first * perImage)..<((first + count) * perImage)]))
-            let session = try AttributionSession(network: network, input: input, targets: .perExample(Array(predicted[first..<(first + count)])))
+            let session = try AttributionSession(network: network, input: input, targets: .perExample(Array(predicted[first..<(first + count)])), workers: workers)
             let map = try session.attribute(method).map
             for example in 0..<count {
                 scores.append(try PixelRanking.scores(of: map.example(example), positivePartOnly: method.isRectGradFamily))
@@ -190,7 +193,7 @@ public struct PaperRemoveAndRetrain: Sendable {
             return cached
         }
         progress("predicting \(dataset.count) \(dataset.split.rawValue) images with the explained network")
-        let classes = try Evaluation.predictions(of: network, images: dataset.images)
+        let classes = try Evaluation.predictions(of: network, images: dataset.images, workers: workers)
         try folder.storePredictions(classes, split: dataset.split)
         return classes
     }

@@ -47,8 +47,22 @@ final class SafetensorsFileReader {
     }
 
     /// Reads `entry`'s elements (at `dataStart + entry.begin` in the file) converted to Float32
-    /// into `destination`, one chunk at a time.
+    /// into `destination`, one chunk at a time: F32 on a little-endian host straight into it (the
+    /// file's bytes are the values: no bounce buffer, no second pass), any other type through a
+    /// chunk buffer and a conversion.
     func convert(_ entry: SafetensorsLayout.Entry, dataStart: Int, into destination: UnsafeMutableBufferPointer<Float>) throws(WeightsError.Reason) {
+        if entry.dtype == .f32, Self.hostIsLittleEndian {
+            // The layout has checked that the entry's byte range holds exactly `destination.count`
+            // elements and lies inside the file; a file that shrank since is reported by the read.
+            let bytes = UnsafeMutableRawBufferPointer(destination)
+            var done = 0
+            while done < bytes.count {
+                let count = min(Self.chunkSize, bytes.count - done)
+                try readFully(into: UnsafeMutableRawBufferPointer(rebasing: bytes[done..<(done + count)]), at: dataStart + entry.begin + done)
+                done += count
+            }
+            return
+        }
         let elementSize = entry.dtype.byteCount
         let elementsPerChunk = max(Self.chunkSize / elementSize, 1)
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: elementsPerChunk * elementSize, alignment: 16)
@@ -80,4 +94,6 @@ final class SafetensorsFileReader {
     }
 
     private static func systemError() -> String { String(cString: strerror(errno)) }
+
+    private static let hostIsLittleEndian = 1.littleEndian == 1
 }

@@ -15,7 +15,7 @@ extension Heatmap {
     public static func normalizedMap(
         _ attribution: Tensor, sign: HeatmapSign, finalThreshold: (lower: Double, upper: Double)
     ) throws(TensorError) -> Tensor {
-        let source = sign == .negative ? attribution.scaled(by: -1) : attribution
+        let source = sign == .negative ? attribution.scaled(by: -1, workers: .serial) : attribution
         var map = try DisplayPreprocessing.preprocess(
             source, lowerPercentile: finalThreshold.lower, upperPercentile: finalThreshold.upper, absolute: sign == .absolute)
         if sign != .all {

@@ -121,19 +121,33 @@ public struct DatasetAttribution: Sendable {
         let decoderDone = DispatchSemaphore(value: 0)
         let preprocessing = configuration.model.preprocessing
         let decoding = configuration.decoding
-        let decoder = Thread {
-            for batch in pendingBatches {
-                let decoded = batch.map { DecodedInput.decode($0, preprocessing: preprocessing, options: decoding) }
-                guard queue.put(decoded) else { break }
+        // With more than one worker a thread decodes the next batches while the network runs;
+        // with one, nothing runs off the calling thread: each batch is decoded when it is needed.
+        let decodesAhead = configuration.workers.count > 1
+        if decodesAhead {
+            let decoder = Thread {
+                for batch in pendingBatches {
+                    let decoded = batch.map { DecodedInput.decode($0, preprocessing: preprocessing, options: decoding) }
+                    guard queue.put(decoded) else { break }
+                }
+                queue.finish()
+                decoderDone.signal()
             }
-            queue.finish()
-            decoderDone.signal()
+            decoder.name = "rectgrad-decode"
+            decoder.start()
         }
-        decoder.name = "rectgrad-decode"
-        decoder.start()
         defer {
-            queue.close()
-            decoderDone.wait()
+            if decodesAhead {
+                queue.close()
+                decoderDone.wait()
+            }
+        }
+        var nextInline = 0
+        func nextDecodedBatch() -> [DecodedInput]? {
+            if decodesAhead { return queue.take() }
+            guard nextInline < pendingBatches.count else { return nil }
+            defer { nextInline += 1 }
+            return pendingBatches[nextInline].map { DecodedInput.decode($0, preprocessing: preprocessing, options: decoding) }
         }
 
         var cancelled = false
@@ -145,7 +159,7 @@ public struct DatasetAttribution: Sendable {
             if row.status == .failed, configuration.failFast { throw .imageFailed(path: row.path, reason: row.error ?? "failed") }
             if cancellation.isCancelled { cancelled = true }
         }
-        batchLoop: while !cancelled, !cancellation.isCancelled, let decoded = queue.take() {
+        batchLoop: while !cancelled, !cancellation.isCancelled, let decoded = nextDecodedBatch() {
             var batch: [DecodedImage] = []
             for input in decoded {
                 switch input {

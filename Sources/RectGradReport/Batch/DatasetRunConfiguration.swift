@@ -102,7 +102,8 @@ public struct DatasetRunConfiguration: Sendable {
     public var decoding: ImageDecoding.Options
     /// Rows per forward pass of the multi-pass methods (`nil`: the session's default).
     public var chunkSize: Int?
-    /// The threads of the passes.
+    /// The threads of the passes; with more than one, a further thread decodes the next batches
+    /// while the network runs (with one, everything runs on the calling thread).
     public var workers: Workers
     /// Decoded images waiting for the network at most, in whole batches, at least one (default: two batches).
     public var decodeAhead: Int?
