@@ -99,7 +99,7 @@ let package = Package(
         .target(name: "_RectGradTestSupport", dependencies: ["RectGradCore", "RectGradLayers"], swiftSettings: strictSwift),
         .testTarget(
             name: "RectGradCoreTests",
-            dependencies: ["RectGradCore", "_RectGradTestSupport"],
+            dependencies: ["RectGradCore", "CElementwise", "_RectGradTestSupport"],
             resources: [.copy("Fixtures")],
             swiftSettings: strictSwift
         ),

@@ -167,7 +167,7 @@ def main():
                         help="MODEL:BATCH list (under valgrind a pass runs ~100–1000× slower)")
     parser.add_argument("--callgrind-passes", default="forward,saliency,rectgrad")
     parser.add_argument("--isa", default="native", choices=["native", "avx2"],
-                        help="avx2: restrict both tools' math libraries to AVX2 + FMA (OpenBLAS core Haswell; "
+                        help="avx2: restrict both tools' math libraries to AVX2 + FMA (OpenBLAS core Haswell and the package's own C kernels at AVX2; "
                              "oneDNN / MKL at AVX2), to measure an AVX2-only processor's code paths on an AVX-512 machine")
     parser.add_argument("--out", default=str(HERE / "results" / "ratios.md"))
     args = parser.parse_args()
@@ -225,7 +225,7 @@ def main():
     env_swift = dict(os.environ, GLIBC_TUNABLES=TUNABLES)
     env_torch = dict(os.environ, GLIBC_TUNABLES=TUNABLES)
     if args.isa == "avx2":
-        env_swift["OPENBLAS_CORETYPE"] = "Haswell"
+        env_swift.update(OPENBLAS_CORETYPE="Haswell", RECTGRAD_MAX_ISA="avx2")
         env_torch.update(ONEDNN_MAX_CPU_ISA="AVX2", DNNL_MAX_CPU_ISA="AVX2", MKL_ENABLE_INSTRUCTIONS="AVX2", OPENBLAS_CORETYPE="Haswell")
     state["isa"] = args.isa
     for threads in [int(t) for t in args.threads.split(",")]:

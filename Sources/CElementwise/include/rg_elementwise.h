@@ -21,4 +21,35 @@ void rg_relu_gradient(const float *z, const float *r, float *y, ptrdiff_t count)
 /* y[i] = r[i] * (0 < z[i] && z[i] < 6 ? 1 : 0). */
 void rg_relu6_gradient(const float *z, const float *r, float *y, ptrdiff_t count);
 
+/* ---- Instruction-set levels of the kernels below (x86-64: AVX2, AVX-512; elsewhere portable C) ---- */
+#define RG_ISA_PORTABLE 0
+#define RG_ISA_AVX2 1
+#define RG_ISA_AVX512 2
+
+/* 1 if this processor runs `level`'s code (RG_ISA_PORTABLE always). */
+int rg_isa_supported(int level);
+/* The highest supported level, at most the one named by the environment variable RECTGRAD_MAX_ISA
+ * (`portable`, `avx2` or `avx512`; unset: no cap), read on each call. Every level gives the same
+ * bits: the choice only changes the speed. */
+int rg_isa_best(void);
+
+/* Depthwise tap sums over a zero-padded plane: for every output row r in [0, outHeight) and
+ * position q in [0, virtualWidth),
+ *     wide[r * virtualWidth + q] = Σ_t weights[t] * in[r * inRowStride + stride * q + offsets[t]]
+ * (t in order, from +0; each product rounded, then added), then row r of `out` (outWidth floats,
+ * outWidth <= virtualWidth) is copied from wide + r * virtualWidth. Vector levels compute whole
+ * vectors: `wide` must hold outHeight * virtualWidth + 64 floats, and `in` must be readable 64
+ * floats beyond the last element the formula names. */
+void rg_depthwise_taps(int level, const float *in, ptrdiff_t inRowStride, ptrdiff_t stride, ptrdiff_t virtualWidth,
+                       const ptrdiff_t *offsets, const float *weights, ptrdiff_t taps,
+                       float *wide, float *out, ptrdiff_t outHeight, ptrdiff_t outWidth);
+
+/* The input-gradient scatter of one depthwise plane, in the order (oy, ki, kj, ox):
+ *     row(oy, ki)[target(kj) + ox] += kernel[ki * kernelWidth + kj] * dy[oy * outWidth + ox]
+ * with row(oy, ki) = padded + (oy * stride + ki) * rowLength and target(kj) = kj (stride 1) or
+ * (kj & 1) * (rowLength / 2) + (kj >> 1) (stride 2: even and odd columns side by side). */
+void rg_depthwise_scatter(int level, const float *dy, ptrdiff_t outHeight, ptrdiff_t outWidth,
+                          const float *kernel, ptrdiff_t kernelHeight, ptrdiff_t kernelWidth, ptrdiff_t stride,
+                          float *padded, ptrdiff_t rowLength);
+
 #endif
