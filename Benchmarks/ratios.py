@@ -82,7 +82,11 @@ class Server:
         answer = self.process.stdout.readline().split()
         if not answer or answer[0] != "ok":
             raise SystemExit(f"server error for {model} {pass_name}: {' '.join(answer)}")
-        return [float(t) for t in answer[1:]]
+        fields = answer[1:]
+        # The Swift server appends `faults F F …` (minor page faults per pass); the times come first.
+        if "faults" in fields:
+            fields = fields[:fields.index("faults")]
+        return [float(t) for t in fields]
 
     def close(self):
         try:

@@ -165,7 +165,7 @@ struct AttributeCommand: ParsableCommand {
     /// A session on `batch` explaining `targets`.
     func session(model: Model, batch: Tensor, targets: TargetSelection) throws -> AttributionSession {
         do {
-            return try AttributionSession(network: model.network, input: batch, targets: targets, chunkSize: chunkSize, workers: .command)
+            return try AttributionSession(network: model.network, input: batch, targets: targets, chunkSize: chunkSize, workers: .command, buffers: .command)
         } catch let error as AttributionError {
             throw OptionError(error)
         }

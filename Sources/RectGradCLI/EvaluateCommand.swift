@@ -172,7 +172,7 @@ struct EvaluateCommand: ParsableCommand {
             return value
         }
 
-        let session = try AttributionSession(network: network, input: input, workers: .command)
+        let session = try AttributionSession(network: network, input: input, workers: .command, buffers: .command)
         let targets = session.targets
         let maps = try timed("attribution of every method") { try methods.map { try session.attribute($0).map } }
 

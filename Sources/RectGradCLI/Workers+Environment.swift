@@ -1,6 +1,12 @@
 import Foundation
 import RectifiedGradient
 
+extension TensorBufferPool {
+    /// The memory the command's passes reuse, batch after batch (the first pass of a shape
+    /// allocates, the later ones take the same buffers back: no page faults).
+    static let command = TensorBufferPool()
+}
+
 extension Workers {
     /// The workers of the command's passes: the number in the environment variable
     /// `RECTGRAD_WORKERS` when it is a positive integer, else one per active core. The count

@@ -18,14 +18,30 @@ public final class Tape {
     public internal(set) var activationCount = 0
     /// The threads the tape's kernels and rules share their work among.
     public let workers: Workers
+    /// Where the tape's kernels take their large output buffers from and where the tape gives
+    /// them back: output gradients during a backward pass, recorded values when the tape is
+    /// released (``TensorBufferPool``).
+    public let buffers: TensorBufferPool
 
     /// Creates an empty tape whose kernels run on `workers` (default: one per active core;
     /// ``Workers/serial`` keeps everything on the calling thread). In an unoptimised build of
     /// the library the first tape of the process writes one warning line to standard error
-    /// (``RectGradBuild``).
-    public init(workers: Workers = .default) {
+    /// (``RectGradBuild``). Pass the same `buffers` to the tapes of successive passes so that
+    /// they reuse each other's memory; by default the tape has a pool of its own, reused between
+    /// its own operations and backward passes.
+    public init(workers: Workers = .default, buffers: TensorBufferPool? = nil) {
         self.workers = workers
+        self.buffers = buffers ?? TensorBufferPool()
         RectGradBuild.warnOnceIfUnoptimized()
+    }
+
+    deinit {
+        // The recorded values go back to the pool for the next tape (leaves are the caller's;
+        // a value the caller still holds is shared and stays with the caller).
+        for index in nodes.indices {
+            if case .leaf = nodes[index].operation { continue }
+            buffers.recycle(&nodes[index].value)
+        }
     }
 
     /// Number of recorded nodes (leaves included).
@@ -103,7 +119,7 @@ public final class Tape {
         values.reserveCapacity(inputs.count)
         for input in inputs { values.append(try node(input).value) }
         let value: Tensor
-        do { value = try compute(values) } catch { throw .operationFailed(layer: name, error) }
+        do { value = try TensorBufferPool.withCurrent(buffers) { () throws(TensorError) in try compute(values) } } catch { throw .operationFailed(layer: name, error) }
         return append(operation, inputs: inputs.map(\.id), value: value, name: name)
     }
 }
