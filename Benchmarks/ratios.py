@@ -38,8 +38,10 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-# The servers are applications: like the `rectgrad` command (which sets these with mallopt), they
-# keep freed activations in the heap instead of unmapping and faulting them in again every pass.
+# The PyTorch server keeps freed activations in the heap instead of unmapping and faulting them in
+# again every pass. The Swift server needs no allocator settings: its passes reuse their buffers
+# through one `TensorBufferPool` (`--swift-tunables` gives it the same settings, for comparisons
+# with runs made before the pool).
 TUNABLES = "glibc.malloc.arena_max=1:glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824"
 
 
@@ -173,6 +175,8 @@ def main():
     parser.add_argument("--isa", default="native", choices=["native", "avx2"],
                         help="avx2: restrict both tools' math libraries to AVX2 + FMA (OpenBLAS core Haswell; "
                              "oneDNN / MKL at AVX2), to measure an AVX2-only processor's code paths on an AVX-512 machine")
+    parser.add_argument("--swift-tunables", action="store_true",
+                        help="run the Swift server with the PyTorch server's GLIBC_TUNABLES too (as before TensorBufferPool)")
     parser.add_argument("--out", default=str(HERE / "results" / "ratios.md"))
     args = parser.parse_args()
     for load in args.load.split(","):
@@ -226,7 +230,7 @@ def main():
         for batch in ([100] if model == "cifar-cnn" else batches):
             for pass_name in passes:
                 configurations.append((model, pass_name, batch))
-    env_swift = dict(os.environ, GLIBC_TUNABLES=TUNABLES)
+    env_swift = dict(os.environ, GLIBC_TUNABLES=TUNABLES) if args.swift_tunables else dict(os.environ)
     env_torch = dict(os.environ, GLIBC_TUNABLES=TUNABLES)
     if args.isa == "avx2":
         env_swift["OPENBLAS_CORETYPE"] = "Haswell"

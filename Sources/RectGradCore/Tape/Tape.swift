@@ -42,6 +42,7 @@ public final class Tape {
             if case .leaf = nodes[index].operation { continue }
             buffers.recycle(&nodes[index].value)
         }
+        buffers.passEnded()
     }
 
     /// Number of recorded nodes (leaves included).

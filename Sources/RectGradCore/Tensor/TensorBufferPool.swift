@@ -34,21 +34,43 @@ public final class TensorBufferPool: Sendable {
     /// The most elements the pool keeps; the oldest buffers are released beyond it.
     public let capacity: Int
 
+    private struct Entry {
+        var buffer: [Float]
+        /// The ``State/generation`` in which the buffer was given back.
+        var generation: Int
+    }
+
     private struct State {
         /// Free buffers by element count.
-        var free: [Int: [[Float]]] = [:]
-        /// Element counts of the free buffers, oldest first (for eviction).
-        var order: [Int] = []
-        var orderStart = 0
+        var free: [Int: [Entry]] = [:]
         var elements = 0
+        /// Passes ended so far (``passEnded()``).
+        var generation = 0
         var reused = 0
         var missed = 0
+
+        /// Releases the free buffers given back before `generation`, oldest first, until at most
+        /// `limit` elements are kept (`limit` nil: all of them).
+        mutating func evict(before generation: Int, downTo limit: Int?) -> [Entry] {
+            var evicted: [Entry] = []
+            for count in Array(free.keys) {
+                guard var list = free[count] else { continue }
+                list.removeAll { entry in
+                    let drop = entry.generation < generation && (limit.map { elements > $0 } ?? true)
+                    if drop { evicted.append(entry); elements -= count }
+                    return drop
+                }
+                free[count] = list.isEmpty ? nil : list
+            }
+            return evicted
+        }
     }
 
     private let state = Mutex(State())
 
-    /// Creates an empty pool that keeps at most `capacityBytes` of free buffers (default 8 GiB:
-    /// a whole pass of the zoo's largest networks at batch 32).
+    /// Creates an empty pool that keeps at most `capacityBytes` of free buffers (default 8 GiB,
+    /// a whole pass of the zoo's largest networks at batch 32). Buffers that the pass after the
+    /// one that gave them back did not reuse are released, so the pool follows the shapes in use.
     public init(capacityBytes: Int = 8 << 30) {
         capacity = Swift.max(capacityBytes, 0) / MemoryLayout<Float>.stride
     }
@@ -57,14 +79,14 @@ public final class TensorBufferPool: Sendable {
     func take(count: Int) -> [Float]? {
         guard count >= Self.minimumElements else { return nil }
         return state.withLock { state in
-            guard var list = state.free[count], let buffer = list.popLast() else {
+            guard var list = state.free[count], let entry = list.popLast() else {
                 state.missed += 1
                 return nil
             }
             state.free[count] = list.isEmpty ? nil : list
             state.elements -= count
             state.reused += 1
-            return buffer
+            return entry.buffer
         }
     }
 
@@ -78,26 +100,27 @@ public final class TensorBufferPool: Sendable {
         var kept: [Float] = []
         swap(&kept, &tensor.scalars)
         guard Self.isUniquelyReferenced(&kept) else { return }
+        let entry = Entry(buffer: kept, generation: 0)
+        kept = []
         // Buffers evicted to make room are released after the lock.
-        let evicted: [[Float]] = state.withLock { state in
-            var evicted: [[Float]] = []
-            while state.elements + count > capacity, state.orderStart < state.order.count {
-                let oldest = state.order[state.orderStart]
-                state.orderStart += 1
-                if var list = state.free[oldest], !list.isEmpty {
-                    evicted.append(list.removeFirst())
-                    state.free[oldest] = list.isEmpty ? nil : list
-                    state.elements -= oldest
-                }
-            }
-            if state.orderStart > 1024, state.orderStart * 2 > state.order.count {
-                state.order.removeFirst(state.orderStart)
-                state.orderStart = 0
-            }
-            state.free[count, default: []].append(kept)
-            state.order.append(count)
+        let evicted = state.withLock { state in
+            var entry = entry
+            entry.generation = state.generation
+            let evicted = state.elements + count > capacity
+                ? state.evict(before: state.generation + 1, downTo: capacity - count) : []
+            state.free[count, default: []].append(entry)
             state.elements += count
             return evicted
+        }
+        _ = evicted
+    }
+
+    /// Ends a pass (a tape calls this when it is released, after giving back its values):
+    /// releases the buffers given back before the pass that just ended and not reused by it.
+    func passEnded() {
+        let evicted = state.withLock { state in
+            state.generation += 1
+            return state.evict(before: state.generation - 1, downTo: nil)
         }
         _ = evicted
     }
@@ -130,8 +153,6 @@ public final class TensorBufferPool: Sendable {
         let released = state.withLock { state in
             let free = state.free
             state.free = [:]
-            state.order = []
-            state.orderStart = 0
             state.elements = 0
             return free
         }
