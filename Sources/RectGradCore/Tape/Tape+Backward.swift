@@ -47,28 +47,28 @@ extension Tape {
         // Kernels take their outputs from the tape's pool; every gradient is given back to it
         // once used up, so that the next gradient of its size reuses its memory.
         try TensorBufferPool.withCurrent(buffers) { () throws(TapeError) in
-        for id in stride(from: output.id, through: 0, by: -1) {
-            guard needed[id], let gradient = gradients[id] else { continue }
-            gradients[id] = nil
-            if requested.contains(id) { results[Variable(id: id)] = gradient }
-            let node = nodes[id]
-            if case .leaf = node.operation { continue }
-            // A requested intermediate value none of whose inputs leads to a requested variable:
-            // its backward would only produce gradients that are thrown away.
-            guard node.inputs.contains(where: { needed[$0] }) else { continue }
-            report.nodesVisited += 1
-            // The step takes the gradient over, so the border rule can mask it in place.
-            var inputGradients = try backwardStep(node: node, id: id, gradient: consume gradient, needed: needed, rules: rules, report: &report)
-            for index in inputGradients.indices where needed[inputGradients[index].0] {
-                let input = inputGradients[index].0
-                if gradients[input] == nil {
-                    gradients[input] = inputGradients[index].1
-                } else {
-                    do throws(TensorError) { try gradients[input]?.add(inputGradients[index].1, workers: workers) } catch { throw .operationFailed(layer: node.name, error) }
-                    buffers.recycle(&inputGradients[index].1)
+            for id in stride(from: output.id, through: 0, by: -1) {
+                guard needed[id], let gradient = gradients[id] else { continue }
+                gradients[id] = nil
+                if requested.contains(id) { results[Variable(id: id)] = gradient }
+                let node = nodes[id]
+                if case .leaf = node.operation { continue }
+                // A requested intermediate value none of whose inputs leads to a requested variable:
+                // its backward would only produce gradients that are thrown away.
+                guard node.inputs.contains(where: { needed[$0] }) else { continue }
+                report.nodesVisited += 1
+                // The step takes the gradient over, so the border rule can mask it in place.
+                var inputGradients = try backwardStep(node: node, id: id, gradient: consume gradient, needed: needed, rules: rules, report: &report)
+                for index in inputGradients.indices where needed[inputGradients[index].0] {
+                    let input = inputGradients[index].0
+                    if gradients[input] == nil {
+                        gradients[input] = inputGradients[index].1
+                    } else {
+                        do throws(TensorError) { try gradients[input]?.add(inputGradients[index].1, workers: workers) } catch { throw .operationFailed(layer: node.name, error) }
+                        buffers.recycle(&inputGradients[index].1)
+                    }
                 }
             }
-        }
         }
         // Requested variables the output does not depend on get zero gradients.
         for variable in variables where results[variable] == nil {
