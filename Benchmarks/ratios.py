@@ -177,6 +177,7 @@ def main():
                              "oneDNN / MKL at AVX2), to measure an AVX2-only processor's code paths on an AVX-512 machine")
     parser.add_argument("--swift-tunables", action="store_true",
                         help="run the Swift server with the PyTorch server's GLIBC_TUNABLES too (as before TensorBufferPool)")
+    parser.add_argument("--swift-binary", help="a PassServer already built (default: build it with SwiftPM)")
     parser.add_argument("--out", default=str(HERE / "results" / "ratios.md"))
     args = parser.parse_args()
     for load in args.load.split(","):
@@ -221,7 +222,7 @@ def main():
         out.write_text("\n".join(lines) + "\n")
         out.with_suffix(".json").write_text(json.dumps({"machine": state, "results": records}, indent=1))
 
-    binary = swift_server_binary()
+    binary = args.swift_binary or swift_server_binary()
     models = args.models.split(",")
     passes = args.passes.split(",")
     batches = [int(b) for b in args.batches.split(",")]
