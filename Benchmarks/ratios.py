@@ -38,8 +38,10 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-# The servers are applications: like the `rectgrad` command (which sets these with mallopt), they
-# keep freed activations in the heap instead of unmapping and faulting them in again every pass.
+# The PyTorch server keeps freed activations in the heap instead of unmapping and faulting them in
+# again every pass. The Swift server needs no allocator settings: its passes reuse their buffers
+# through one `TensorBufferPool` (`--swift-tunables` gives it the same settings, for comparisons
+# with runs made before the pool).
 TUNABLES = "glibc.malloc.arena_max=1:glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824"
 
 
@@ -82,7 +84,11 @@ class Server:
         answer = self.process.stdout.readline().split()
         if not answer or answer[0] != "ok":
             raise SystemExit(f"server error for {model} {pass_name}: {' '.join(answer)}")
-        return [float(t) for t in answer[1:]]
+        fields = answer[1:]
+        # The Swift server appends `faults F F …` (minor page faults per pass); the times come first.
+        if "faults" in fields:
+            fields = fields[:fields.index("faults")]
+        return [float(t) for t in fields]
 
     def close(self):
         try:
@@ -169,6 +175,9 @@ def main():
     parser.add_argument("--isa", default="native", choices=["native", "avx2"],
                         help="avx2: restrict both tools' math libraries to AVX2 + FMA (OpenBLAS core Haswell and the package's own C kernels at AVX2; "
                              "oneDNN / MKL at AVX2), to measure an AVX2-only processor's code paths on an AVX-512 machine")
+    parser.add_argument("--swift-tunables", action="store_true",
+                        help="run the Swift server with the PyTorch server's GLIBC_TUNABLES too (as before TensorBufferPool)")
+    parser.add_argument("--swift-binary", help="a PassServer already built (default: build it with SwiftPM)")
     parser.add_argument("--out", default=str(HERE / "results" / "ratios.md"))
     args = parser.parse_args()
     for load in args.load.split(","):
@@ -213,7 +222,7 @@ def main():
         out.write_text("\n".join(lines) + "\n")
         out.with_suffix(".json").write_text(json.dumps({"machine": state, "results": records}, indent=1))
 
-    binary = swift_server_binary()
+    binary = args.swift_binary or swift_server_binary()
     models = args.models.split(",")
     passes = args.passes.split(",")
     batches = [int(b) for b in args.batches.split(",")]
@@ -222,7 +231,7 @@ def main():
         for batch in ([100] if model == "cifar-cnn" else batches):
             for pass_name in passes:
                 configurations.append((model, pass_name, batch))
-    env_swift = dict(os.environ, GLIBC_TUNABLES=TUNABLES)
+    env_swift = dict(os.environ, GLIBC_TUNABLES=TUNABLES) if args.swift_tunables else dict(os.environ)
     env_torch = dict(os.environ, GLIBC_TUNABLES=TUNABLES)
     if args.isa == "avx2":
         env_swift.update(OPENBLAS_CORETYPE="Haswell", RECTGRAD_MAX_ISA="avx2")

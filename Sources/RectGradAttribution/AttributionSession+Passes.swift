@@ -12,7 +12,7 @@ extension AttributionSession {
 
     /// Records a forward pass of `batch` on a fresh tape.
     func record(_ batch: Tensor, counter: inout PassCounter) throws -> Recording {
-        let tape = Tape(workers: workers)
+        let tape = Tape(workers: workers, buffers: buffers)
         let x = tape.input(batch)
         let y = try network.logits(x, on: tape)
         counter.forward += 1
@@ -24,7 +24,7 @@ extension AttributionSession {
     func recordCanonical(_ batch: Tensor, counter: inout PassCounter) throws -> Recording {
         if canonicalNetwork == nil { canonicalNetwork = try network.foldingBatchNorm() }
         guard let folded = canonicalNetwork else { return try record(batch, counter: &counter) }
-        let tape = Tape(workers: workers)
+        let tape = Tape(workers: workers, buffers: buffers)
         let x = tape.input(batch)
         let y = try folded.logits(x, on: tape)
         counter.forward += 1

@@ -29,6 +29,8 @@ public final class AttributionSession {
     public let chunkSize: Int
     /// The threads every pass of the session runs on (they change the speed, not the maps).
     public let workers: Workers
+    /// The memory every pass of the session reuses (``RectGradCore/TensorBufferPool``).
+    public let buffers: TensorBufferPool
 
     /// The default chunk size: about 2²⁰ input values per chunk (6 rows at 3×224×224), at most 32 rows.
     public static func defaultChunkSize(exampleShape: [Int]) -> Int {
@@ -81,12 +83,15 @@ public final class AttributionSession {
     ///   - chunkSize: rows per forward pass for integrated gradients, SmoothGrad and occlusion
     ///     (default: ``defaultChunkSize(exampleShape:)``).
     ///   - workers: the threads the passes run on (default: one per active core).
+    ///   - buffers: the pool the session's passes take their large buffers from and give them
+    ///     back to (default: a pool of the session's own); pass one pool to successive sessions
+    ///     so that each reuses the memory of the one before (no page faults after the first).
     ///   - output: what is explained of each target: its logit (default), probability,
     ///     log-probability, or its difference from another class's logit.
     /// - Throws: ``AttributionError`` for an input that does not fit, a target outside the class
     ///   range, a chunk size below 1, or a forward pass that overflows (naming the first layer
     ///   with a non-finite value).
-    public init(network: Network, input: Tensor, targets: TargetSelection = .predicted, chunkSize: Int? = nil, workers: Workers = .default, output: ExplainedOutput = .logit) throws {
+    public init(network: Network, input: Tensor, targets: TargetSelection = .predicted, chunkSize: Int? = nil, workers: Workers = .default, buffers: TensorBufferPool? = nil, output: ExplainedOutput = .logit) throws {
         let chunkSize = chunkSize ?? Self.defaultChunkSize(exampleShape: Array(input.shape.dropFirst()))
         guard chunkSize >= 1 else { throw AttributionError.invalidParameter(name: "chunk-size", reason: "must be ≥ 1, got \(chunkSize)") }
         do { try network.validateInputShape(input.shape) } catch { throw AttributionError.inputShapeMismatch(error.description) }
@@ -95,7 +100,9 @@ public final class AttributionSession {
         self.input = input
         self.chunkSize = chunkSize
         self.workers = workers
-        let tape = Tape(workers: workers)
+        let buffers = buffers ?? TensorBufferPool()
+        self.buffers = buffers
+        let tape = Tape(workers: workers, buffers: buffers)
         let x = tape.input(input)
         let y = try network.logits(x, on: tape)
         self.tape = tape

@@ -160,7 +160,7 @@ extension AttributionSession {
                 for i in 0..<size { replacement[row * size + i] = b[offset + i] + alpha * (a[r * size + i] - b[offset + i]) }
             }
             let chunkExamples = (first..<(first + count)).map { rowExamples[$0 / steps] }
-            let tape = Tape(workers: workers, replacing: [variable: try Tensor(shape: [count] + layerShape, scalars: replacement)])
+            let tape = Tape(workers: workers, buffers: buffers, replacing: [variable: try Tensor(shape: [count] + layerShape, scalars: replacement)])
             let inputVariable = tape.input(try Tensor(shape: [count] + exampleShape, scalars: inputs))
             let logitsVariable = try network.logits(inputVariable, on: tape)
             counter.forward += 1

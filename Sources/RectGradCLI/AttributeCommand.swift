@@ -169,7 +169,7 @@ struct AttributeCommand: ParsableCommand {
     /// A session on `batch` explaining `targets`, its passes on `workers`.
     func session(model: Model, batch: Tensor, targets: TargetSelection, output: ExplainedOutput, workers: Workers) throws -> AttributionSession {
         do {
-            return try AttributionSession(network: model.network, input: batch, targets: targets, chunkSize: chunkSize, workers: workers, output: output)
+            return try AttributionSession(network: model.network, input: batch, targets: targets, chunkSize: chunkSize, workers: workers, buffers: .command, output: output)
         } catch let error as AttributionError {
             throw OptionError(error)
         }

@@ -187,7 +187,7 @@ struct EvaluateCommand: ParsableCommand {
             return value
         }
 
-        let session = try AttributionSession(network: network, input: input, workers: workers)
+        let session = try AttributionSession(network: network, input: input, workers: workers, buffers: .command)
         let targets = session.targets
         let maps = try timed("attribution of every method") { try methods.map { try session.attribute($0).map } }
 

@@ -26,7 +26,6 @@ struct RectGrad: ParsableCommand {
     )
 }
 
-HostAllocator.keepFreedMemory()
 do {
     var command = try RectGrad.parseAsRoot()
     try command.run()

@@ -50,9 +50,9 @@ public struct Network: Sendable {
     }
 
     /// Runs the forward pass on a fresh tape whose kernels run on `workers` and returns the
-    /// logits `[N, classes]`.
-    public func logits(for input: Tensor, workers: Workers = .default) throws -> Tensor {
-        let tape = Tape(workers: workers)
+    /// logits `[N, classes]`; the tape takes its buffers from `buffers` (default: its own pool).
+    public func logits(for input: Tensor, workers: Workers = .default, buffers: TensorBufferPool? = nil) throws -> Tensor {
+        let tape = Tape(workers: workers, buffers: buffers)
         let output = try logits(tape.input(input), on: tape)
         return try tape.value(output)
     }

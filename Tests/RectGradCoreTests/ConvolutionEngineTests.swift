@@ -37,6 +37,9 @@ import RectGradCore
         Case("winograd 8→8 4×4 pad (0, 2)", channels: (8, 8), size: (4, 4), padding: Size2D(0, 2)),
         Case("winograd batch 2, 24→16 13×6 pad 1", batch: 2, channels: (24, 16), size: (13, 6), padding: 1),
         Case("winograd 130→72 6×6 pad 1 (uneven channel blocks)", channels: (130, 72), size: (6, 6), padding: 1),
+        // Small images at batch 4: one band per image would re-read the kernel per example, so
+        // the examples' tiles are multiplied together in channel blocks.
+        Case("winograd batch 4, 16→16 8×8 pad 1 (examples in one product)", batch: 4, channels: (16, 16), size: (8, 8), padding: 1),
         // Row bands (large images), including a last band shorter than the others.
         Case("winograd bands 8→16 199×201 pad 1", channels: (8, 16), size: (199, 201), padding: 1),
         Case("winograd bands batch 2, 16→16 150×97 pad 0", batch: 2, channels: (16, 16), size: (150, 97), padding: 0),
@@ -54,6 +57,9 @@ import RectGradCore
         Case("im2col bands batch 2, 16→12 3×3 stride 2 93×90", batch: 2, channels: (16, 12), size: (93, 90), stride: 2, padding: 1),
         Case("pointwise 1×1", batch: 2, channels: (12, 20), size: (7, 9), kernel: (1, 1)),
         Case("pointwise 1×1 groups 4", channels: (8, 12), size: (5, 6), kernel: (1, 1), groups: 4),
+        // Small planes at batch > 1: the examples side by side in one product, in chunks (4 + 1).
+        Case("pointwise 1×1 batch 5, 600→500 on 19×21 (examples in one product, two chunks)", batch: 5, channels: (600, 500), size: (19, 21), kernel: (1, 1)),
+        Case("pointwise 1×1 batch 3, 24→40 on 5×5", batch: 3, channels: (24, 40), size: (5, 5), kernel: (1, 1)),
         Case("pointwise 1×1 96→80 on 3×3 (products split by rows)", channels: (96, 80), size: (3, 3), kernel: (1, 1)),
         Case("1×1 stride 2", channels: (12, 10), size: (9, 8), kernel: (1, 1), stride: 2),
         Case("1×1 pad 1", channels: (4, 6), size: (5, 5), kernel: (1, 1), padding: 1),

@@ -4,6 +4,9 @@ import RectGradAttribution
 import RectGradCore
 import RectGradLayers
 import RectGradZoo
+#if canImport(Glibc)
+import Glibc
+#endif
 
 // A warm process that times whole-network passes on request, so that a driver
 // (`Benchmarks/ratios.py`) can alternate it with its PyTorch peer (`Benchmarks/peer/pytorch_server.py`)
@@ -11,12 +14,16 @@ import RectGradZoo
 //
 //     PassServer --threads N
 //     stdin:  MODEL PASS BATCH REPEATS     (one request per line; `quit` ends)
-//     stdout: ok MS MS …                   (one wall-clock time per repeat, after one warm-up pass)
+//     stdout: ok MS MS … faults F F …      (per repeat, after one warm-up pass: the wall-clock time,
+//                                           then the minor page faults the pass took, getrusage)
 //             error MESSAGE
 //
 // PASS is forward, saliency, guided-backprop, rectgrad (q = 98, the paper's defaults) or session
 // (saliency, guided backprop, RectGrad and DeconvNet from one recorded forward pass). Networks have
-// seeded random weights (the time does not depend on them) and are built once per model.
+// seeded random weights (the time does not depend on them) and are built once per model. Every
+// pass takes its large buffers from one pool kept for the process (`TensorBufferPool`), as the
+// `rectgrad` command does; `--no-pool` gives each pass a pool of its own (the memory of a pass is
+// then returned to the C library's allocator at its end).
 
 let arguments = CommandLine.arguments
 var threadCount = ProcessInfo.processInfo.activeProcessorCount
@@ -24,6 +31,7 @@ if let flag = arguments.firstIndex(of: "--threads"), flag + 1 < arguments.count,
     threadCount = value
 }
 let workers = Workers(count: threadCount)
+let buffers: TensorBufferPool? = arguments.contains("--no-pool") ? nil : TensorBufferPool()
 let rectGrad = try AttributionMethod.rectGrad()
 var networks: [String: (Network, Size2D)] = [:]
 
@@ -37,13 +45,13 @@ func milliseconds(_ body: () throws -> Void) rethrows -> Double {
 
 func pass(_ name: String, network: Network, input: Tensor) throws -> () throws -> Void {
     switch name {
-    case "forward": return { _ = try network.logits(for: input, workers: workers) }
-    case "saliency": return { _ = try AttributionSession(network: network, input: input, workers: workers).attribute(.saliency) }
-    case "guided-backprop": return { _ = try AttributionSession(network: network, input: input, workers: workers).attribute(.guidedBackprop) }
-    case "rectgrad": return { _ = try AttributionSession(network: network, input: input, workers: workers).attribute(rectGrad) }
+    case "forward": return { _ = try network.logits(for: input, workers: workers, buffers: buffers) }
+    case "saliency": return { _ = try AttributionSession(network: network, input: input, workers: workers, buffers: buffers).attribute(.saliency) }
+    case "guided-backprop": return { _ = try AttributionSession(network: network, input: input, workers: workers, buffers: buffers).attribute(.guidedBackprop) }
+    case "rectgrad": return { _ = try AttributionSession(network: network, input: input, workers: workers, buffers: buffers).attribute(rectGrad) }
     case "session":
         return {
-            _ = try AttributionSession(network: network, input: input, workers: workers)
+            _ = try AttributionSession(network: network, input: input, workers: workers, buffers: buffers)
                 .attribute([.saliency, .guidedBackprop, rectGrad, .deconvNet])
         }
     default: throw PassServerError(message: "unknown pass '\(name)'")
@@ -51,6 +59,13 @@ func pass(_ name: String, network: Network, input: Tensor) throws -> () throws -
 }
 
 struct PassServerError: Error { var message: String }
+
+/// Minor page faults of the process so far.
+func minorFaults() -> Int {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return usage.ru_minflt
+}
 
 // OpenBLAS polls with its own threads for about 0.1 s after it loads; let that pass first.
 usleep(300_000)
@@ -74,9 +89,13 @@ while let line = readLine() {
         let input = seededTensor([batch, 3, size.height, size.width], seed: 7)
         let body = try pass(fields[1], network: network, input: input)
         try body()  // warm-up
-        var times: [String] = []
-        for _ in 0..<repeats { times.append(String(format: "%.3f", try milliseconds(body))) }
-        reply("ok " + times.joined(separator: " "))
+        var times: [String] = [], faults: [String] = []
+        for _ in 0..<repeats {
+            let before = minorFaults()
+            times.append(String(format: "%.3f", try milliseconds(body)))
+            faults.append(String(minorFaults() - before))
+        }
+        reply("ok " + times.joined(separator: " ") + " faults " + faults.joined(separator: " "))
     } catch let error as PassServerError {
         reply("error \(error.message)")
     } catch {

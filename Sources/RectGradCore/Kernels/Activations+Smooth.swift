@@ -81,13 +81,12 @@ enum ActivationMath {
     static func map(_ input: Tensor, workers: Workers, _ f: (Float) -> Float) -> Tensor {
         let storage = input.withUnsafeBufferPointer { source in
             // Transcendental functions cost ~10× a ReLU: split smaller tensors too.
-            [Float](unsafeUninitializedCapacity: source.count) { buffer, initialized in
+            Tensor.uninitializedStorage(count: source.count) { buffer in
                 if let x = source.baseAddress, let y = buffer.baseAddress {
                     workers.forRanges(count: source.count, minimumPerRange: 1 << 12) { range in
                         for i in range { y[i] = f(x[i]) }
                     }
                 }
-                initialized = source.count
             }
         }
         return Tensor(uncheckedShape: input.shape, scalars: storage)

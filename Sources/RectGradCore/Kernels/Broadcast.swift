@@ -90,7 +90,7 @@ public enum Broadcast {
         let count = shape.reduce(1, *)
         let storage = a.withUnsafeBufferPointer { x in
             b.withUnsafeBufferPointer { z in
-                [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+                Tensor.uninitializedStorage(count: count) { buffer in
                     if let x = x.baseAddress, let z = z.baseAddress, let y = buffer.baseAddress {
                         let inner = plan.inner
                         workers.forRanges(count: plan.rowCount, minimumPerRange: Swift.max(1, (1 << 15) / Swift.max(inner, 1))) { rows in
@@ -112,7 +112,6 @@ public enum Broadcast {
                             }
                         }
                     }
-                    initialized = count
                 }
             }
         }

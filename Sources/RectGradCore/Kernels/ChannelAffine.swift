@@ -12,7 +12,7 @@ public enum ChannelAffine {
         let output = input.scalars.withUnsafeBufferPointer { source in
             scale.scalars.withUnsafeBufferPointer { scale in
                 shift.scalars.withUnsafeBufferPointer { shift in
-                    [Float](unsafeUninitializedCapacity: input.count) { buffer, initialized in
+                    Tensor.uninitializedStorage(count: input.count) { buffer in
                         if let x = source.baseAddress, let y = buffer.baseAddress, let scale = scale.baseAddress, let shift = shift.baseAddress {
                             workers.forRanges(count: planes, minimumPerRange: max(1, (1 << 15) / max(plane, 1))) { range in
                                 for p in range {
@@ -20,7 +20,6 @@ public enum ChannelAffine {
                                 }
                             }
                         }
-                        initialized = input.count
                     }
                 }
             }

@@ -109,13 +109,12 @@ public enum Convolution2D {
         }
         // The engine writes every element, so the storage starts uninitialised.
         let count = s.outputShape.reduce(1, *)
-        var output = [Float](unsafeUninitializedCapacity: count) { y, initialized in
+        var output = Tensor.uninitializedStorage(count: count) { y in
             input.withUnsafeBufferPointer { x in
                 weight.withUnsafeBufferPointer { w in
                     ConvolutionEngine.forward(s, x: x, w: w, y: y, workers: workers)
                 }
             }
-            initialized = count
         }
         if let bias {
             addChannelBias(bias.scalars, to: &output, channels: s.outputChannels, plane: s.outputPlane)
@@ -131,13 +130,12 @@ public enum Convolution2D {
         }
         // The engine writes every element, so the storage starts uninitialised.
         let count = inputShape.reduce(1, *)
-        let inputGradient = [Float](unsafeUninitializedCapacity: count) { dx, initialized in
+        let inputGradient = Tensor.uninitializedStorage(count: count) { dx in
             outputGradient.withUnsafeBufferPointer { dy in
                 weight.withUnsafeBufferPointer { w in
                     ConvolutionEngine.backwardInput(s, dy: dy, w: w, dx: dx, workers: workers)
                 }
             }
-            initialized = count
         }
         return Tensor(uncheckedShape: inputShape, scalars: inputGradient)
     }

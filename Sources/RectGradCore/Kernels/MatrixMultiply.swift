@@ -14,7 +14,7 @@ extension Tensor {
             throw .shapeMismatch(operation: "matmul", expected: [k, n], actual: other.shape)
         }
         // The product writes every element (zeros for an empty inner dimension).
-        let result = [Float](unsafeUninitializedCapacity: m * n) { c, initialized in
+        let result = Tensor.uninitializedStorage(count: m * n) { c in
             scalars.withUnsafeBufferPointer { a in
                 other.scalars.withUnsafeBufferPointer { b in
                     if let a = a.baseAddress, let b = b.baseAddress, let c = c.baseAddress {
@@ -28,7 +28,6 @@ extension Tensor {
                     }
                 }
             }
-            initialized = m * n
         }
         return Tensor(uncheckedShape: [m, n], scalars: result)
     }

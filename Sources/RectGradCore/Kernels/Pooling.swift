@@ -74,7 +74,7 @@ public enum Pooling2D {
         var argmax = [Int32](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
         let output = input.withUnsafeBufferPointer { x in
             argmax.withUnsafeMutableBufferPointer { indices in
-                [Float](unsafeUninitializedCapacity: count) { y, initialized in
+                Tensor.uninitializedStorage(count: count) { y in
                     if let origin = x.baseAddress, let y = y.baseAddress, let indices = indices.baseAddress {
                         let g = geometry
                         // (In ceil mode a last window may hang over the edge: the general loop clips it.)
@@ -91,7 +91,6 @@ public enum Pooling2D {
                             }
                         }
                     }
-                    initialized = count
                 }
             }
         }
@@ -188,7 +187,7 @@ public enum Pooling2D {
         let planes = n * c, plane = h * w, count = planes * plane
         let result = outputGradient.withUnsafeBufferPointer { dy in
             argmax.withUnsafeBufferPointer { indices in
-                [Float](unsafeUninitializedCapacity: count) { dx, initialized in
+                Tensor.uninitializedStorage(count: count) { dx in
                     if let dy = dy.baseAddress, let indices = indices.baseAddress, let dx = dx.baseAddress {
                         workers.forRanges(count: planes, minimumPerRange: max(1, (1 << 14) / max(plane, 1))) { range in
                             // Each plane is cleared, then receives its windows' gradients (overlapping
@@ -202,7 +201,6 @@ public enum Pooling2D {
                     } else if let dx = dx.baseAddress {
                         dx.update(repeating: 0, count: count)
                     }
-                    initialized = count
                 }
             }
         }

@@ -151,6 +151,9 @@ struct WinogradProblem: Sendable {
         let tilesPerBand = max(budget / (WinogradConvolution.positions * (inputChannels + outputChannels)), 1)
         let rows = max(tilesPerBand / tilesX, (96 + tilesX - 1) / tilesX, 1)
         var bands = (tilesY + rows - 1) / rows
+        // One band per image would read the whole transformed kernel for one image's tiles:
+        // channel blocks multiply the tiles of several examples at once instead.
+        guard bands > 1 else { return nil }
         // Enough bands to share (else channel blocks balance better).
         let planned = Parallel.plannedWorkers
         guard batch * bands >= planned / 2 else { return nil }

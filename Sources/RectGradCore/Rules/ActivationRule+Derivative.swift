@@ -10,13 +10,12 @@ extension ActivationBackwardInput {
         let kind = site.kind
         let storage = preActivation.withUnsafeBufferPointer { z in
             gradient.withUnsafeBufferPointer { g in
-                [Float](unsafeUninitializedCapacity: z.count) { buffer, initialized in
+                Tensor.uninitializedStorage(count: z.count) { buffer in
                     if let z = z.baseAddress, let g = g.baseAddress, let y = buffer.baseAddress {
                         workers.forRanges(count: buffer.count, minimumPerRange: 1 << 12) { range in
                             for i in range { y[i] = g[i] * kind.derivative(z[i]) }
                         }
                     }
-                    initialized = z.count
                 }
             }
         }

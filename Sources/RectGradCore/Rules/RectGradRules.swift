@@ -49,7 +49,7 @@ public struct RectGradRule: ActivationRule {
     public func backward(_ input: ActivationBackwardInput) throws -> Tensor {
         try input.validateShapes(rule: description)
         let units = input.unitsPerExample, count = input.preActivation.count
-        let gradient = [Float](unsafeUninitializedCapacity: count) { y, initialized in
+        let gradient = Tensor.uninitializedStorage(count: count) { y in
             if let y = y.baseAddress {
                 forEachExample(input) { example, a, r, workers in
                     let y = y + example * units
@@ -59,7 +59,6 @@ public struct RectGradRule: ActivationRule {
                     }
                 }
             }
-            initialized = count
         }
         let passed = Tensor(uncheckedShape: input.preActivation.shape, scalars: gradient)
         if input.site.kind.isReLUFamily { return passed }

@@ -44,23 +44,29 @@ extension Tape {
         var results: [Variable: Tensor] = [:]
         if needed[output.id] { gradients[output.id] = seedValue }
 
-        for id in stride(from: output.id, through: 0, by: -1) {
-            guard needed[id], let gradient = gradients[id] else { continue }
-            gradients[id] = nil
-            if requested.contains(id) { results[Variable(id: id)] = gradient }
-            let node = nodes[id]
-            if case .leaf = node.operation { continue }
-            // A requested intermediate value none of whose inputs leads to a requested variable:
-            // its backward would only produce gradients that are thrown away.
-            guard node.inputs.contains(where: { needed[$0] }) else { continue }
-            report.nodesVisited += 1
-            // The step takes the gradient over, so the border rule can mask it in place.
-            let inputGradients = try backwardStep(node: node, id: id, gradient: consume gradient, needed: needed, rules: rules, report: &report)
-            for (input, inputGradient) in inputGradients where needed[input] {
-                if gradients[input] == nil {
-                    gradients[input] = inputGradient
-                } else {
-                    do { try gradients[input]?.add(inputGradient, workers: workers) } catch { throw .operationFailed(layer: node.name, error) }
+        // Kernels take their outputs from the tape's pool; every gradient is given back to it
+        // once used up, so that the next gradient of its size reuses its memory.
+        try TensorBufferPool.withCurrent(buffers) { () throws(TapeError) in
+            for id in stride(from: output.id, through: 0, by: -1) {
+                guard needed[id], let gradient = gradients[id] else { continue }
+                gradients[id] = nil
+                if requested.contains(id) { results[Variable(id: id)] = gradient }
+                let node = nodes[id]
+                if case .leaf = node.operation { continue }
+                // A requested intermediate value none of whose inputs leads to a requested variable:
+                // its backward would only produce gradients that are thrown away.
+                guard node.inputs.contains(where: { needed[$0] }) else { continue }
+                report.nodesVisited += 1
+                // The step takes the gradient over, so the border rule can mask it in place.
+                var inputGradients = try backwardStep(node: node, id: id, gradient: consume gradient, needed: needed, rules: rules, report: &report)
+                for index in inputGradients.indices where needed[inputGradients[index].0] {
+                    let input = inputGradients[index].0
+                    if gradients[input] == nil {
+                        gradients[input] = inputGradients[index].1
+                    } else {
+                        do throws(TensorError) { try gradients[input]?.add(inputGradients[index].1, workers: workers) } catch { throw .operationFailed(layer: node.name, error) }
+                        buffers.recycle(&inputGradients[index].1)
+                    }
                 }
             }
         }
@@ -98,6 +104,7 @@ extension Tape {
                     result.append((inputs[1], try Convolution2D.backwardWeight(outputGradient: gradient, input: value(0), weightShape: value(1).shape, geometry: geometry, workers: workers)))
                 }
                 if wants(2) { result.append((inputs[2], Convolution2D.backwardBias(outputGradient: gradient))) }
+                buffers.recycle(&gradient)
                 return result
             case .dense:
                 var result: [(Int, Tensor)] = []
@@ -108,7 +115,9 @@ extension Tape {
             case .maxPool(let geometry, let argmax):
                 switch rules.maxPool {
                 case .firstMaximum:
-                    return [(inputs[0], try Pooling2D.maxPoolBackward(outputGradient: upstream, argmax: argmax, inputShape: value(0).shape, workers: workers))]
+                    let gradient = try Pooling2D.maxPoolBackward(outputGradient: upstream, argmax: argmax, inputShape: value(0).shape, workers: workers)
+                    buffers.recycle(&upstream)
+                    return [(inputs[0], gradient)]
                 case .proportional:
                     report.proportionalMaxPools += 1
                     return [(inputs[0], try Pooling2D.proportionalRedistribution(outputGradient: upstream, input: value(0), geometry: geometry))]
@@ -118,11 +127,13 @@ extension Tape {
             case .adaptiveAveragePool:
                 return [(inputs[0], try Pooling2D.adaptiveAveragePoolBackward(outputGradient: upstream, inputShape: value(0).shape))]
             case .channelAffine(let scale, _):
-                return [(inputs[0], try ChannelAffine.backward(outputGradient: upstream, scale: scale, workers: workers))]
+                let gradient = try ChannelAffine.backward(outputGradient: upstream, scale: scale, workers: workers)
+                buffers.recycle(&upstream)
+                return [(inputs[0], gradient)]
             case .activation(let kind, let ordinal):
                 let site = ActivationSite(nodeID: id, ordinal: ordinal, name: node.name, kind: kind)
                 let rule = rules.rule(for: site, activationCount: activationCount)
-                let input = ActivationBackwardInput(preActivation: value(0), output: node.value, upstream: upstream, site: site, workers: workers)
+                var input = ActivationBackwardInput(preActivation: value(0), output: node.value, upstream: upstream, site: site, workers: workers)
                 let gradient: Tensor
                 do { gradient = try rule.backward(input) } catch { throw TapeError.ruleFailed(site: site.description, reason: "\(error)") }
                 guard gradient.shape == input.preActivation.shape else {
@@ -130,6 +141,7 @@ extension Tape {
                 }
                 report.activationNodesByRule[rule.description, default: 0] += 1
                 report.activationSitesByKind[kind.name, default: [:]][rule.description, default: 0] += 1
+                buffers.recycle(&input.upstream)
                 return [(inputs[0], gradient)]
             case .add:
                 if value(0).shape == value(1).shape { return [(inputs[0], copy upstream), (inputs[1], upstream)] }

@@ -19,7 +19,9 @@ extension Tape {
     public func maxPool2d(_ x: Variable, geometry: Pooling2DGeometry, name: String = "") throws(TapeError) -> Variable {
         let value = try node(x).value
         let result: MaxPoolResult
-        do { result = try Pooling2D.maxPool(value, geometry: geometry, workers: workers) } catch { throw .operationFailed(layer: name, error) }
+        do {
+            result = try TensorBufferPool.withCurrent(buffers) { () throws(TensorError) in try Pooling2D.maxPool(value, geometry: geometry, workers: workers) }
+        } catch { throw .operationFailed(layer: name, error) }
         return try appendComputed(.maxPool(geometry, argmax: result.argmax), inputs: [x.id], value: result.output, name: name)
     }
 
@@ -59,7 +61,7 @@ extension Tape {
         do { try kind.validate() } catch { throw .operationFailed(layer: name, error) }
         let ordinal = activationCount
         activationCount += 1
-        return try appendComputed(.activation(kind, ordinal: ordinal), inputs: [x.id], value: kind.forward(value, workers: workers), name: name)
+        return try appendComputed(.activation(kind, ordinal: ordinal), inputs: [x.id], value: TensorBufferPool.withCurrent(buffers) { kind.forward(value, workers: workers) }, name: name)
     }
 
     /// `max(x, 0)` through the tape's activation rule.

@@ -19,15 +19,22 @@ public final class Tape {
     /// The threads the tape's kernels and rules share their work among.
     public let workers: Workers
     /// Values that stand in for what the forward pass computes at given nodes (see
-    /// ``init(workers:replacing:)``).
+    /// ``init(workers:buffers:replacing:)``).
     let replacements: [Int: Tensor]
+    /// Where the tape's kernels take their large output buffers from and where the tape gives
+    /// them back: output gradients during a backward pass, recorded values when the tape is
+    /// released (``TensorBufferPool``).
+    public let buffers: TensorBufferPool
 
     /// Creates an empty tape whose kernels run on `workers` (default: one per active core;
     /// ``Workers/serial`` keeps everything on the calling thread). In an unoptimised build of
     /// the library the first tape of the process writes one warning line to standard error
-    /// (``RectGradBuild``).
-    public init(workers: Workers = .default) {
+    /// (``RectGradBuild``). Pass the same `buffers` to the tapes of successive passes so that
+    /// they reuse each other's memory; by default the tape has a pool of its own, reused between
+    /// its own operations and backward passes.
+    public init(workers: Workers = .default, buffers: TensorBufferPool? = nil) {
         self.workers = workers
+        self.buffers = buffers ?? TensorBufferPool()
         self.replacements = [:]
         RectGradBuild.warnOnceIfUnoptimized()
     }
@@ -37,19 +44,30 @@ public final class Tape {
     /// (Captum's forward hook that returns another layer output, as layer integrated gradients
     /// uses it). A node is identified by the ``Variable`` of the same node on an earlier recording
     /// of the same computation (ids are sequential, so recording the same network again gives
-    /// the same ids).
+    /// the same ids). `buffers` is as in ``init(workers:buffers:)``.
     ///
     /// The backward pass *through* a replaced node itself is not meaningful (its saved inputs
     /// are those of the computed value); ask for gradients at the replaced node, not beyond it.
     /// - Throws: nothing here; recording the replaced node throws
     ///   ``TapeError/operationFailed(layer:_:)`` when the replacement's shape differs from the
     ///   computed value's.
-    public init(workers: Workers = .default, replacing replacements: [Variable: Tensor]) {
+    public init(workers: Workers = .default, buffers: TensorBufferPool? = nil, replacing replacements: [Variable: Tensor]) {
         self.workers = workers
+        self.buffers = buffers ?? TensorBufferPool()
         var byID: [Int: Tensor] = [:]
         for (variable, value) in replacements { byID[variable.id] = value }
         self.replacements = byID
         RectGradBuild.warnOnceIfUnoptimized()
+    }
+
+    deinit {
+        // The recorded values go back to the pool for the next tape (leaves are the caller's;
+        // a value the caller still holds is shared and stays with the caller).
+        for index in nodes.indices {
+            if case .leaf = nodes[index].operation { continue }
+            buffers.recycle(&nodes[index].value)
+        }
+        buffers.passEnded()
     }
 
     /// Number of recorded nodes (leaves included).
@@ -140,7 +158,7 @@ public final class Tape {
         values.reserveCapacity(inputs.count)
         for input in inputs { values.append(try node(input).value) }
         let value: Tensor
-        do { value = try compute(values) } catch { throw .operationFailed(layer: name, error) }
+        do { value = try TensorBufferPool.withCurrent(buffers) { () throws(TensorError) in try compute(values) } } catch { throw .operationFailed(layer: name, error) }
         return try appendComputed(operation, inputs: inputs.map(\.id), value: value, name: name)
     }
 }

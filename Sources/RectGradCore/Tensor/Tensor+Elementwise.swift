@@ -185,11 +185,10 @@ enum Elementwise {
     /// New storage of `count` elements; `fill(y, range)` must write every element of its range.
     @inline(__always)
     static func makeStorage(count: Int, workers: Workers, _ fill: (UnsafeMutablePointer<Float>, Range<Int>) -> Void) -> [Float] {
-        [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+        Tensor.uninitializedStorage(count: count) { buffer in
             if let y = buffer.baseAddress {
                 workers.forRanges(count: count) { range in fill(y, range) }
             }
-            initialized = count
         }
     }
 

@@ -61,6 +61,9 @@ public struct DatasetRunSummary: Sendable, Equatable {
 public struct DatasetAttribution: Sendable {
     /// The run's settings.
     public let configuration: DatasetRunConfiguration
+    /// The memory every batch's passes reuse: each batch has the same shape, so after the first
+    /// batch the passes take all their large buffers from here (no page faults).
+    let buffers = TensorBufferPool()
 
     /// Checks the configuration.
     /// - Throws: ``DatasetError/invalidConfiguration(_:)`` for no methods, duplicate method names,
@@ -275,7 +278,7 @@ public struct DatasetAttribution: Sendable {
             batch += Array(repeating: last, count: configuration.batchSize - images.count)
         }
         let input = try Tensor.concatenate(batch.map(\.input))
-        var session = try AttributionSession(network: network, input: input, targets: .predicted, chunkSize: configuration.chunkSize, workers: configuration.workers)
+        var session = try AttributionSession(network: network, input: input, targets: .predicted, chunkSize: configuration.chunkSize, workers: configuration.workers, buffers: buffers)
         var sources: [DatasetIndexRow.TargetClass.Source] = []
         var wanted: [Int] = []
         for (example, image) in batch.enumerated() {
@@ -294,7 +297,7 @@ public struct DatasetAttribution: Sendable {
             throw DatasetError.invalidConfiguration("\(batch[example].item.key): class \(target) is outside 0…\(configuration.model.classCount - 1)")
         }
         if wanted != session.targets {
-            session = try AttributionSession(network: network, input: input, targets: .perExample(wanted), chunkSize: configuration.chunkSize, workers: configuration.workers)
+            session = try AttributionSession(network: network, input: input, targets: .perExample(wanted), chunkSize: configuration.chunkSize, workers: configuration.workers, buffers: buffers)
         }
         // SmoothGrad's noise: every image draws the stream of a lone image, not its batch position's.
         try session.useNoiseStreams(Array(repeating: 0, count: batch.count))

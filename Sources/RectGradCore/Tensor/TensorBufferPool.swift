@@ -1,0 +1,189 @@
+import Synchronization
+
+/// Tensor storage kept for reuse: the large buffers a tape no longer needs, handed to the next
+/// kernel that asks for a buffer of the same size.
+///
+/// A pass over a network allocates the same sizes in the same order every time. Without reuse
+/// each large buffer comes from a fresh mapping of the C library's allocator and every page of it
+/// is faulted in (and zeroed by the kernel) on first touch, pass after pass — at batch 8 and more
+/// most of a network's tensors are that large. With a pool:
+///
+/// - **across the operations of a pass**, the backward pass gives back each output gradient once
+///   the gradients of its inputs are computed, and the next gradient of that size reuses it;
+/// - **across passes**, a ``Tape`` gives back its recorded values when it is released, and the
+///   next tape built with the same pool reuses them.
+///
+/// ```swift
+/// let buffers = TensorBufferPool()
+/// for batch in batches {
+///     let tape = Tape(workers: workers, buffers: buffers)   // or AttributionSession(…, buffers:)
+///     …
+/// }
+/// ```
+///
+/// A tape made without a pool gets one of its own (reuse within its passes only). A pool may be
+/// shared by tapes on different threads. Reuse never changes a result: a buffer is only handed to
+/// a kernel that overwrites every element, and a buffer still referenced elsewhere (a tensor the
+/// caller kept) is copied on write as any shared `Array` is, so the caller's tensor never changes.
+/// The library never changes its host's allocator settings; the pool is its own.
+public final class TensorBufferPool: Sendable {
+    /// Buffers below this many elements (256 KiB) are left to the allocator, which reuses small
+    /// blocks well.
+    public static let minimumElements = 1 << 16
+
+    /// The most elements the pool keeps; the oldest buffers are released beyond it.
+    public let capacity: Int
+
+    private struct Entry {
+        var buffer: [Float]
+        /// The ``State/generation`` in which the buffer was given back.
+        var generation: Int
+    }
+
+    private struct State {
+        /// Free buffers by element count.
+        var free: [Int: [Entry]] = [:]
+        var elements = 0
+        /// Passes ended so far (``passEnded()``).
+        var generation = 0
+        var reused = 0
+        var missed = 0
+
+        /// Releases the free buffers given back before `generation`, oldest first, until at most
+        /// `limit` elements are kept (`limit` nil: all of them).
+        mutating func evict(before generation: Int, downTo limit: Int?) -> [Entry] {
+            var evicted: [Entry] = []
+            for count in Array(free.keys) {
+                guard var list = free[count] else { continue }
+                list.removeAll { entry in
+                    let drop = entry.generation < generation && (limit.map { elements > $0 } ?? true)
+                    if drop { evicted.append(entry); elements -= count }
+                    return drop
+                }
+                free[count] = list.isEmpty ? nil : list
+            }
+            return evicted
+        }
+    }
+
+    private let state = Mutex(State())
+
+    /// Creates an empty pool that keeps at most `capacityBytes` of free buffers (default 8 GiB,
+    /// a whole pass of the zoo's largest networks at batch 32). Buffers that the pass after the
+    /// one that gave them back did not reuse are released, so the pool follows the shapes in use.
+    public init(capacityBytes: Int = 8 << 30) {
+        capacity = Swift.max(capacityBytes, 0) / MemoryLayout<Float>.stride
+    }
+
+    /// A free buffer of exactly `count` elements (arbitrary contents), or `nil`.
+    func take(count: Int) -> [Float]? {
+        guard count >= Self.minimumElements else { return nil }
+        return state.withLock { state in
+            guard var list = state.free[count], let entry = list.popLast() else {
+                state.missed += 1
+                return nil
+            }
+            state.free[count] = list.isEmpty ? nil : list
+            state.elements -= count
+            state.reused += 1
+            return entry.buffer
+        }
+    }
+
+    /// Takes the storage of `tensor`, a tensor its owner no longer uses, and keeps it for a later
+    /// ``take(count:)`` of its size. Leaves `tensor` without elements. Storage still referenced
+    /// elsewhere (a tensor that shares it, a value the caller kept) is left alone, as are small
+    /// buffers.
+    func recycle(_ tensor: inout Tensor) {
+        let count = tensor.scalars.count
+        guard count >= Self.minimumElements, count <= capacity else { return }
+        var kept: [Float] = []
+        swap(&kept, &tensor.scalars)
+        guard Self.isUniquelyReferenced(&kept) else { return }
+        let entry = Entry(buffer: kept, generation: 0)
+        kept = []
+        // Buffers evicted to make room are released after the lock.
+        let evicted = state.withLock { state in
+            var entry = entry
+            entry.generation = state.generation
+            let evicted = state.elements + count > capacity
+                ? state.evict(before: state.generation + 1, downTo: capacity - count) : []
+            state.free[count, default: []].append(entry)
+            state.elements += count
+            return evicted
+        }
+        _ = evicted
+    }
+
+    /// Ends a pass (a tape calls this when it is released, after giving back its values):
+    /// releases the buffers given back before the pass that just ended and not reused by it.
+    func passEnded() {
+        let evicted = state.withLock { state in
+            state.generation += 1
+            return state.evict(before: state.generation - 1, downTo: nil)
+        }
+        _ = evicted
+    }
+
+    /// Whether `array` holds the only reference to its storage (so that no other tensor can see
+    /// a later write to it). An `Array` is one reference to its storage object on platforms
+    /// without Objective-C interoperability; elsewhere this answers `false` and nothing is
+    /// recycled (the pool then only counts requests).
+    private static func isUniquelyReferenced(_ array: inout [Float]) -> Bool {
+        #if _runtime(_ObjC)
+        return false
+        #else
+        guard MemoryLayout<[Float]>.size == MemoryLayout<AnyObject>.size else { return false }
+        return withUnsafeMutablePointer(to: &array) { pointer in
+            pointer.withMemoryRebound(to: AnyObject.self, capacity: 1) { storage in
+                isKnownUniquelyReferenced(&storage.pointee)
+            }
+        }
+        #endif
+    }
+
+    /// The bytes of free buffers the pool holds.
+    public var retainedBytes: Int { state.withLock { $0.elements } * MemoryLayout<Float>.stride }
+
+    /// How many requests for a large buffer were served from the pool, and how many were not.
+    public var statistics: (reused: Int, allocated: Int) { state.withLock { ($0.reused, $0.missed) } }
+
+    /// Releases every free buffer.
+    public func removeAll() {
+        let released = state.withLock { state in
+            let free = state.free
+            state.free = [:]
+            state.elements = 0
+            return free
+        }
+        _ = released
+    }
+
+    /// The pool the kernels called inside ``withCurrent(_:_:)`` take their output buffers from.
+    @TaskLocal static var current: TensorBufferPool?
+
+    /// Runs `body` with `pool` as the pool kernels take their output buffers from.
+    static func withCurrent<Value, Failure: Error>(_ pool: TensorBufferPool?, _ body: () throws(Failure) -> Value) throws(Failure) -> Value {
+        var outcome: Result<Value, Failure>?
+        $current.withValue(pool) { outcome = Result { () throws(Failure) -> Value in try body() } }
+        // `withValue` runs its operation exactly once.
+        return try outcome.unsafelyUnwrapped.get()
+    }
+}
+
+extension Tensor {
+    /// Storage of `count` elements, every one of which `fill` writes: a buffer of the current
+    /// pool (``TensorBufferPool/withCurrent(_:_:)``) when there is one of that size, else a new
+    /// allocation.
+    @inline(__always)
+    static func uninitializedStorage(count: Int, _ fill: (UnsafeMutableBufferPointer<Float>) -> Void) -> [Float] {
+        if count >= TensorBufferPool.minimumElements, let pool = TensorBufferPool.current, var buffer = pool.take(count: count) {
+            buffer.withUnsafeMutableBufferPointer { fill($0) }
+            return buffer
+        }
+        return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            fill(buffer)
+            initialized = count
+        }
+    }
+}

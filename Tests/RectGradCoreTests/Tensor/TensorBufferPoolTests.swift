@@ -1,0 +1,83 @@
+import Testing
+import RectGradCore
+
+/// Reusing buffers never changes a result, never hands out memory a caller still holds, and after
+/// the first pass a pass takes its large buffers from the pool.
+@Suite("Tensor buffer pool")
+struct TensorBufferPoolTests {
+    /// Weights of a small residual network whose activations are large enough to be pooled
+    /// (`[2, 16, 64, 64]`: 131,072 elements, above ``TensorBufferPool/minimumElements``).
+    struct Weights {
+        let w1 = Tensor.randomNormal([16, 8, 3, 3], standardDeviation: 0.2, seed: 11)
+        let w2 = Tensor.randomNormal([16, 16, 1, 1], standardDeviation: 0.2, seed: 12)
+        let input = Tensor.randomNormal([2, 8, 64, 64], seed: 13)
+    }
+
+    /// One forward and backward pass (conv 3×3 → ReLU → conv 1×1 → ReLU → residual add →
+    /// global average pool), returning the pooled features and the gradient to the input.
+    func pass(_ weights: Weights, buffers: TensorBufferPool?, workers: Workers = .serial) throws -> (features: Tensor, gradient: Tensor) {
+        let tape = Tape(workers: workers, buffers: buffers)
+        let x = tape.input(weights.input)
+        let h = try tape.relu(tape.conv2d(x, weight: tape.parameter(weights.w1), geometry: .init(padding: 1)))
+        let g = try tape.relu(tape.conv2d(h, weight: tape.parameter(weights.w2)))
+        let y = try tape.flatten(tape.globalAveragePool2d(tape.add(h, g)))
+        let gradient = try tape.backward(from: y, withRespectTo: [x])[x]
+        return (try tape.value(y), try #require(gradient))
+    }
+
+    @Test("passes sharing a pool give the bytes of a pass without one, and reuse its buffers")
+    func reusedPassesGiveTheSameBytes() throws {
+        let weights = Weights()
+        let alone = try pass(weights, buffers: nil)
+        let pool = TensorBufferPool()
+        var outcomes: [(features: Tensor, gradient: Tensor)] = []
+        var allocated: [Int] = []
+        for _ in 0..<3 {
+            outcomes.append(try pass(weights, buffers: pool))
+            allocated.append(pool.statistics.allocated)
+        }
+        for outcome in outcomes {
+            #expect(outcome.features == alone.features)
+            #expect(outcome.gradient == alone.gradient)
+        }
+        // After the first pass every large buffer but the input gradient (kept by the caller,
+        // so never given back) comes from the pool.
+        #expect(allocated[2] - allocated[1] <= 1)
+        #expect(pool.statistics.reused >= 5)
+        #expect(pool.retainedBytes > 0)
+        pool.removeAll()
+        #expect(pool.retainedBytes == 0)
+    }
+
+    @Test("a value the caller keeps from a released tape is never handed to another kernel")
+    func keptValuesStayUnchanged() throws {
+        let weights = Weights()
+        let pool = TensorBufferPool()
+        let kept: Tensor
+        do {
+            let tape = Tape(workers: .serial, buffers: pool)
+            let h = try tape.relu(tape.conv2d(tape.input(weights.input), weight: tape.parameter(weights.w1), geometry: .init(padding: 1)))
+            kept = try tape.value(h)
+        }
+        let snapshot = kept.scalars.map { $0 }  // a copy with storage of its own
+        // A second tape asks for buffers of the kept value's size, with other contents.
+        for seed in 0..<2 {
+            let tape = Tape(workers: .serial, buffers: pool)
+            let other = Tensor.randomNormal(weights.input.shape, seed: 100 + UInt64(seed))
+            _ = try tape.relu(tape.conv2d(tape.input(other), weight: tape.parameter(weights.w1), geometry: .init(padding: 1)))
+        }
+        #expect(kept.scalars == snapshot)
+    }
+
+    @Test("the pool keeps no more than its capacity")
+    func capacityBoundsTheFreeBuffers() throws {
+        let weights = Weights()
+        let pool = TensorBufferPool(capacityBytes: 3 * 131_072 * MemoryLayout<Float>.stride)
+        _ = try pass(weights, buffers: pool)
+        _ = try pass(weights, buffers: pool)
+        #expect(pool.retainedBytes <= 3 * 131_072 * MemoryLayout<Float>.stride)
+        #expect(pool.retainedBytes > 0)
+        let results = try pass(weights, buffers: pool)
+        #expect(results.gradient == (try pass(weights, buffers: nil)).gradient)
+    }
+}
