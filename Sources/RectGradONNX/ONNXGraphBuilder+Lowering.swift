@@ -3,6 +3,11 @@ import RectGradCore
 extension ONNXGraphBuilder {
     /// Lowers node `index`: folds it when every input is known, else maps it onto tape steps.
     mutating func lower(_ index: Int) throws(ONNXError) {
+        if let pattern = geluPatterns.removeValue(forKey: index) {
+            if try lowerGELU(pattern, end: index) { return }
+            // Not GELU after all: its nodes one by one.
+            for inner in pattern.inner { try lower(inner) }
+        }
         let node = graph.node[index]
         let context = context(index)
         guard node.domain.isEmpty || node.domain == "ai.onnx" else {
@@ -43,6 +48,10 @@ extension ONNXGraphBuilder {
             guard axis >= 1, axis < rank else { throw .unsupportedOperator(context, reason: "concatenation along axis \(rawAxis) of rank \(rank) (the batch axis cannot be concatenated)") }
             try bind(.variable(emit(.concatenate(axis: axis), inputs: parts, node: index)), of: index)
         case "Pad": try lowerPad(index, attributes: attributes)
+        case "Resize": try lowerResize(index, attributes: attributes)
+        case "LRN": try lowerLocalResponseNormalization(index, attributes: attributes)
+        case "Erf":
+            throw .unsupportedOperator(context, reason: "Erf is supported only inside GELU, x · 0.5 · (1 + erf(x / √2))")
         case "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Transpose": try lowerReshape(index, attributes: attributes)
         case "Gemm": try lowerGemm(index, attributes: attributes)
         case "MatMul": try lowerMatMul(index)
