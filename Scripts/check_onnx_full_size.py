@@ -152,6 +152,9 @@ def network_in_file(model, onnx_path):
             previous = scope
         return path
 
+    for node in proto.graph.node:  # the exporter shares equal tensors through Identity nodes
+        if node.op_type == "Identity" and node.input[0] in initializers:
+            initializers[node.output[0]] = initializers[node.input[0]]
     kept_norms = set()
     for node in proto.graph.node:
         if node.op_type == "BatchNormalization":
@@ -166,7 +169,9 @@ def network_in_file(model, onnx_path):
         for name, child in list(module.named_children()):
             full = f"{path}.{name}" if path else name
             if isinstance(child, nn.BatchNorm2d) and full not in kept_norms:
-                setattr(module, name, nn.Identity())
+                # timm's BatchNormAct2d applies its dropout and activation after the norm: keep them.
+                extra = [getattr(child, part) for part in ("drop", "act") if isinstance(getattr(child, part, None), nn.Module)]
+                setattr(module, name, nn.Sequential(*extra) if extra else nn.Identity())
     return copied
 
 
