@@ -3,6 +3,11 @@ import RectGradCore
 extension ONNXGraphBuilder {
     /// Lowers node `index`: folds it when every input is known, else maps it onto tape steps.
     mutating func lower(_ index: Int) throws(ONNXError) {
+        if let pattern = geluPatterns.removeValue(forKey: index) {
+            if try lowerGELU(pattern, end: index) { return }
+            // Not GELU after all: its nodes one by one.
+            for inner in pattern.inner { try lower(inner) }
+        }
         let node = graph.node[index]
         let context = context(index)
         guard node.domain.isEmpty || node.domain == "ai.onnx" else {
@@ -43,6 +48,10 @@ extension ONNXGraphBuilder {
             guard axis >= 1, axis < rank else { throw .unsupportedOperator(context, reason: "concatenation along axis \(rawAxis) of rank \(rank) (the batch axis cannot be concatenated)") }
             try bind(.variable(emit(.concatenate(axis: axis), inputs: parts, node: index)), of: index)
         case "Pad": try lowerPad(index, attributes: attributes)
+        case "Resize": try lowerResize(index, attributes: attributes)
+        case "LRN": try lowerLocalResponseNormalization(index, attributes: attributes)
+        case "Erf":
+            throw .unsupportedOperator(context, reason: "Erf is supported only inside GELU, x · 0.5 · (1 + erf(x / √2))")
         case "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Transpose": try lowerReshape(index, attributes: attributes)
         case "Gemm": try lowerGemm(index, attributes: attributes)
         case "MatMul": try lowerMatMul(index)
@@ -156,7 +165,7 @@ extension ONNXGraphBuilder {
         var opType = "Conv"
         var outputOwner = index
         if options.foldsBatchNorm, let norm = foldableBatchNorm(after: index) {
-            let affine = try batchNormAffine(norm, channels: weight.shape[0])
+            let affine = try batchNormCoefficients(norm, channels: weight.shape[0])
             (weight, biasTensor) = Self.folding(weight: weight, bias: biasTensor, scale: affine.scale, shift: affine.shift)
             absorbed.insert(norm)
             opType = "Conv+BatchNormalization"
@@ -181,8 +190,16 @@ extension ONNXGraphBuilder {
         return norm
     }
 
-    /// `scale = γ / √(var + ε)`, `shift = β − mean · scale` of batch-norm node `index`.
+    /// `scale = γ / √(var + ε)`, `shift = β − mean · scale` of batch-norm node `index`, rounded
+    /// to float32 for a per-channel affine map.
     func batchNormAffine(_ index: Int, channels: Int) throws(ONNXError) -> (scale: Tensor, shift: Tensor) {
+        let affine = try batchNormCoefficients(index, channels: channels)
+        return (Tensor.vector(affine.scale.map { Float($0) }), Tensor.vector(affine.shift.map { Float($0) }))
+    }
+
+    /// `scale = γ / √(var + ε)`, `shift = β − mean · scale` of batch-norm node `index`, in Double
+    /// (folded into a convolution, every weight is then rounded once).
+    func batchNormCoefficients(_ index: Int, channels: Int) throws(ONNXError) -> (scale: [Double], shift: [Double]) {
         let context = context(index)
         let attributes = try ONNXAttributes(graph.node[index], context: context)
         if try attributes.int("training_mode", default: 0) != 0 {
@@ -200,26 +217,27 @@ extension ONNXGraphBuilder {
             }
             parameters.append(constant.floats)
         }
-        var scale = [Float](repeating: 0, count: channels)
-        var shift = [Float](repeating: 0, count: channels)
+        var scale = [Double](repeating: 0, count: channels)
+        var shift = [Double](repeating: 0, count: channels)
         for c in 0..<channels {
-            let variance = parameters[3][c]
-            guard variance + epsilon > 0 else { throw .invalidNode(context, reason: "variance + epsilon is not positive at channel \(c)") }
-            scale[c] = parameters[0][c] / (variance + epsilon).squareRoot()
-            shift[c] = parameters[1][c] - parameters[2][c] * scale[c]
+            let variance = Double(parameters[3][c]) + Double(epsilon)
+            guard variance > 0 else { throw .invalidNode(context, reason: "variance + epsilon is not positive at channel \(c)") }
+            scale[c] = Double(parameters[0][c]) / variance.squareRoot()
+            shift[c] = Double(parameters[1][c]) - Double(parameters[2][c]) * scale[c]
         }
-        return (Tensor.vector(scale), Tensor.vector(shift))
+        return (scale, shift)
     }
 
-    /// A convolution followed by `y · scale + shift` per output channel, as one convolution.
-    static func folding(weight: Tensor, bias: Tensor?, scale: Tensor, shift: Tensor) -> (Tensor, Tensor) {
+    /// A convolution followed by `y · scale + shift` per output channel, as one convolution; the
+    /// products are formed in Double and rounded once.
+    static func folding(weight: Tensor, bias: Tensor?, scale: [Double], shift: [Double]) -> (Tensor, Tensor) {
         let channels = weight.shape[0]
         let perChannel = weight.count / max(channels, 1)
         var scalars = weight.scalars
         var folded = [Float](repeating: 0, count: channels)
         for c in 0..<channels {
-            for i in 0..<perChannel { scalars[c * perChannel + i] *= scale.scalars[c] }
-            folded[c] = (bias?.scalars[c] ?? 0) * scale.scalars[c] + shift.scalars[c]
+            for i in 0..<perChannel { scalars[c * perChannel + i] = Float(Double(scalars[c * perChannel + i]) * scale[c]) }
+            folded[c] = Float(Double(bias?.scalars[c] ?? 0) * scale[c] + shift[c])
         }
         return ((try? Tensor(shape: weight.shape, scalars: scalars)) ?? weight, Tensor.vector(folded))
     }

@@ -26,6 +26,8 @@ struct ONNXGraphBuilder {
     var operations: [ONNXOperation] = []
     /// Node indices already lowered as part of another node (a batch norm folded into its conv).
     var absorbed: Set<Int> = []
+    /// Erf-GELU patterns by the index of their last node.
+    var geluPatterns: [Int: ONNXGELUPattern] = [:]
     /// Node indices in a topological order.
     var order: [Int] = []
     /// For every value name, the nodes that read it.
@@ -60,6 +62,7 @@ struct ONNXGraphBuilder {
         try readInput()
         nameNodes()
         try sortNodes()
+        findGELUPatterns()
         guard let output = graph.output.first else { throw .invalidModel(reason: "the graph has no output") }
         outputName = output.name
         if graph.output.count > 1 { notes.append("the graph has \(graph.output.count) outputs; the first, '\(output.name)', is explained") }
@@ -234,7 +237,15 @@ struct ONNXGraphBuilder {
         }
         let variable: Variable
         do {
-            variable = try step.record(inputs.map { tapeVariables[$0] }, name: name, on: tape)
+            if let shape = try Self.placeholderShape(of: step, inputs: inputs.map { shape(of: $0) }) {
+                // Only shapes matter on the import tape: the convolutions and dense layers (nearly
+                // all of a forward pass's work) are not run, their output shapes are computed.
+                variable = tape.input(Tensor.zeros(shape), name: name)
+            } else {
+                variable = try step.record(inputs.map { tapeVariables[$0] }, name: name, on: tape)
+            }
+        } catch let error as TensorError {
+            throw .invalidNode(context(index), reason: "\(error) (input shapes \(inputs.map { shape(of: $0) }))")
         } catch let error as TapeError {
             if case .operationFailed(_, let tensorError) = error {
                 throw .invalidNode(context(index), reason: "\(tensorError) (input shapes \(inputs.map { shape(of: $0) }))")
@@ -249,6 +260,26 @@ struct ONNXGraphBuilder {
             name: name, opType: opType ?? graph.node[index].opType, step: step, inputs: inputs,
             output: output, outputShape: shape(of: output)))
         return output
+    }
+
+    /// The output shape of a convolution or dense step for inputs of `shapes`, checked as the
+    /// kernels check it; `nil` for every other step (recorded for real).
+    static func placeholderShape(of step: ONNXStep, inputs shapes: [[Int]]) throws(TensorError) -> [Int]? {
+        let input = shapes.first ?? []
+        switch step {
+        case .convolution(let weight, _, let geometry):
+            return try Convolution2D.outputShape(input: input, weight: weight.shape, geometry: geometry)
+        case .dense(let weight, let bias):
+            guard weight.rank == 2, input.count == 2, input[1] == weight.shape[1] else {
+                throw .shapeMismatch(operation: "dense", expected: [input.first ?? 1, weight.shape.last ?? 0], actual: input)
+            }
+            if let bias, bias.shape != [weight.shape[0]] {
+                throw .shapeMismatch(operation: "dense bias", expected: [weight.shape[0]], actual: bias.shape)
+            }
+            return [input[0], weight.shape[0]]
+        default:
+            return nil
+        }
     }
 
     /// Whether output `position` of node `index` is read by any node or is a graph output.

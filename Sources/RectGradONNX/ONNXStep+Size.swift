@@ -42,7 +42,9 @@ extension ONNXStep {
             return product(zip(a, b).map { max($0, $1) })
         case .reshape(let trailing):
             return product([first.first ?? 1] + trailing)
-        case .channelAffine, .activation, .globalAveragePool, .add, .identity, .transpose, .softmax:
+        case .resample(let height, let width):
+            return product([first.first ?? 1, first.count > 1 ? first[1] : 1, height.outputExtent, width.outputExtent])
+        case .channelAffine, .activation, .localResponseNormalization, .globalAveragePool, .add, .identity, .transpose, .softmax:
             return product(first)
         }
     }

@@ -36,6 +36,10 @@ public enum ONNXStep: Sendable {
     case transpose([Int])
     /// Softmax along `axis` (not at the end of the graph).
     case softmax(axis: Int)
+    /// Separable resampling of the height and width (Resize, nearest or linear).
+    case resample(height: ResampleAxis, width: ResampleAxis)
+    /// Local response normalisation across channels (LRN).
+    case localResponseNormalization(LocalResponseNormalization)
 
     /// A short description for listings, e.g. `conv 3×3 stride 2`.
     public var summary: String {
@@ -58,6 +62,8 @@ public enum ONNXStep: Sendable {
         case .pad(let before, let after, let value): return "pad \(before) before, \(after) after with \(value)"
         case .transpose(let permutation): return "transpose \(permutation)"
         case .softmax(let axis): return "softmax along axis \(axis)"
+        case .resample(let height, let width): return "resample \(height.inputExtent)×\(width.inputExtent) → \(height.outputExtent)×\(width.outputExtent)"
+        case .localResponseNormalization(let parameters): return "local response normalisation, \(parameters)"
         }
     }
 
@@ -104,6 +110,10 @@ public enum ONNXStep: Sendable {
             return try tape.transpose(inputs[0], permutation: permutation, name: name)
         case .softmax(let axis):
             return try tape.softmax(inputs[0], axis: axis, name: name)
+        case .resample(let height, let width):
+            return try tape.resample(inputs[0], height: height, width: width, name: name)
+        case .localResponseNormalization(let parameters):
+            return try tape.localResponseNormalization(inputs[0], parameters, name: name)
         }
     }
 

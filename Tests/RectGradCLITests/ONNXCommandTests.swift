@@ -59,4 +59,38 @@ private func onnxFixture(_ relativePath: String, file: String = #filePath) throw
         let weights = try rectgrad(["predict", "--model", try onnxFixture("tiny-cnn.onnx").path, "--weights", x.path, "--input", x.path])
         expectCleanFailure(weights, mentioning: ["--weights does not apply to an ONNX model"])
     }
+
+    /// The experiments and `evaluate` take `--model file.onnx` like predict and attribute
+    /// (the tiny-cnn fixture, 16×16, on a 32×32 picture).
+    @Test func experimentsAndEvaluateRunTheImportedModel() throws {
+        let folder = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let picture = try RGBImage(width: 32, height: 32, pixels: (0..<(32 * 32 * 3)).map { UInt8(($0 * 53) % 256) })
+        let image = folder.appendingPathComponent("pattern.png")
+        try picture.writePNG(to: image)
+        let model = try onnxFixture("tiny-cnn.onnx").path
+
+        let sweepOut = folder.appendingPathComponent("sweep")
+        let sweep = try rectgrad(["experiment", "threshold-sweep", image.path, "--model", model, "--percentiles", "0,90", "--taus", "", "--out", sweepOut.path])
+        #expect(sweep.status == 0, "\(sweep.standardError)")
+        #expect(sweep.standardError.contains("Softmax"))
+        let maps = try FileManager.default.contentsOfDirectory(atPath: sweepOut.appendingPathComponent("maps").path).sorted()
+        #expect(maps == ["pattern-rectgrad-q0.png", "pattern-rectgrad-q90.png"])
+
+        let adversarialOut = folder.appendingPathComponent("adversarial")
+        let adversarial = try rectgrad(["experiment", "adversarial", image.path, "--model", model, "--methods", "saliency", "--epsilon", "8/255", "--out", adversarialOut.path])
+        #expect(adversarial.status == 0, "\(adversarial.standardError)")
+        #expect(adversarial.standardOutput.contains("tiny-cnn"), "\(adversarial.standardOutput)")
+        #expect(FileManager.default.fileExists(atPath: adversarialOut.appendingPathComponent("summary.csv").path))
+
+        let evaluateOut = folder.appendingPathComponent("evaluate")
+        let evaluate = try rectgrad(["evaluate", image.path, "--model", model, "--method", "saliency", "--checks", "randomisation,deletion",
+                                     "--layers", "/Gemm", "--deletion-steps", "4", "--out", evaluateOut.path])
+        #expect(evaluate.status == 0, "\(evaluate.standardError)")
+        let randomisation = try String(contentsOf: evaluateOut.appendingPathComponent("randomisation.csv"), encoding: .utf8)
+        #expect(randomisation.contains("/Gemm"), "\(randomisation)")
+
+        let weights = try rectgrad(["experiment", "threshold-sweep", image.path, "--model", model, "--random-weights", "--out", sweepOut.path])
+        expectCleanFailure(weights, mentioning: ["--random-weights does not apply to an ONNX model"])
+    }
 }

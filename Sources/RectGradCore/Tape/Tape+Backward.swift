@@ -161,6 +161,10 @@ extension Tape {
                 return [(inputs[0], try Softmax.backward(outputGradient: upstream, output: node.value, axis: axis))]
             case .reshape:
                 return [(inputs[0], try upstream.reshaped(value(0).shape))]
+            case .resample(let height, let width):
+                return [(inputs[0], try Resampling.backward(upstream, inputShape: value(0).shape, height: height, width: width))]
+            case .localResponseNormalization(let parameters):
+                return [(inputs[0], try parameters.backward(upstream, input: value(0)))]
             case .softmaxCrossEntropy(let labels):
                 let scale = upstream.scalars.first ?? 1
                 return [(inputs[0], try SoftmaxCrossEntropy.lossGradient(logits: value(0), labels: labels).scaled(by: scale, workers: workers))]

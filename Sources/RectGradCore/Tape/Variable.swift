@@ -36,6 +36,8 @@ enum Operation {
     case gemm(GemmOptions)
     case softmax(axis: Int)
     case softmaxCrossEntropy(labels: [Int])
+    case resample(height: ResampleAxis, width: ResampleAxis)
+    case localResponseNormalization(LocalResponseNormalization)
 
     var name: String {
         switch self {
@@ -56,6 +58,8 @@ enum Operation {
         case .gemm: return "gemm"
         case .softmax: return "softmax"
         case .softmaxCrossEntropy: return "softmaxCrossEntropy"
+        case .resample: return "resample"
+        case .localResponseNormalization: return "lrn"
         }
     }
 
@@ -70,6 +74,8 @@ enum Operation {
         case .transpose(let permutation): return "permutation \(permutation)"
         case .gemm(let options): return options.description
         case .softmax(let axis): return "axis \(axis)"
+        case .resample(let height, let width): return "height \(height), width \(width)"
+        case .localResponseNormalization(let parameters): return parameters.description
         default: return ""
         }
     }
