@@ -94,7 +94,7 @@ extension AttributionSession {
         let inputRows = rowExamples.count
         let size = x.count / max(inputRows, 1)
         // The draws of every example, fixed before any pass: (baseline, α) per sample.
-        var generators = Self.noiseGenerators(seed: seed, examples: rowExamples)
+        var generators = Self.noiseGenerators(seed: seed, examples: rowExamples.map { noiseStreams?[$0] ?? $0 })
         var draws: [(source: Int, alpha: Float)] = []
         for r in 0..<inputRows {
             for _ in 0..<samples {

@@ -43,14 +43,14 @@ public final class AttributionSession {
     /// nothing. For progress displays: it cannot change the result.
     public var onProgress: ((AttributionProgress) -> Void)?
 
-    /// The noise stream of each example for SmoothGrad, or `nil` (the default) for each example's
-    /// index in the batch; set with ``useNoiseStreams(_:)``. An example's noise depends on the
-    /// method's seed and its stream only, so giving every example stream 0 makes its SmoothGrad
-    /// noise the one it has when explained alone, whichever batch and position it is in (dataset
-    /// runs do this).
+    /// The noise stream of each example for the sampling methods (SmoothGrad and its variants,
+    /// GradientSHAP), or `nil` (the default) for each example's index in the batch; set with
+    /// ``useNoiseStreams(_:)``. An example's draws depend on the method's seed and its stream only,
+    /// so giving every example stream 0 makes its noise the one it has when explained alone,
+    /// whichever batch and position it is in (dataset runs do this).
     public private(set) var noiseStreams: [Int]?
 
-    /// Chooses the SmoothGrad noise stream of each example (``noiseStreams``).
+    /// Chooses the noise stream of each example for the sampling methods (``noiseStreams``).
     /// - Throws: ``AttributionError/invalidParameter(name:reason:)`` unless there is one
     ///   non-negative stream per example.
     public func useNoiseStreams(_ streams: [Int]?) throws(AttributionError) {

@@ -95,6 +95,21 @@ private func shippedModelAndImages(count: Int = 2) throws -> (network: Network, 
     }
 }
 
+@Test func gradientSHAPDrawsTheExamplesOwnSamplesForPerturbedCopies() throws {
+    // GradientSHAP samples a baseline and a path position per draw; a perturbed copy that drew
+    // other samples than its example would show a distance of order 1 at δ = 0 (as SmoothGrad did).
+    let (network, images) = try shippedModelAndImages()
+    var parameters = MethodParameters()
+    parameters.samples = 4
+    let method = try MethodName.gradientSHAP.method(parameters)
+    let targets = try AttributionSession(network: network, input: images).targets
+    let figures = try Sensitivity.measure(network: network, method: method, input: images, targets: targets, perturbations: [Tensor.zeros([3, 32, 32])])
+    #expect(!figures.isEmpty)
+    for figure in figures {
+        #expect(figure.relativeMaximum < 1e-5 && figure.relativeAverage < 1e-5, "\(String(describing: figure))")
+    }
+}
+
 @Test func modelRandomisationRunsGradCAMAndAnLRPComposite() throws {
     let (network, images) = try shippedModelAndImages()
     let methods = [AttributionMethod.gradCAM(), try AttributionMethod(named: "lrp-epsilon-plus")]
