@@ -18,13 +18,17 @@ func productsDirectory() -> URL {
     return Bundle.main.bundleURL
 }
 
-/// Runs `rectgrad` with `arguments` and collects its exit status and output.
-func rectgrad(_ arguments: [String]) throws -> CLIResult {
+/// Runs `rectgrad` with `arguments`, `environment` added to this process's environment, and
+/// collects its exit status and output.
+func rectgrad(_ arguments: [String], environment: [String: String] = [:]) throws -> CLIResult {
     let binary = productsDirectory().appendingPathComponent("rectgrad")
     try #require(FileManager.default.isExecutableFile(atPath: binary.path), "rectgrad is not built at \(binary.path)")
     let process = Process()
     process.executableURL = binary
     process.arguments = arguments
+    if !environment.isEmpty {
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+    }
     let output = Pipe(), error = Pipe()
     process.standardOutput = output
     process.standardError = error

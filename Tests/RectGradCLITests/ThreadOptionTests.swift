@@ -44,20 +44,3 @@ import RectifiedGradient
         #expect(plain.status == 0 && plain.standardOutput == overridden.standardOutput, "\(plain.standardError)")
     }
 }
-
-/// Runs the built `rectgrad` with `environment` added to this process's environment.
-func rectgrad(_ arguments: [String], environment: [String: String]) throws -> CLIResult {
-    let binary = productsDirectory().appendingPathComponent("rectgrad")
-    let process = Process()
-    process.executableURL = binary
-    process.arguments = arguments
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-    let output = Pipe(), error = Pipe()
-    process.standardOutput = output
-    process.standardError = error
-    try process.run()
-    let outputData = output.fileHandleForReading.readDataToEndOfFile()
-    let errorData = error.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return CLIResult(status: process.terminationStatus, standardOutput: String(decoding: outputData, as: UTF8.self), standardError: String(decoding: errorData, as: UTF8.self))
-}
