@@ -93,7 +93,17 @@ struct ONNXTensorDecoder {
                 Word(littleEndian: bytes.loadUnaligned(fromByteOffset: i * MemoryLayout<Word>.size, as: Word.self))
             }
             switch type {
-            case .float: return ONNXConstant(shape: shape, floats: (0..<count).map { Float(bitPattern: word($0, UInt32.self)) })
+            case .float:
+                #if _endian(little)
+                // The file's byte order is the machine's: one copy instead of a conversion per element.
+                let floats = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+                    UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes.prefix(count * MemoryLayout<Float>.size)))
+                    initialized = count
+                }
+                return ONNXConstant(shape: shape, floats: floats)
+                #else
+                return ONNXConstant(shape: shape, floats: (0..<count).map { Float(bitPattern: word($0, UInt32.self)) })
+                #endif
             case .double: return ONNXConstant(shape: shape, floats: (0..<count).map { Float(Double(bitPattern: word($0, UInt64.self))) })
             case .float16: return ONNXConstant(shape: shape, floats: (0..<count).map { halfToFloat(word($0, UInt16.self)) })
             case .bfloat16: return ONNXConstant(shape: shape, floats: (0..<count).map { Float(bitPattern: UInt32(word($0, UInt16.self)) << 16) })

@@ -152,8 +152,10 @@ struct WinogradProblem: Sendable {
         let rows = max(tilesPerBand / tilesX, (96 + tilesX - 1) / tilesX, 1)
         var bands = (tilesY + rows - 1) / rows
         // One band per image would read the whole transformed kernel for one image's tiles:
-        // channel blocks multiply the tiles of several examples at once instead.
-        guard bands > 1 else { return nil }
+        // when that kernel is larger than the budget, channel blocks multiply the tiles of
+        // several examples at once instead (a small kernel stays in cache: bands are faster,
+        // e.g. cifar-cnn's 32- and 64-channel layers at batch 100).
+        guard bands > 1 || WinogradConvolution.positions * inputChannels * outputChannels <= budget else { return nil }
         // Enough bands to share (else channel blocks balance better).
         let planned = Parallel.plannedWorkers
         guard batch * bands >= planned / 2 else { return nil }
