@@ -62,18 +62,6 @@ let package = Package(
             ],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
-        // Per-convolution and per-pass cost of a batch against batch 1, with page faults per pass.
-        .executableTarget(
-            name: "BatchProbe",
-            dependencies: [
-                "BenchmarkSupport",
-                .product(name: "RectGradCore", package: root),
-                .product(name: "RectGradLayers", package: root),
-                .product(name: "RectGradZoo", package: root),
-                .product(name: "RectGradAttribution", package: root),
-            ],
-            swiftSettings: [.swiftLanguageMode(.v6)]
-        ),
         // A warm process timing passes on request, alternated with its PyTorch peer by ratios.py.
         .executableTarget(
             name: "PassServer",
