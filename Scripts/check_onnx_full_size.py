@@ -22,7 +22,7 @@ For each network (seeded random weights, batch-norm parameters and statistics ra
    and R·1[a·R > t]; other activations: max(R, 0)·f'(z) and R·f'(z)·1[a·R > t]). Networks that
    call activations as functions (densenet121's last ReLU, googlenet, inception_v3) get saliency
    only: a module swap would miss those sites.
-4. zoo (resnet50, vgg16): the built-in zoo model with the same weights (safetensors, batch norm
+4. zoo (resnet50, vgg16, inception_v4 → inception-v4): the built-in zoo model with the same weights (safetensors, batch norm
    not folded) gets the same saliency check, and `rectgrad attribute --method saliency` is timed
    on the imported file and on the zoo model, one run each after a warm-up.
 
