@@ -28,7 +28,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --install) INSTALL=1 ;;
         --compilers) shift; COMPILERS="${1:-}" ;;
-        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
         *) echo "check-arm64-c: unknown option '$1' (see --help)" >&2; exit 2 ;;
     esac
     shift
