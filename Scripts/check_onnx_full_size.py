@@ -15,12 +15,14 @@ For each network (seeded random weights, batch-norm parameters and statistics ra
    network *as stored in the file* (its convolution weights and biases copied back into the
    PyTorch model, the folded batch norms removed): error(rectgrad vs that network in float64) ≤
    max(3 × error(PyTorch float32 on that network vs float64), 1e-3) — the importer's own error,
-   apart from the exporter's rounding. Saliency is autograd; guided backprop and RectGrad (q 98, padding rule) replace every
+   apart from the exporter's rounding. The rebuilt network is checked first: every convolution must
+   have found its Conv node, and its float64 logits must be within 1e-5 of onnxruntime's, else the
+   network is skipped with an error. Saliency is autograd; guided backprop and RectGrad (q 98, padding rule) replace every
    activation module by one whose backward is the spec's rule (ReLU family: max(R, 0)·1[z > 0]
    and R·1[a·R > t]; other activations: max(R, 0)·f'(z) and R·f'(z)·1[a·R > t]). Networks that
    call activations as functions (densenet121's last ReLU, googlenet, inception_v3) get saliency
    only: a module swap would miss those sites.
-4. zoo (resnet50, vgg16): the built-in zoo model with the same weights (safetensors, batch norm
+4. zoo (resnet50, vgg16, inception_v4 → inception-v4): the built-in zoo model with the same weights (safetensors, batch norm
    not folded) gets the same saliency check, and `rectgrad attribute --method saliency` is timed
    on the imported file and on the zoo model, one run each after a warm-up.
 
@@ -155,13 +157,14 @@ def network_in_file(model, onnx_path):
     for node in proto.graph.node:  # the exporter shares equal tensors through Identity nodes
         if node.op_type == "Identity" and node.input[0] in initializers:
             initializers[node.output[0]] = initializers[node.input[0]]
-    kept_norms = set()
+    kept_norms, copied_convs = set(), set()
     for node in proto.graph.node:
         if node.op_type == "BatchNormalization":
             kept_norms.add(module_path(node.name))
         if node.op_type != "Conv":
             continue
         conv = modules[module_path(node.name)]
+        copied_convs.add(module_path(node.name))
         conv.weight.data = torch.from_numpy(initializers[node.input[1]].copy())
         if len(node.input) > 2:
             conv.bias = nn.Parameter(torch.from_numpy(initializers[node.input[2]].copy()))
@@ -172,6 +175,9 @@ def network_in_file(model, onnx_path):
                 # timm's BatchNormAct2d applies its dropout and activation after the norm: keep them.
                 extra = [getattr(child, part) for part in ("drop", "act") if isinstance(getattr(child, part, None), nn.Module)]
                 setattr(module, name, nn.Sequential(*extra) if extra else nn.Identity())
+    missed = sorted(path for path, module in copied.named_modules() if isinstance(module, nn.Conv2d) and path not in copied_convs)
+    if missed:
+        raise SystemExit(f"the file's network: no Conv node found for {len(missed)} convolutions ({', '.join(missed[:3])} …)")
     return copied
 
 
@@ -224,6 +230,12 @@ def check(binary, name, work):
     model64 = __import__("copy").deepcopy(model).double()
     stored = network_in_file(model, onnx_path)
     stored64 = __import__("copy").deepcopy(stored).double()
+    with torch.no_grad():  # the rebuilt network must compute what the file computes
+        stored_logits = stored64(x.double()).numpy()
+    rebuild_error = relative_l2(logits_ort, stored_logits)
+    print(f"  {name} the file's network rebuilt in PyTorch: float64 logits vs onnxruntime {rebuild_error:.2e}", flush=True)
+    if rebuild_error > 1e-5:
+        raise SystemExit(f"the file's network was rebuilt wrongly: its logits are {rebuild_error:.2e} from onnxruntime's")
     rules = ["saliency"] + (["guided-backprop", "rectgrad"] if modules_only else [])
     row["maps"] = {}
     references = {}

@@ -5,7 +5,12 @@
 
 /* No contraction of w * x + sum into a fused multiply–add: every kernel below rounds the product,
  * then the sum, exactly as the portable loop does, so all instruction sets give the same bits. */
+#if defined(__clang__)
 #pragma STDC FP_CONTRACT OFF
+#elif defined(__GNUC__)
+/* GCC ignores the standard pragma (and contracts by default on aarch64): its own switch. */
+#pragma GCC optimize("fp-contract=off")
+#endif
 
 #if defined(__x86_64__) || defined(_M_X64)
 #define RG_X86 1

@@ -1,7 +1,12 @@
 #include "rg_elementwise.h"
 
 /* No contraction of x * a + b into a fused multiply–add: the Swift code rounds the product. */
+#if defined(__clang__)
 #pragma STDC FP_CONTRACT OFF
+#elif defined(__GNUC__)
+/* GCC ignores the standard pragma (and contracts by default on aarch64): its own switch. */
+#pragma GCC optimize("fp-contract=off")
+#endif
 
 void rg_affine(const float *x, float *y, ptrdiff_t count, float a, float b) {
     for (ptrdiff_t i = 0; i < count; i++) {
