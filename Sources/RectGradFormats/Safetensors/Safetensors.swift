@@ -208,14 +208,15 @@ struct SafetensorsLayout {
             }
             let count = (entry.end - entry.begin) / entry.dtype.byteCount
             var failure: WeightsError.Reason?
-            let scalars = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            // The storage's pages are mapped in one call before the read fills them (see
+            // `LargeFloatStorage`: less system time than one page fault per 4 KiB); same bytes.
+            let scalars = LargeFloatStorage.makeArray(count: count) { buffer in
                 do throws(WeightsError.Reason) {
                     try fill(entry, buffer)
                 } catch {
                     failure = error
                     buffer.initialize(repeating: 0)
                 }
-                initialized = count
             }
             if let failure { throw failure }
             do {
