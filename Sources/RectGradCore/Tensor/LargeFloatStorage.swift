@@ -20,8 +20,8 @@ import Glibc
 /// them. On other systems the array is allocated plainly.
 ///
 /// Huge pages (`MADV_HUGEPAGE`) were measured as well and are not used: on the benchmark machine
-/// (a virtual machine whose free 2 MiB blocks are handed back to the host) they cut the faults to
-/// a few hundred but tripled the system time.
+/// (a virtual machine whose free 2 MiB blocks go back to the host) they cut the faults to a few
+/// hundred but tripled the system time (`Benchmarks/fresh_pages.py`).
 public enum LargeFloatStorage {
     /// An array of `count` elements that `initializer` must fill completely (it receives exactly
     /// `count` uninitialized elements); on Linux, the storage's pages are mapped first, as above.
