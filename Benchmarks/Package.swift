@@ -68,6 +68,8 @@ let package = Package(
             dependencies: [
                 "BenchmarkSupport",
                 .product(name: "RectGradCore", package: root),
+                .product(name: "RectGradFormats", package: root),
+                .product(name: "RectGradONNX", package: root),
                 .product(name: "RectGradLayers", package: root),
                 .product(name: "RectGradZoo", package: root),
                 .product(name: "RectGradAttribution", package: root),

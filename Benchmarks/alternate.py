@@ -2,12 +2,15 @@
 """Two builds of the Swift pass server, alternated request by request (A/B on a noisy machine).
 
     python3 Benchmarks/alternate.py BINARY_A BINARY_B [--threads 2] [--rounds 3]
-        [--requests resnet50:saliency:1,resnet50:saliency:8] [--env-a K=V,...] [--env-b K=V,...]
+        [--requests resnet50:saliency:1,resnet50:saliency:8] [--requests-b …] [--env-a K=V,...] [--env-b K=V,...]
 
 Each round sends every request to A and to B (the one that goes first alternates) and records
 the median time per image; a server that reports page faults (`ok … faults …`) has them recorded
 too. Prints, per request, the median over rounds of the per-image time of each build and of the
-per-round ratio B / A, and the minor page faults per pass.
+per-round ratio B / A (with its range over rounds), and the minor page faults per pass.
+
+`--requests-b` gives B its own requests, one per request of A (e.g. the same build twice, A timing
+`resnet50@W.safetensors` and B `resnet50.onnx`: the imported model against the zoo's, same weights).
 """
 import argparse
 import os
@@ -58,11 +61,16 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--requests", default="resnet50:saliency:1,resnet50:saliency:8")
+    parser.add_argument("--requests-b", default="", help="B's requests, one per request of A (default: the same)")
     parser.add_argument("--env-a", default="")
     parser.add_argument("--env-b", default="")
     args = parser.parse_args()
     servers = {"A": Server(args.a, args.threads, environment(args.env_a)), "B": Server(args.b, args.threads, environment(args.env_b))}
     requests = [tuple(r.split(":")) for r in args.requests.split(",")]
+    requests_b = [tuple(r.split(":")) for r in args.requests_b.split(",")] if args.requests_b else requests
+    if len(requests_b) != len(requests):
+        raise SystemExit("--requests-b needs one request per request of --requests")
+    counterpart = dict(zip(requests, requests_b))
     results = {r: {"A": [], "B": [], "ratio": [], "faultsA": [], "faultsB": []} for r in requests}
     try:
         for round_index in range(args.rounds):
@@ -71,7 +79,8 @@ def main():
                 order = ["A", "B"] if round_index % 2 == 0 else ["B", "A"]
                 per_image = {}
                 for name in order:
-                    times, faults = servers[name].run(model, pass_name, batch, args.repeats)
+                    asked = request if name == "A" else counterpart[request]
+                    times, faults = servers[name].run(asked[0], asked[1], int(asked[2]), args.repeats)
                     per_image[name] = statistics.median(times) / batch
                     results[request]["faults" + name] += faults
                 results[request]["A"].append(per_image["A"])
@@ -81,13 +90,13 @@ def main():
     finally:
         for server in servers.values():
             server.close()
-    print("| model | pass | batch | A ms/image | B ms/image | B / A (median of rounds) | A faults/pass | B faults/pass |")
-    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| model | pass | batch | A ms/image | B ms/image | B / A (median of rounds) | B / A range | A faults/pass | B faults/pass |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for request, entry in results.items():
         fa = f"{statistics.median(entry['faultsA']):.0f}" if entry["faultsA"] else "–"
         fb = f"{statistics.median(entry['faultsB']):.0f}" if entry["faultsB"] else "–"
         print(f"| {request[0]} | {request[1]} | {request[2]} | {statistics.median(entry['A']):.1f} | {statistics.median(entry['B']):.1f} | "
-              f"{statistics.median(entry['ratio']):.2f} | {fa} | {fb} |")
+              f"{statistics.median(entry['ratio']):.3f} | {min(entry['ratio']):.3f}–{max(entry['ratio']):.3f} | {fa} | {fb} |")
 
 
 if __name__ == "__main__":

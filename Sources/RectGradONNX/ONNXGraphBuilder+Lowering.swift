@@ -233,10 +233,18 @@ extension ONNXGraphBuilder {
     static func folding(weight: Tensor, bias: Tensor?, scale: [Double], shift: [Double]) -> (Tensor, Tensor) {
         let channels = weight.shape[0]
         let perChannel = weight.count / max(channels, 1)
-        var scalars = weight.scalars
+        // The folded weights are written once into fresh storage (`LargeFloatStorage`), not
+        // into a copy-on-write copy of the initializer's array that is then overwritten.
+        let scalars = weight.withUnsafeBufferPointer { original in
+            LargeFloatStorage.makeArray(count: original.count) { result in
+                for c in 0..<channels {
+                    for i in 0..<perChannel { result[c * perChannel + i] = Float(Double(original[c * perChannel + i]) * scale[c]) }
+                }
+                for i in (channels * perChannel)..<original.count { result[i] = original[i] }
+            }
+        }
         var folded = [Float](repeating: 0, count: channels)
         for c in 0..<channels {
-            for i in 0..<perChannel { scalars[c * perChannel + i] = Float(Double(scalars[c * perChannel + i]) * scale[c]) }
             folded[c] = Float(Double(bias?.scalars[c] ?? 0) * scale[c] + shift[c])
         }
         return ((try? Tensor(shape: weight.shape, scalars: scalars)) ?? weight, Tensor.vector(folded))

@@ -11,7 +11,9 @@ struct ONNXGraphBuilder {
         case variable(Int)
     }
 
-    let graph: Onnx_GraphProto
+    /// The graph; its initializers are emptied as they are decoded (their bytes are then held
+    /// once, as constants).
+    private(set) var graph: Onnx_GraphProto
     let opset: Int
     let decoder: ONNXTensorDecoder
     let options: ONNXImportOptions
@@ -83,11 +85,13 @@ struct ONNXGraphBuilder {
     // MARK: Graph structure
 
     private mutating func readInitializers() throws(ONNXError) {
-        for (index, initializer) in graph.initializer.enumerated() {
-            let name = initializer.name
+        for index in graph.initializer.indices {
+            let name = graph.initializer[index].name
             guard !name.isEmpty else { throw .invalidTensor(name: "initializer #\(index)", reason: "it has no name") }
             guard values[name] == nil else { throw .invalidTensor(name: name, reason: "two initializers have this name") }
-            values[name] = .constant(try decoder.decode(initializer, name: name))
+            values[name] = .constant(try decoder.decode(graph.initializer[index], name: name))
+            // Drop the decoded message (its copy of the raw bytes) as soon as its constant exists.
+            graph.initializer[index] = Onnx_TensorProto()
         }
         if !graph.sparseInitializer.isEmpty { throw .invalidModel(reason: "sparse initializers are not supported") }
     }

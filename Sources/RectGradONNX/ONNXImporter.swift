@@ -77,7 +77,9 @@ public enum ONNXImporter {
             throw .unreadableFile(path: path, reason: "\(size) bytes exceed the limit of \(options.limits.maximumFileBytes)")
         }
         let data: Data
-        do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
+        // Mapped read-only: the file's pages come from the page cache instead of being copied
+        // into fresh memory first.
+        do { data = try Data(contentsOf: url, options: .alwaysMapped) } catch {
             throw .unreadableFile(path: path, reason: "\(error.localizedDescription)")
         }
         let name = url.deletingPathExtension().lastPathComponent
@@ -90,7 +92,7 @@ public enum ONNXImporter {
         guard data.count <= options.limits.maximumFileBytes else {
             throw .unreadableFile(path: source, reason: "\(data.count) bytes exceed the limit of \(options.limits.maximumFileBytes)")
         }
-        let proto: Onnx_ModelProto
+        var proto: Onnx_ModelProto
         do {
             var decoding = BinaryDecodingOptions()
             decoding.messageDepthLimit = 64
@@ -98,11 +100,12 @@ public enum ONNXImporter {
         } catch {
             throw .malformed(path: source, reason: "\(error)")
         }
-        return try importModel(proto, name: name, directory: directory, options: options)
+        return try importModel(&proto, name: name, directory: directory, options: options)
     }
 
-    /// Imports a decoded `ModelProto`.
-    static func importModel(_ proto: Onnx_ModelProto, name: String, directory: URL?, options: ONNXImportOptions) throws(ONNXError) -> ONNXImportedModel {
+    /// Imports a decoded `ModelProto`; its graph is moved out of `proto` (so that the builder,
+    /// holding the only reference, can drop each initializer's bytes once decoded).
+    static func importModel(_ proto: inout Onnx_ModelProto, name: String, directory: URL?, options: ONNXImportOptions) throws(ONNXError) -> ONNXImportedModel {
         guard proto.hasGraph else { throw .invalidModel(reason: "the file has no graph") }
         var opset: Int?
         for entry in proto.opsetImport where entry.domain.isEmpty || entry.domain == "ai.onnx" {
@@ -112,9 +115,10 @@ public enum ONNXImporter {
             opset = version
         }
         guard let opset else { throw .invalidModel(reason: "the model imports no opset of the default domain (ai.onnx)") }
-        var builder = try ONNXGraphBuilder(graph: proto.graph, opset: opset, directory: directory, options: options)
-        let graph = try builder.build()
         let producer = [proto.producerName, proto.producerVersion].filter { !$0.isEmpty }.joined(separator: " ")
+        var builder = try ONNXGraphBuilder(graph: proto.graph, opset: opset, directory: directory, options: options)
+        proto.clearGraph()
+        let graph = try builder.build()
 
         let inputSize = Size2D(builder.inputShape[2], builder.inputShape[3])
         let classCount = builder.outputShape[1]

@@ -1,4 +1,5 @@
 import Foundation
+import RectGradCore
 
 /// Reads `TensorProto` values (initializers and `Constant` attributes) into ``ONNXConstant``s.
 struct ONNXTensorDecoder {
@@ -96,9 +97,9 @@ struct ONNXTensorDecoder {
             case .float:
                 #if _endian(little)
                 // The file's byte order is the machine's: one copy instead of a conversion per element.
-                let floats = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+                // Storage whose pages are mapped in one call (`LargeFloatStorage`), then one copy.
+                let floats = LargeFloatStorage.makeArray(count: count) { buffer in
                     UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes.prefix(count * MemoryLayout<Float>.size)))
-                    initialized = count
                 }
                 return ONNXConstant(shape: shape, floats: floats)
                 #else

@@ -228,3 +228,25 @@ private func halfWords(_ data: Data) -> [UInt16] {
     // One byte short: the tensor's range leaves the file, before anything is read.
     #expect(failure(bytes.dropLast()) == .offsetsOutOfRange(tensor: "w", end: 20, dataSize: 19))
 }
+
+@Test func readsLargeF32TensorsBitForBit() throws {
+    // A tensor large enough for huge-page storage (9 MB: an aligned 2 MiB interior) and for two
+    // 8 MiB reads, at a data start that is not a multiple of 4, after a small tensor: every bit
+    // pattern as written, the same as decoding the bytes in memory.
+    let count = 2_250_001
+    var state: UInt32 = 12345
+    let bits: [UInt32] = (0..<(count + 3)).map { _ in state = state &* 1_664_525 &+ 1_013_904_223; return state }
+    let header = #"{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,12]},"big":{"dtype":"F32","shape":[\#(count)],"data_offsets":[12,\#(12 + 4 * count)]}}"#
+    #expect(header.utf8.count % 4 != 0)
+    var data = [UInt8]()
+    data.reserveCapacity(4 * bits.count)
+    for word in bits { for k in 0..<4 { data.append(UInt8(truncatingIfNeeded: word >> (8 * UInt32(k)))) } }
+    let bytes = safetensorsBytes(header: header, data: data)
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("rectgrad-st-large-\(UInt64.random(in: 0...UInt64.max)).safetensors")
+    defer { try? FileManager.default.removeItem(at: url) }
+    try bytes.write(to: url)
+    let file = try SafetensorsFile.read(contentsOf: url)
+    #expect(file["a"]?.scalars.map(\.bitPattern) == Array(bits[0..<3]))
+    #expect(file["big"]?.scalars.map(\.bitPattern) == Array(bits[3...]))
+    #expect(try SafetensorsFile.decode(bytes)["big"]?.scalars.map(\.bitPattern) == Array(bits[3...]))
+}

@@ -2,7 +2,9 @@ import BenchmarkSupport
 import Foundation
 import RectGradAttribution
 import RectGradCore
+import RectGradFormats
 import RectGradLayers
+import RectGradONNX
 import RectGradZoo
 #if canImport(Glibc)
 import Glibc
@@ -19,8 +21,10 @@ import Glibc
 //             error MESSAGE
 //
 // PASS is forward, saliency, guided-backprop, rectgrad (q = 98, the paper's defaults) or session
-// (saliency, guided backprop, RectGrad and DeconvNet from one recorded forward pass). Networks have
-// seeded random weights (the time does not depend on them) and are built once per model. Every
+// (saliency, guided backprop, RectGrad and DeconvNet from one recorded forward pass). MODEL is a zoo
+// name (seeded random weights: the time does not depend on them), `NAME@WEIGHTS.safetensors` (the
+// zoo model with that file's weights) or a path ending in `.onnx` (the imported model, batch norm
+// folded, as `rectgrad --model FILE.onnx` runs it). Networks are built once per model. Every
 // pass takes its large buffers from one pool kept for the process (`TensorBufferPool`), as the
 // `rectgrad` command does; `--no-pool` gives each pass a pool of its own (the memory of a pass is
 // then returned to the C library's allocator at its end).
@@ -60,6 +64,22 @@ func pass(_ name: String, network: Network, input: Tensor) throws -> () throws -
 
 struct PassServerError: Error { var message: String }
 
+/// The network of a MODEL field and its input size: a zoo name, `NAME@WEIGHTS.safetensors` or a
+/// path ending in `.onnx`.
+func loadNetwork(_ spec: String) throws -> (Network, Size2D) {
+    if spec.lowercased().hasSuffix(".onnx") {
+        let imported = try ONNXImporter.importModel(contentsOf: URL(fileURLWithPath: spec), options: ONNXImportOptions(workers: workers))
+        return (imported.model.network, imported.model.network.inputSize)
+    }
+    let parts = spec.split(separator: "@", maxSplits: 1).map(String.init)
+    let entry = try Zoo.entry(named: parts[0])
+    if parts.count == 2 {
+        let file = try SafetensorsFile.read(contentsOf: URL(fileURLWithPath: parts[1]))
+        return (try entry.network(weights: file, source: parts[1]), entry.preprocessing.inputSize)
+    }
+    return (try entry.network(seed: 1), entry.preprocessing.inputSize)
+}
+
 /// Minor page faults of the process so far.
 func minorFaults() -> Int {
     var usage = rusage()
@@ -81,10 +101,7 @@ while let line = readLine() {
             throw PassServerError(message: "expected 'MODEL PASS BATCH REPEATS', got '\(line)'")
         }
         let model = fields[0]
-        if networks[model] == nil {
-            let entry = try Zoo.entry(named: model)
-            networks[model] = (try entry.network(seed: 1), entry.preprocessing.inputSize)
-        }
+        if networks[model] == nil { networks[model] = try loadNetwork(model) }
         guard let (network, size) = networks[model] else { throw PassServerError(message: "no network \(model)") }
         let input = seededTensor([batch, 3, size.height, size.width], seed: 7)
         let body = try pass(fields[1], network: network, input: input)

@@ -36,7 +36,9 @@ public struct SafetensorsFile: Sendable, Equatable {
     ///
     /// The header is read and validated first; then each tensor's bytes are read straight into its
     /// Float32 storage in chunks, so the file is never in memory as a whole (loading VGG-16's
-    /// 553 MB of weights needs the weights plus 8 MiB, not twice the weights).
+    /// 553 MB of weights needs the weights plus 8 MiB, not twice the weights). The storage comes
+    /// from ``RectGradCore/LargeFloatStorage`` (on Linux its pages are mapped in one call before
+    /// the reads fill them).
     /// - Throws: ``WeightsError`` naming the file and tensor.
     public static func read(contentsOf url: URL) throws(WeightsError) -> SafetensorsFile {
         do throws(WeightsError.Reason) {
@@ -208,14 +210,15 @@ struct SafetensorsLayout {
             }
             let count = (entry.end - entry.begin) / entry.dtype.byteCount
             var failure: WeightsError.Reason?
-            let scalars = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            // The storage's pages are mapped in one call before the read fills them (see
+            // `LargeFloatStorage`: less system time than one page fault per 4 KiB); same bytes.
+            let scalars = LargeFloatStorage.makeArray(count: count) { buffer in
                 do throws(WeightsError.Reason) {
                     try fill(entry, buffer)
                 } catch {
                     failure = error
                     buffer.initialize(repeating: 0)
                 }
-                initialized = count
             }
             if let failure { throw failure }
             do {
