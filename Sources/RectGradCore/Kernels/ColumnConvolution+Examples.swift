@@ -9,7 +9,7 @@
 extension ColumnConvolution {
     /// Whether an im2col convolution of `s` (not pointwise) multiplies several examples at once.
     static func batchesColumns(_ s: ConvolutionShape) -> Bool {
-        s.groups == 1 && s.batch > 1 && s.outputPlane < batchedPointwisePlane
+        s.groups == 1 && s.batch > 1 && s.outputPlane < batchedPlane
     }
 
     /// Examples per chunk: the side-by-side columns and output (or output gradient) of a chunk

@@ -93,11 +93,11 @@ enum ColumnConvolution {
     /// others: ``forwardAcrossExamples(_:x:w:y:workers:)`` and its gradients): below it a product
     /// per example is narrow (the blocked kernel runs below speed) and reads the whole kernel
     /// again for every example.
-    static let batchedPointwisePlane = 400
+    static let batchedPlane = 400
 
     /// Whether a 1×1 convolution of `s` multiplies several examples at once.
     static func batchesPointwise(_ s: ConvolutionShape) -> Bool {
-        s.groups == 1 && s.batch > 1 && s.outputPlane < batchedPointwisePlane
+        s.groups == 1 && s.batch > 1 && s.outputPlane < batchedPlane
     }
 
     /// A 1×1 convolution of small images, several examples per product: the examples' `[k, plane]`
