@@ -43,6 +43,11 @@ import RectGradCore
         // Row bands (large images), including a last band shorter than the others.
         Case("winograd bands 8→16 199×201 pad 1", channels: (8, 16), size: (199, 201), padding: 1),
         Case("winograd bands batch 2, 16→16 150×97 pad 0", batch: 2, channels: (16, 16), size: (150, 97), padding: 0),
+        // ResNet-50's last stage: a large kernel and few tiles, where the kernel transform would
+        // cost more than the products save, so im2col takes it (whole image at batch 1, the
+        // examples side by side in one product at batch 2).
+        Case("3×3 512→512 7×7 pad 1 (few tiles, large kernel)", channels: (512, 512), size: (7, 7), padding: 1),
+        Case("3×3 batch 2, 512→512 7×7 pad 1 (few tiles, examples in one product)", batch: 2, channels: (512, 512), size: (7, 7), padding: 1),
     ]
 
     static let columnCases: [Case] = [
@@ -55,6 +60,10 @@ import RectGradCore
         Case("im2col 3×1 kernel", channels: (5, 4), size: (8, 7), kernel: (3, 1), padding: Size2D(1, 0)),
         Case("im2col bands 32→8 5×5 41×40", channels: (32, 8), size: (41, 40), kernel: (5, 5), padding: 2),
         Case("im2col bands batch 2, 16→12 3×3 stride 2 93×90", batch: 2, channels: (16, 12), size: (93, 90), stride: 2, padding: 1),
+        // Small planes at batch > 1: the examples' columns side by side in one product, in
+        // chunks (a chunk of 3 and one of 1 for the 5×5 case).
+        Case("im2col batch 3, 256→128 3×3 stride 2 14×14 (examples in one product)", batch: 3, channels: (256, 128), size: (14, 14), stride: 2, padding: 1),
+        Case("im2col batch 4, 64→32 5×5 stride 2 37×37 (examples in one product, two chunks)", batch: 4, channels: (64, 32), size: (37, 37), kernel: (5, 5), stride: 2, padding: 2),
         Case("pointwise 1×1", batch: 2, channels: (12, 20), size: (7, 9), kernel: (1, 1)),
         Case("pointwise 1×1 groups 4", channels: (8, 12), size: (5, 6), kernel: (1, 1), groups: 4),
         // Small planes at batch > 1: the examples side by side in one product, in chunks (4 + 1).

@@ -1,14 +1,17 @@
 /// The im2col unfolding of a range of output rows and input channels, and its adjoint.
 ///
 /// The column matrix of a band has one row per (channel, kernel row, kernel column) and one
-/// column per output position of the band's rows: `[channels·kH·kW, rows·outW]`, row-major.
+/// column per output position of the band's rows: `[channels·kH·kW, rows·outW]`, row-major. A
+/// `rowStride` larger than `rows·outW` places the band inside a wider matrix (several examples'
+/// columns side by side).
 enum ConvolutionColumns {
     /// Unfolds channels `channels` of one group image (`image` points at the group's first
-    /// channel) for output rows `rows` into `columns` (zeros where the kernel reads padding).
-    static func unfold(_ s: ConvolutionShape, image: UnsafePointer<Float>, channels: Range<Int>, rows: Range<Int>, into columns: UnsafeMutablePointer<Float>) {
+    /// channel) for output rows `rows` into `columns` (zeros where the kernel reads padding);
+    /// consecutive rows of the column matrix are `rowStride` floats apart (by default, packed).
+    static func unfold(_ s: ConvolutionShape, image: UnsafePointer<Float>, channels: Range<Int>, rows: Range<Int>, into columns: UnsafeMutablePointer<Float>, rowStride: Int? = nil) {
         let g = s.geometry
         let outW = s.outputWidth, inH = s.inputHeight, inW = s.inputWidth
-        let bandColumns = rows.count * outW
+        let bandColumns = rowStride ?? rows.count * outW
         var row = 0
         for c in channels {
             let channel = image + c * s.inputPlane
@@ -42,11 +45,11 @@ enum ConvolutionColumns {
     }
 
     /// The adjoint of ``unfold(_:image:channels:rows:into:)``: accumulates the band's column
-    /// matrix into channels `channels` of `image`.
-    static func fold(_ s: ConvolutionShape, columns: UnsafePointer<Float>, channels: Range<Int>, rows: Range<Int>, into image: UnsafeMutablePointer<Float>) {
+    /// matrix (rows `rowStride` floats apart, by default packed) into channels `channels` of `image`.
+    static func fold(_ s: ConvolutionShape, columns: UnsafePointer<Float>, channels: Range<Int>, rows: Range<Int>, into image: UnsafeMutablePointer<Float>, rowStride: Int? = nil) {
         let g = s.geometry
         let outW = s.outputWidth, inH = s.inputHeight, inW = s.inputWidth
-        let bandColumns = rows.count * outW
+        let bandColumns = rowStride ?? rows.count * outW
         var row = 0
         for c in channels {
             let channel = image + c * s.inputPlane

@@ -3,7 +3,8 @@
 /// - one input and one output channel per group: direct depthwise loops
 ///   (``DepthwiseConvolution``);
 /// - 3×3, stride 1, no dilation or groups: Winograd F(2×2, 3×3) for the forward pass and the
-///   gradient to the input (``WinogradConvolution``);
+///   gradient to the input (``WinogradConvolution``), unless a call has few tiles and a large
+///   kernel (see ``WinogradConvolution/isApplicable(_:)``);
 /// - everything else, and every gradient to the weights: im2col + SGEMM
 ///   (``ColumnConvolution``), cut into bands of output rows that stay in cache.
 enum ConvolutionEngine {
@@ -87,14 +88,16 @@ enum ColumnConvolution {
         items >= Parallel.plannedWorkers / 2
     }
 
-    /// The largest output plane whose 1×1 convolutions put several examples into one product:
-    /// below it a product per example is narrow (the blocked kernel runs below speed) and reads
-    /// the whole kernel again for every example.
-    static let batchedPointwisePlane = 400
+    /// The largest output plane whose convolutions put several examples into one product (1×1:
+    /// ``pointwiseAcrossExamples(m:k:transposeWeight:weight:input:output:batch:plane:workers:)``,
+    /// others: ``forwardAcrossExamples(_:x:w:y:workers:)`` and its gradients): below it a product
+    /// per example is narrow (the blocked kernel runs below speed) and reads the whole kernel
+    /// again for every example.
+    static let batchedPlane = 400
 
     /// Whether a 1×1 convolution of `s` multiplies several examples at once.
     static func batchesPointwise(_ s: ConvolutionShape) -> Bool {
-        s.groups == 1 && s.batch > 1 && s.outputPlane < batchedPointwisePlane
+        s.groups == 1 && s.batch > 1 && s.outputPlane < batchedPlane
     }
 
     /// A 1×1 convolution of small images, several examples per product: the examples' `[k, plane]`
@@ -151,6 +154,10 @@ enum ColumnConvolution {
                 ParallelGEMM.sgemm(transposeA: false, transposeB: false, m: s.outputChannelsPerGroup, n: plane, k: k,
                                    a: w + at.weight, lda: k, b: x + at.input, ldb: plane, c: y + at.output, ldc: plane, workers: workers)
             }
+            return
+        }
+        if batchesColumns(s) {
+            forwardAcrossExamples(s, x: x, w: w, y: y, workers: workers)
             return
         }
         let rows = rowsPerBand(s, columnRows: k, minimumBands: balancingBands(images: images), minimumRows: minimumRows(s))
@@ -214,6 +221,10 @@ enum ColumnConvolution {
                 ParallelGEMM.sgemm(transposeA: true, transposeB: false, m: k, n: plane, k: s.outputChannelsPerGroup,
                                    a: w + at.weight, lda: k, b: dy + at.output, ldb: plane, c: dx + at.input, ldc: plane, workers: workers)
             }
+            return
+        }
+        if batchesColumns(s) {
+            backwardInputAcrossExamples(s, dy: dy, w: w, dx: dx, workers: workers)
             return
         }
         let extent = s.geometry.dilation.height * (s.kernelHeight - 1) + 1
@@ -297,6 +308,10 @@ enum ColumnConvolution {
                 ParallelGEMM.sgemm(transposeA: false, transposeB: true, m: s.outputChannelsPerGroup, n: k, k: plane,
                                    a: dy + at.output, lda: plane, b: x + at.input, ldb: plane, beta: 1, c: dw + at.weight, ldc: k, workers: workers)
             }
+            return
+        }
+        if batchesColumns(s) {
+            backwardWeightAcrossExamples(s, dy: dy, x: x, dw: dw, workers: workers)
             return
         }
         let rows = rowsPerBand(s, columnRows: k, minimumBands: balancingBands(images: images), minimumRows: minimumRows(s))

@@ -22,6 +22,22 @@ enum WinogradConvolution {
             // Too few channels leave nothing for the products to win back the transforms.
             && s.inputChannels >= 8 && s.outputChannels >= 8
             && s.outputHeight >= 2 && s.outputWidth >= 2
+            && !transformOutweighsProducts(s)
+    }
+
+    /// The fewest tiles per call (all examples) at which a large kernel is worth transforming.
+    static let minimumTilesForLargeKernels = 40
+
+    /// Whether the kernel transform, recomputed on every call, would cost more than Winograd's
+    /// products save over im2col: when the transformed kernel (16 floats per channel pair)
+    /// exceeds a core's cache budget (2¹⁹ floats, 2 MiB), the transform is bound
+    /// by memory (it reads 9 and writes 16 floats per pair, and the products read the 16 again),
+    /// and with few tiles the products are too small to pay for it. ResNet-50's 512→512 layers
+    /// at 7×7 (16 tiles per image): 3.8 ms transform + 3.1 ms products against 3.0 ms for the
+    /// im2col product at batch 1 (Docs/benchmarks.md, "Per-core efficiency").
+    static func transformOutweighsProducts(_ s: ConvolutionShape) -> Bool {
+        let tiles = s.batch * ((s.outputHeight + 1) / 2) * ((s.outputWidth + 1) / 2)
+        return positions * s.inputChannels * s.outputChannels > 1 << 19 && tiles < minimumTilesForLargeKernels
     }
 
     /// `y = conv(x, w)` for every example.

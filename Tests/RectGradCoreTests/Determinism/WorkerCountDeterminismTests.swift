@@ -39,6 +39,7 @@ struct WorkerCountDeterminismTests {
     static let convolutions: [([Int], [Int], Convolution2DGeometry, String)] = [
         ([2, 16, 48, 48], [32, 16, 5, 5], .init(padding: 2), "im2col by bands"),
         ([1, 64, 10, 10], [48, 64, 3, 3], .init(stride: 2, padding: 1), "im2col image by image"),
+        ([3, 64, 9, 9], [48, 64, 3, 3], .init(stride: 2, padding: 1), "im2col, examples side by side"),
         ([1, 32, 64, 64], [64, 32, 3, 3], .init(padding: 1), "Winograd by bands"),
         ([2, 64, 24, 24], [64, 64, 3, 3], .init(padding: 1), "Winograd by channel blocks"),
         ([2, 64, 20, 20], [128, 64, 1, 1], .init(), "pointwise (split product)"),
