@@ -33,7 +33,7 @@ import torchvision
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "Scripts" / "fixtures"))
 import tiny_models  # noqa: E402
-from fixture_io import load_safetensors, save_npy, save_safetensors  # noqa: E402
+from fixture_io import load_safetensors, randomize_batch_norm, save_npy, save_safetensors  # noqa: E402
 
 TORCHVISION = {"vgg16": "vgg16", "vgg16-bn": "vgg16_bn", "resnet18": "resnet18", "resnet50": "resnet50",
                "vgg11": "vgg11", "vgg13": "vgg13", "vgg19": "vgg19", "vgg11-bn": "vgg11_bn", "vgg13-bn": "vgg13_bn",
@@ -61,13 +61,7 @@ def check_torchvision(binary, name, batch, work):
     torch.manual_seed(0)
     model = getattr(torchvision.models, TORCHVISION[name])(weights=None).eval()
     generator = torch.Generator().manual_seed(1)
-    with torch.no_grad():
-        for module in model.modules():
-            if isinstance(module, torch.nn.BatchNorm2d):
-                module.weight.uniform_(0.5, 1.5, generator=generator)
-                module.bias.uniform_(-0.2, 0.2, generator=generator)
-                module.running_mean.uniform_(-0.2, 0.2, generator=generator)
-                module.running_var.uniform_(0.5, 1.5, generator=generator)
+    randomize_batch_norm(model, generator)
     weights, inputs, output = work / f"{name}.safetensors", work / f"{name}-input.npy", work / f"{name}-logits.npy"
     save_safetensors(model.state_dict(), weights)
     x = torch.randn(batch, 3, 224, 224, generator=generator)

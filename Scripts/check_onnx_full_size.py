@@ -48,7 +48,7 @@ import torchvision
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "Scripts" / "fixtures"))
 import reference_rules as ref  # noqa: E402
-from fixture_io import save_npy, save_safetensors  # noqa: E402
+from fixture_io import randomize_batch_norm, save_npy, save_safetensors  # noqa: E402
 
 MODELS = {  # name: (torchvision constructor, input size, module-only activations, zoo name for timing)
     "resnet50": ("resnet50", 224, True, "resnet50"),
@@ -204,13 +204,7 @@ def check(binary, name, work):
     else:
         model = getattr(torchvision.models, constructor)(**kwargs).eval()
     generator = torch.Generator().manual_seed(1)
-    with torch.no_grad():
-        for module in model.modules():
-            if isinstance(module, nn.BatchNorm2d):
-                module.weight.uniform_(0.5, 1.5, generator=generator)
-                module.bias.uniform_(-0.2, 0.2, generator=generator)
-                module.running_mean.uniform_(-0.2, 0.2, generator=generator)
-                module.running_var.uniform_(0.5, 1.5, generator=generator)
+    randomize_batch_norm(model, generator)
     x = torch.randn(1, 3, size, size, generator=generator)
     onnx_path, input_path = work / f"{name}.onnx", work / f"{name}-input.npy"
     with warnings.catch_warnings():

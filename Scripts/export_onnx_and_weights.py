@@ -13,11 +13,10 @@ import sys
 import warnings
 
 import torch
-import torch.nn as nn
 import torchvision
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent / "fixtures"))
-from fixture_io import save_npy, save_safetensors  # noqa: E402
+from fixture_io import randomize_batch_norm, save_npy, save_safetensors  # noqa: E402
 
 work = pathlib.Path(sys.argv[1])
 work.mkdir(parents=True, exist_ok=True)
@@ -25,13 +24,7 @@ for name in sys.argv[2:]:
     torch.manual_seed(0)
     model = getattr(torchvision.models, name)(weights=None).eval()
     generator = torch.Generator().manual_seed(1)
-    with torch.no_grad():
-        for module in model.modules():
-            if isinstance(module, nn.BatchNorm2d):
-                module.weight.uniform_(0.5, 1.5, generator=generator)
-                module.bias.uniform_(-0.2, 0.2, generator=generator)
-                module.running_mean.uniform_(-0.2, 0.2, generator=generator)
-                module.running_var.uniform_(0.5, 1.5, generator=generator)
+    randomize_batch_norm(model, generator)
     x = torch.randn(1, 3, 224, 224, generator=generator)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
