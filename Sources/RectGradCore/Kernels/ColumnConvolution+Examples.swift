@@ -59,14 +59,26 @@ extension ColumnConvolution {
         }
     }
 
+    /// Calls `body` for each chunk of examples in order, with the chunk's first example, its number
+    /// of examples and two scratch matrices of row width `examples · plane`: the side-by-side
+    /// columns (`columnRows` rows) and the output or output gradient (`outputChannels` rows).
+    private static func forEachChunk(
+        _ s: ConvolutionShape,
+        _ body: (_ first: Int, _ examples: Int, _ columns: UnsafeMutablePointer<Float>, _ outputs: UnsafeMutablePointer<Float>) -> Void
+    ) {
+        let chunk = examplesPerChunk(s)
+        let scratch = ScratchBuffer(workers: 1, sliceCount: chunk * s.outputPlane * (s.columnRows + s.outputChannels))
+        let columns = scratch.slice(0), outputs = columns + chunk * s.outputPlane * s.columnRows
+        for first in stride(from: 0, to: s.batch, by: chunk) {
+            body(first, min(chunk, s.batch - first), columns, outputs)
+        }
+    }
+
     /// Overwrites `y`: `y[chunk] = w · columns[chunk]`.
     static func forwardAcrossExamples(_ s: ConvolutionShape, x: UnsafePointer<Float>, w: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, workers: Workers) {
         let k = s.columnRows, m = s.outputChannels, plane = s.outputPlane
-        let chunk = examplesPerChunk(s)
-        let scratch = ScratchBuffer(workers: 1, sliceCount: chunk * plane * (k + m))
-        let columns = scratch.slice(0), product = columns + chunk * plane * k
-        for first in stride(from: 0, to: s.batch, by: chunk) {
-            let examples = min(chunk, s.batch - first), width = examples * plane
+        forEachChunk(s) { first, examples, columns, product in
+            let width = examples * plane
             unfoldExamples(s, x: x, first: first, examples: examples, into: columns, workers: workers)
             ParallelGEMM.sgemm(transposeA: false, transposeB: false, m: m, n: width, k: k,
                                a: w, lda: k, b: columns, ldb: width, c: product, ldc: width, workers: workers)
@@ -77,11 +89,8 @@ extension ColumnConvolution {
     /// Overwrites `dx`: the columns of a chunk are `wᵀ · dy[chunk]`, folded back example by example.
     static func backwardInputAcrossExamples(_ s: ConvolutionShape, dy: UnsafePointer<Float>, w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, workers: Workers) {
         let k = s.columnRows, m = s.outputChannels, plane = s.outputPlane, taps = s.kernelHeight * s.kernelWidth
-        let chunk = examplesPerChunk(s)
-        let scratch = ScratchBuffer(workers: 1, sliceCount: chunk * plane * (k + m))
-        let columns = scratch.slice(0), gradient = columns + chunk * plane * k
-        for first in stride(from: 0, to: s.batch, by: chunk) {
-            let examples = min(chunk, s.batch - first), width = examples * plane
+        forEachChunk(s) { first, examples, columns, gradient in
+            let width = examples * plane
             gatherExamples(dy, into: gradient, channels: m, plane: plane, first: first, examples: examples, workers: workers)
             ParallelGEMM.sgemm(transposeA: true, transposeB: false, m: k, n: width, k: m,
                                a: w, lda: k, b: gradient, ldb: width, c: columns, ldc: width, workers: workers)
@@ -102,11 +111,8 @@ extension ColumnConvolution {
     /// Accumulates into `dw`: `dw += dy[chunk] · columns[chunk]ᵀ`, chunk by chunk in order.
     static func backwardWeightAcrossExamples(_ s: ConvolutionShape, dy: UnsafePointer<Float>, x: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>, workers: Workers) {
         let k = s.columnRows, m = s.outputChannels, plane = s.outputPlane
-        let chunk = examplesPerChunk(s)
-        let scratch = ScratchBuffer(workers: 1, sliceCount: chunk * plane * (k + m))
-        let columns = scratch.slice(0), gradient = columns + chunk * plane * k
-        for first in stride(from: 0, to: s.batch, by: chunk) {
-            let examples = min(chunk, s.batch - first), width = examples * plane
+        forEachChunk(s) { first, examples, columns, gradient in
+            let width = examples * plane
             unfoldExamples(s, x: x, first: first, examples: examples, into: columns, workers: workers)
             gatherExamples(dy, into: gradient, channels: m, plane: plane, first: first, examples: examples, workers: workers)
             ParallelGEMM.sgemm(transposeA: false, transposeB: true, m: m, n: k, k: width,
