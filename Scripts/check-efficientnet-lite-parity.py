@@ -31,7 +31,6 @@ import platform
 import subprocess
 import sys
 import tempfile
-import time
 
 import numpy as np
 import torch
@@ -41,7 +40,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "Scripts" / "fixtures"))
 import efficientnet_lite_packages as packages  # noqa: E402
 import tiny_models  # noqa: E402
-from fixture_io import load_safetensors, save_npy  # noqa: E402
+from fixture_io import load_safetensors, relative_l2, run_rectgrad, save_npy  # noqa: E402
 
 PHOTOS = ROOT.parent / "shared" / "seed-data" / "imagenet"
 EXPECTED_TOP1 = {"interclass/1.jpg": "tiger", "interclass/2.jpg": "great white shark", "interclass/3.jpg": "tailed frog",
@@ -50,24 +49,11 @@ EXPECTED_TOP1 = {"interclass/1.jpg": "tiger", "interclass/2.jpg": "great white s
 CONFIGS = {"efficientnet-lite1": tiny_models.LITE1, "efficientnet-lite2": tiny_models.LITE2}
 
 
-def relative_l2(a, b):
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    return float(np.linalg.norm(a - b) / np.linalg.norm(b))
-
-
 def cached_weights(model):
     if os.environ.get("RECTGRAD_CACHE_DIR"):
         return pathlib.Path(os.environ["RECTGRAD_CACHE_DIR"]) / "weights" / f"{model}.safetensors"
     base = pathlib.Path(os.environ.get("XDG_CACHE_HOME") or pathlib.Path.home() / ".cache")
     return base / "rectgrad" / "weights" / f"{model}.safetensors"
-
-
-def run_rectgrad(binary, args):
-    start = time.perf_counter()
-    result = subprocess.run([str(binary)] + args, capture_output=True, text=True)
-    if result.returncode != 0:
-        sys.exit(f"rectgrad {' '.join(args)} failed:\n{result.stderr}")
-    return time.perf_counter() - start
 
 
 def check(binary, model, work, classes):

@@ -24,7 +24,6 @@ import platform
 import subprocess
 import sys
 import tempfile
-import time
 
 import numpy as np
 import torch
@@ -33,7 +32,7 @@ import torchvision
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "Scripts" / "fixtures"))
 import tiny_models  # noqa: E402
-from fixture_io import load_safetensors, randomize_batch_norm, save_npy, save_safetensors  # noqa: E402
+from fixture_io import load_safetensors, randomize_batch_norm, relative_l2, run_rectgrad, save_npy, save_safetensors  # noqa: E402
 
 TORCHVISION = {"vgg16": "vgg16", "vgg16-bn": "vgg16_bn", "resnet18": "resnet18", "resnet50": "resnet50",
                "vgg11": "vgg11", "vgg13": "vgg13", "vgg19": "vgg19", "vgg11-bn": "vgg11_bn", "vgg13-bn": "vgg13_bn",
@@ -42,19 +41,6 @@ PHOTOS = ROOT.parent / "shared" / "seed-data" / "imagenet"
 EXPECTED_TOP1 = {"interclass/1.jpg": "tiger", "interclass/2.jpg": "great white shark", "interclass/3.jpg": "tailed frog",
                  "interclass/4.jpg": "lighter", "threshold/1.jpg": "cabbage butterfly", "threshold/2.jpg": "cabbage butterfly",
                  "threshold/3.jpg": "cabbage butterfly"}
-
-
-def relative_l2(a, b):
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    return float(np.linalg.norm(a - b) / np.linalg.norm(b))
-
-
-def run_rectgrad(binary, args):
-    start = time.perf_counter()
-    result = subprocess.run([str(binary)] + args, capture_output=True, text=True)
-    if result.returncode != 0:
-        sys.exit(f"rectgrad {' '.join(args)} failed:\n{result.stderr}")
-    return time.perf_counter() - start
 
 
 def check_torchvision(binary, name, batch, work):
