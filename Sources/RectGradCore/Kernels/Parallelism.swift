@@ -354,17 +354,42 @@ enum SingleThreadedBLAS {
 }
 
 /// Uninitialised scratch memory of one kernel call, split into equal slices per worker.
+///
+/// Inside ``TensorBufferPool/withCurrent(_:_:)`` (every kernel a ``Tape`` runs) the memory is a
+/// block of that pool, given back when the buffer is released, so the scratch of one pass is the
+/// memory of the pass before: at batch 8 and more the columns of a convolution and the tiles of a
+/// Winograd product are several MiB, each of which would otherwise be mapped afresh (and every
+/// page faulted in) on every call.
 struct ScratchBuffer: ~Copyable {
     let base: UnsafeMutablePointer<Float>
     let sliceCount: Int
+    /// The pool's block holding the memory, if it came from a pool.
+    private let block: ScratchBlock?
+    private let pool: TensorBufferPool?
 
     init(workers: Int, sliceCount: Int) {
         self.sliceCount = max(sliceCount, 1)
-        base = .allocate(capacity: max(workers, 1) * self.sliceCount)
+        let count = max(workers, 1) * self.sliceCount
+        if let pool = TensorBufferPool.current, count >= TensorBufferPool.minimumElements {
+            let block = pool.takeScratch(bytes: count * MemoryLayout<Float>.stride)
+            base = block.base.bindMemory(to: Float.self, capacity: count)
+            self.block = block
+            self.pool = pool
+        } else {
+            base = .allocate(capacity: count)
+            block = nil
+            pool = nil
+        }
     }
 
     /// The scratch slice of `worker`.
     func slice(_ worker: Int) -> UnsafeMutablePointer<Float> { base + worker * sliceCount }
 
-    deinit { base.deallocate() }
+    deinit {
+        if let block {
+            pool?.giveBack(block)
+        } else {
+            base.deallocate()
+        }
+    }
 }

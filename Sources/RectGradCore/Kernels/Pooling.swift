@@ -332,22 +332,32 @@ public enum Pooling2D {
     }
 
     private static func windowedAverageBackward(_ dy: Tensor, n: Int, c: Int, h: Int, w: Int, outHeight: Int, outWidth: Int, workers: Workers = .serial, window: (Int, Int) -> Window) -> Tensor {
-        var result = [Float](repeating: 0, count: n * c * h * w)
-        dy.withUnsafeBufferPointer { g in
-            result.withUnsafeMutableBufferPointer { dx in
-              // Each plane's windows write only into that plane.
-              workers.forRanges(count: n * c, minimumPerRange: Swift.max(1, (1 << 14) / Swift.max(h * w, 1))) { planes in
-                for plane in planes {
-                    let base = plane * h * w
-                    for oy in 0..<outHeight {
-                        for ox in 0..<outWidth {
-                            let win = window(oy, ox)
-                            let share = g[(plane * outHeight + oy) * outWidth + ox] / win.divisor
-                            for iy in win.rows { for ix in win.columns { dx[base + iy * w + ix] += share } }
+        let planes = n * c, plane = h * w
+        // The storage comes from the current buffer pool when there is one (at batch 8 the
+        // gradient of ResNet-50's last feature map is 3 MiB, allocated afresh on every pass
+        // otherwise).
+        let result = dy.withUnsafeBufferPointer { g in
+            Tensor.uninitializedStorage(count: planes * plane) { dx in
+                guard let dx = dx.baseAddress else { return }
+                guard let g = g.baseAddress else {
+                    dx.update(repeating: 0, count: planes * plane)
+                    return
+                }
+                // Each plane is cleared, then receives its windows' shares; a plane's windows
+                // write only into that plane.
+                workers.forRanges(count: planes, minimumPerRange: Swift.max(1, (1 << 14) / Swift.max(plane, 1))) { range in
+                    (dx + range.lowerBound * plane).update(repeating: 0, count: range.count * plane)
+                    for p in range {
+                        let base = p * plane
+                        for oy in 0..<outHeight {
+                            for ox in 0..<outWidth {
+                                let win = window(oy, ox)
+                                let share = g[(p * outHeight + oy) * outWidth + ox] / win.divisor
+                                for iy in win.rows { for ix in win.columns { dx[base + iy * w + ix] += share } }
+                            }
                         }
                     }
                 }
-              }
             }
         }
         return Tensor(uncheckedShape: [n, c, h, w], scalars: result)

@@ -24,13 +24,14 @@ struct OrderStatisticBracket {
     /// - Parameter workers: the workers the pass is split across (for one large example; pass
     ///   ``Workers/serial`` when the caller already runs examples in parallel). The counts are
     ///   integers, so the result does not depend on the split.
-    init?<Source: ScoreSource, Visitor: BracketVisitor>(_ source: Source, count n: Int, at position: RankPosition, workers: Workers, visitor: Visitor) {
+    /// - Parameter scratch: the pool the record's working memory comes from (and goes back to), if any.
+    init?<Source: ScoreSource, Visitor: BracketVisitor>(_ source: Source, count n: Int, at position: RankPosition, workers: Workers, visitor: Visitor, scratch: TensorBufferPool? = nil) {
         guard var sample = RankSample(source, count: n, rank: position.lower) else { return nil }
         for width in RankSample.widths {
             let bounds = sample.bounds(width: width)
             let record = BracketRecord(
                 source, count: n, low: bounds.low, high: bounds.high,
-                capacity: 4 * bounds.expectedInside + 256, workers: workers, visitor: visitor
+                capacity: 4 * bounds.expectedInside + 256, workers: workers, visitor: visitor, scratch: scratch
             )
             guard !record.hasNotANumber else { return nil }
             guard let low = record.statistic(rank: position.lower) else { continue }
@@ -104,15 +105,23 @@ final class BracketRecord {
     let total: BracketTally
     /// Whether the inside values are gathered and partly ordered.
     private var gathered = false
+    /// The memory of `values`, `indices` and `highIndices`.
+    private let block: ScratchBlock
+    /// Where `block` goes back when the record is released.
+    private let pool: TensorBufferPool?
 
-    /// Runs the pass.
-    init<Source: ScoreSource, Visitor: BracketVisitor>(_ source: Source, count n: Int, low: Float, high: Float, capacity: Int, workers: Workers, visitor: Visitor) {
+    /// Runs the pass; the recorded values and indices live in one block taken from `scratch` (a
+    /// block of its own without a pool).
+    init<Source: ScoreSource, Visitor: BracketVisitor>(_ source: Source, count n: Int, low: Float, high: Float, capacity: Int, workers: Workers, visitor: Visitor, scratch: TensorBufferPool? = nil) {
         let parts = workers.count > 1 ? Swift.max(1, Swift.min(4 * workers.count, n / Visitor.minimumPartSize)) : 1
         // Every part may hold all of them: undecided units can cluster in one part of an image.
         let tallies = UnsafeMutablePointer<BracketTally>.allocate(capacity: parts)
-        let values = UnsafeMutablePointer<Float>.allocate(capacity: capacity * parts)
-        let indices = UnsafeMutablePointer<Int32>.allocate(capacity: capacity * parts)
-        let highIndices = UnsafeMutablePointer<Int32>.allocate(capacity: capacity * parts)
+        let slots = capacity * parts
+        let bytes = slots * (MemoryLayout<Float>.stride + 2 * MemoryLayout<Int32>.stride)
+        let block = scratch?.takeScratch(bytes: bytes) ?? ScratchBlock(bytes: ScratchBlock.roundedSize(bytes))
+        let values = block.base.bindMemory(to: Float.self, capacity: slots)
+        let indices = (block.base + slots * MemoryLayout<Float>.stride).bindMemory(to: Int32.self, capacity: slots)
+        let highIndices = (block.base + slots * (MemoryLayout<Float>.stride + MemoryLayout<Int32>.stride)).bindMemory(to: Int32.self, capacity: slots)
         workers.forEach(items: parts) { _, part in
             let slot = part * capacity
             (tallies + part).initialize(to: Self.tally(
@@ -128,15 +137,15 @@ final class BracketRecord {
         self.values = values
         self.indices = indices
         self.highIndices = highIndices
+        self.block = block
+        pool = scratch
         total = UnsafeBufferPointer(start: tallies, count: parts).reduce(BracketTally(), +)
     }
 
     deinit {
         tallies.deinitialize(count: parts)
         tallies.deallocate()
-        values.deallocate()
-        indices.deallocate()
-        highIndices.deallocate()
+        pool?.giveBack(block)
     }
 
     /// Whether a score was NaN.

@@ -12,10 +12,12 @@ enum RectGradFusedPass {
     /// Writes the example's gradient `R · 1[score > t]` into `y`, `t` the percentile at `position`
     /// of the `n` scores (`a·R` or `|a·R|`).
     ///
-    /// - Parameter workers: the workers the passes are split across (pass ``Workers/serial`` when
-    ///   the caller already runs examples in parallel).
-    static func passAbovePercentile<Scores: ScoreSource>(_ scores: Scores, r: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count n: Int, at position: RankPosition, workers: Workers) {
-        if let bracket = OrderStatisticBracket(scores, count: n, at: position, workers: workers, visitor: DecidedGradientWriter(r: r, y: y)) {
+    /// - Parameters:
+    ///   - workers: the workers the passes are split across (pass ``Workers/serial`` when the
+    ///     caller already runs examples in parallel).
+    ///   - scratch: the pool the bracketing pass takes its working memory from, if any.
+    static func passAbovePercentile<Scores: ScoreSource>(_ scores: Scores, r: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count n: Int, at position: RankPosition, workers: Workers, scratch: TensorBufferPool? = nil) {
+        if let bracket = OrderStatisticBracket(scores, count: n, at: position, workers: workers, visitor: DecidedGradientWriter(r: r, y: y), scratch: scratch) {
             finish(bracket, scores, r: r, into: y, count: n, workers: workers)
             return
         }

@@ -49,13 +49,15 @@ public struct RectGradRule: ActivationRule {
     public func backward(_ input: ActivationBackwardInput) throws -> Tensor {
         try input.validateShapes(rule: description)
         let units = input.unitsPerExample, count = input.preActivation.count
+        // The examples may run on other threads, which do not see the task's pool: pass it along.
+        let scratch = TensorBufferPool.current
         let gradient = Tensor.uninitializedStorage(count: count) { y in
             if let y = y.baseAddress {
                 forEachExample(input) { example, a, r, workers in
                     let y = y + example * units
                     switch importance {
-                    case .signed: passAboveThreshold(SignedImportance(a: a, r: r), r: r, into: y, units: units, workers: workers)
-                    case .absolute: passAboveThreshold(AbsoluteImportance(a: a, r: r), r: r, into: y, units: units, workers: workers)
+                    case .signed: passAboveThreshold(SignedImportance(a: a, r: r), r: r, into: y, units: units, workers: workers, scratch: scratch)
+                    case .absolute: passAboveThreshold(AbsoluteImportance(a: a, r: r), r: r, into: y, units: units, workers: workers, scratch: scratch)
                     }
                 }
             }
@@ -73,9 +75,9 @@ public struct RectGradRule: ActivationRule {
     /// One example's gradient, as the spec reads: `t` = the q-th percentile of the importances over
     /// the example's units; `R` where the importance exceeds `t` (strictly), else 0. (On large
     /// layers one pass finds `t` and writes most of the gradient: ``RectGradFusedPass``.)
-    private func passAboveThreshold<Importance: ScoreSource>(_ importance: Importance, r: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, units: Int, workers: Workers) {
+    private func passAboveThreshold<Importance: ScoreSource>(_ importance: Importance, r: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, units: Int, workers: Workers, scratch: TensorBufferPool?) {
         let threshold = RankPosition(count: units, percentile: percentile, interpolation: interpolation)
-        RectGradFusedPass.passAbovePercentile(importance, r: r, into: y, count: units, at: threshold, workers: workers)
+        RectGradFusedPass.passAbovePercentile(importance, r: r, into: y, count: units, at: threshold, workers: workers, scratch: scratch)
     }
 
     /// Calls `body(example, a, R, workers)` for every example: examples in parallel when there are

@@ -48,6 +48,11 @@ public final class TensorBufferPool: Sendable {
         var generation = 0
         var reused = 0
         var missed = 0
+        /// Free scratch blocks by byte count (a size class of ``ScratchBlock/roundedSize(_:)``).
+        var scratch: [Int: [(block: ScratchBlock, generation: Int)]] = [:]
+        var scratchBytes = 0
+        var scratchReused = 0
+        var scratchMissed = 0
 
         /// Releases the free buffers given back before `generation`, oldest first, until at most
         /// `limit` elements are kept (`limit` nil: all of them).
@@ -120,7 +125,18 @@ public final class TensorBufferPool: Sendable {
     func passEnded() {
         let evicted = state.withLock { state in
             state.generation += 1
-            return state.evict(before: state.generation - 1, downTo: nil)
+            let cutoff = state.generation - 1
+            var evictedBlocks: [ScratchBlock] = []
+            for bytes in Array(state.scratch.keys) {
+                guard var list = state.scratch[bytes] else { continue }
+                list.removeAll { entry in
+                    let drop = entry.generation < cutoff
+                    if drop { evictedBlocks.append(entry.block); state.scratchBytes -= bytes }
+                    return drop
+                }
+                state.scratch[bytes] = list.isEmpty ? nil : list
+            }
+            return (state.evict(before: cutoff, downTo: nil), evictedBlocks)
         }
         _ = evicted
     }
@@ -142,11 +158,51 @@ public final class TensorBufferPool: Sendable {
         #endif
     }
 
-    /// The bytes of free buffers the pool holds.
-    public var retainedBytes: Int { state.withLock { $0.elements } * MemoryLayout<Float>.stride }
+    /// A scratch block of at least `bytes` bytes (arbitrary contents): a free block of the same
+    /// size class (``ScratchBlock/roundedSize(_:)``) when the pool has one, else a new one. Give it back with
+    /// ``giveBack(_:)`` once it is no longer used.
+    ///
+    /// Kernels take their working memory here (the columns and tiles of convolutions, the records
+    /// of RectGrad's percentile selection), so that a pass after the first reuses the pages of
+    /// the one before instead of mapping fresh ones.
+    func takeScratch(bytes: Int) -> ScratchBlock {
+        let size = ScratchBlock.roundedSize(bytes)
+        let reused: ScratchBlock? = state.withLock { state in
+            guard var list = state.scratch[size], let entry = list.popLast() else {
+                state.scratchMissed += 1
+                return nil
+            }
+            state.scratch[size] = list.isEmpty ? nil : list
+            state.scratchBytes -= size
+            state.scratchReused += 1
+            return entry.block
+        }
+        return reused ?? ScratchBlock(bytes: size)
+    }
+
+    /// Keeps `block` for a later ``takeScratch(bytes:)`` of its size (released at the end of the
+    /// pass after next if no one takes it, as tensor buffers are).
+    /// A block that would take the pool past its capacity is released instead.
+    func giveBack(_ block: ScratchBlock) {
+        let limit = capacity * MemoryLayout<Float>.stride
+        let kept = state.withLock { state -> Bool in
+            guard state.elements * MemoryLayout<Float>.stride + state.scratchBytes + block.bytes <= limit else { return false }
+            state.scratch[block.bytes, default: []].append((block, state.generation))
+            state.scratchBytes += block.bytes
+            return true
+        }
+        _ = kept
+    }
+
+    /// The bytes of free buffers and scratch blocks the pool holds.
+    public var retainedBytes: Int { state.withLock { $0.elements * MemoryLayout<Float>.stride + $0.scratchBytes } }
 
     /// How many requests for a large buffer were served from the pool, and how many were not.
     public var statistics: (reused: Int, allocated: Int) { state.withLock { ($0.reused, $0.missed) } }
+
+    /// How many requests for kernel scratch memory (the columns and tiles of convolutions, the
+    /// records of RectGrad's percentile selection) were served from the pool, and how many were not.
+    public var scratchStatistics: (reused: Int, allocated: Int) { state.withLock { ($0.scratchReused, $0.scratchMissed) } }
 
     /// Releases every free buffer.
     public func removeAll() {
@@ -154,7 +210,10 @@ public final class TensorBufferPool: Sendable {
             let free = state.free
             state.free = [:]
             state.elements = 0
-            return free
+            let scratch = state.scratch
+            state.scratch = [:]
+            state.scratchBytes = 0
+            return (free, scratch)
         }
         _ = released
     }
@@ -185,5 +244,32 @@ extension Tensor {
             fill(buffer)
             initialized = count
         }
+    }
+}
+
+/// Working memory of a kernel, owned by one user at a time (see
+/// ``TensorBufferPool/takeScratch(bytes:)``); released when the last reference goes.
+final class ScratchBlock: @unchecked Sendable {
+    /// The block's size in bytes: a size class of ``roundedSize(_:)``.
+    let bytes: Int
+    /// The block's first byte, 64-byte aligned.
+    let base: UnsafeMutableRawPointer
+
+    init(bytes: Int) {
+        self.bytes = bytes
+        base = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+    }
+
+    deinit { base.deallocate() }
+
+    /// The size class of a request: at least 4 KiB, rounded up to an eighth of the power of two
+    /// below it (at most 12.5 % more than asked), so that requests of nearly the same size share
+    /// a class.
+    static func roundedSize(_ bytes: Int) -> Int {
+        let page = 1 << 12
+        guard bytes > page else { return page }
+        let octave = 1 << (Int.bitWidth - 1 - (bytes - 1).leadingZeroBitCount)
+        let step = Swift.max(page, octave / 8)
+        return (bytes + step - 1) / step * step
     }
 }

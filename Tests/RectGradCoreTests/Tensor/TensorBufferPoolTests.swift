@@ -69,6 +69,35 @@ struct TensorBufferPoolTests {
         #expect(kept.scalars == snapshot)
     }
 
+    @Test("RectGrad passes sharing a pool reuse its scratch memory and give the bytes of a pass without one")
+    func scratchMemoryIsReused() throws {
+        let weights = Weights()
+        // 16 × 64 × 64 = 65,536 units per example: RectGrad brackets its percentile (a record in
+        // scratch memory), and the 3×3 convolution's working memory is above the pool's minimum.
+        let rules = BackwardRules(activation: try RectGradRule(percentile: 90))
+        func rectGradPass(_ buffers: TensorBufferPool?) throws -> Tensor {
+            let tape = Tape(workers: Workers(count: 2), buffers: buffers)
+            let x = tape.input(weights.input)
+            let h = try tape.relu(tape.conv2d(x, weight: tape.parameter(weights.w1), geometry: .init(padding: 1)))
+            let g = try tape.relu(tape.conv2d(h, weight: tape.parameter(weights.w2)))
+            let y = try tape.flatten(tape.globalAveragePool2d(tape.add(h, g)))
+            return try #require(try tape.backward(from: y, withRespectTo: [x], rules: rules)[x])
+        }
+        let alone = try rectGradPass(nil)
+        let pool = TensorBufferPool()
+        var allocated: [Int] = []
+        for _ in 0..<3 {
+            // Reused scratch blocks hold the previous pass's contents: the map must not change.
+            #expect(try rectGradPass(pool) == alone)
+            allocated.append(pool.scratchStatistics.allocated)
+        }
+        #expect(allocated[0] > 0)
+        #expect(allocated[2] == allocated[1], "scratch requests after the first pass: \(allocated)")
+        #expect(pool.scratchStatistics.reused > 0)
+        pool.removeAll()
+        #expect(pool.retainedBytes == 0)
+    }
+
     @Test("the pool keeps no more than its capacity")
     func capacityBoundsTheFreeBuffers() throws {
         let weights = Weights()
