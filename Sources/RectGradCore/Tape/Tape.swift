@@ -66,6 +66,11 @@ public final class Tape {
         for index in nodes.indices {
             if case .leaf = nodes[index].operation { continue }
             buffers.recycle(&nodes[index].value)
+            if case .maxPool(let geometry, var argmax) = nodes[index].operation {
+                // Drop the node's reference first, so that the pool sees the only one.
+                nodes[index].operation = .maxPool(geometry, argmax: [])
+                buffers.recycleIndices(&argmax)
+            }
         }
         buffers.passEnded()
     }

@@ -53,6 +53,9 @@ public final class TensorBufferPool: Sendable {
         var scratchBytes = 0
         var scratchReused = 0
         var scratchMissed = 0
+        /// Free index buffers (max pooling's winners) by element count.
+        var indices: [Int: [(buffer: [Int32], generation: Int)]] = [:]
+        var indexBytes = 0
 
         /// Releases the free buffers given back before `generation`, oldest first, until at most
         /// `limit` elements are kept (`limit` nil: all of them).
@@ -136,7 +139,17 @@ public final class TensorBufferPool: Sendable {
                 }
                 state.scratch[bytes] = list.isEmpty ? nil : list
             }
-            return (state.evict(before: cutoff, downTo: nil), evictedBlocks)
+            var evictedIndices: [[Int32]] = []
+            for count in Array(state.indices.keys) {
+                guard var list = state.indices[count] else { continue }
+                list.removeAll { entry in
+                    let drop = entry.generation < cutoff
+                    if drop { evictedIndices.append(entry.buffer); state.indexBytes -= count * MemoryLayout<Int32>.stride }
+                    return drop
+                }
+                state.indices[count] = list.isEmpty ? nil : list
+            }
+            return (state.evict(before: cutoff, downTo: nil), evictedBlocks, evictedIndices)
         }
         _ = evicted
     }
@@ -186,7 +199,7 @@ public final class TensorBufferPool: Sendable {
     func giveBack(_ block: ScratchBlock) {
         let limit = capacity * MemoryLayout<Float>.stride
         let kept = state.withLock { state -> Bool in
-            guard state.elements * MemoryLayout<Float>.stride + state.scratchBytes + block.bytes <= limit else { return false }
+            guard state.elements * MemoryLayout<Float>.stride + state.scratchBytes + state.indexBytes + block.bytes <= limit else { return false }
             state.scratch[block.bytes, default: []].append((block, state.generation))
             state.scratchBytes += block.bytes
             return true
@@ -194,10 +207,64 @@ public final class TensorBufferPool: Sendable {
         _ = kept
     }
 
-    /// The bytes of free buffers and scratch blocks the pool holds.
-    public var retainedBytes: Int { state.withLock { $0.elements * MemoryLayout<Float>.stride + $0.scratchBytes } }
+    /// A free index buffer of exactly `count` elements (arbitrary contents), or `nil`: max
+    /// pooling's winner indices, which its backward reads and a released tape gives back
+    /// (``recycleIndices(_:)``).
+    func takeIndices(count: Int) -> [Int32]? {
+        guard count >= Self.minimumElements else { return nil }
+        return state.withLock { state in
+            guard var list = state.indices[count], let entry = list.popLast() else {
+                state.missed += 1
+                return nil
+            }
+            state.indices[count] = list.isEmpty ? nil : list
+            state.indexBytes -= count * MemoryLayout<Int32>.stride
+            state.reused += 1
+            return entry.buffer
+        }
+    }
 
-    /// How many requests for a large buffer were served from the pool, and how many were not.
+    /// Takes `indices`, an index buffer its owner no longer uses, for a later
+    /// ``takeIndices(count:)`` of its size; leaves it empty. Buffers still referenced elsewhere,
+    /// small ones, and ones that would take the pool past its capacity are left to the allocator.
+    func recycleIndices(_ indices: inout [Int32]) {
+        let count = indices.count
+        guard count >= Self.minimumElements else { return }
+        var kept: [Int32] = []
+        swap(&kept, &indices)
+        guard isKnownUniquelyReferencedStorage(&kept) else { return }
+        let bytes = count * MemoryLayout<Int32>.stride
+        let limit = capacity * MemoryLayout<Float>.stride
+        let entry = kept
+        kept = []
+        let refused: [Int32]? = state.withLock { state in
+            guard state.elements * MemoryLayout<Float>.stride + state.scratchBytes + state.indexBytes + bytes <= limit else { return entry }
+            state.indices[count, default: []].append((entry, state.generation))
+            state.indexBytes += bytes
+            return nil
+        }
+        _ = refused
+    }
+
+    /// Whether `array` holds the only reference to its storage (see `isUniquelyReferenced`).
+    private func isKnownUniquelyReferencedStorage(_ array: inout [Int32]) -> Bool {
+        #if _runtime(_ObjC)
+        return false
+        #else
+        guard MemoryLayout<[Int32]>.size == MemoryLayout<AnyObject>.size else { return false }
+        return withUnsafeMutablePointer(to: &array) { pointer in
+            pointer.withMemoryRebound(to: AnyObject.self, capacity: 1) { storage in
+                isKnownUniquelyReferenced(&storage.pointee)
+            }
+        }
+        #endif
+    }
+
+    /// The bytes of free buffers, scratch blocks and index buffers the pool holds.
+    public var retainedBytes: Int { state.withLock { $0.elements * MemoryLayout<Float>.stride + $0.scratchBytes + $0.indexBytes } }
+
+    /// How many requests for a large buffer (tensor storage, max pooling's indices) were served
+    /// from the pool, and how many were not.
     public var statistics: (reused: Int, allocated: Int) { state.withLock { ($0.reused, $0.missed) } }
 
     /// How many requests for kernel scratch memory (the columns and tiles of convolutions, the
@@ -213,7 +280,10 @@ public final class TensorBufferPool: Sendable {
             let scratch = state.scratch
             state.scratch = [:]
             state.scratchBytes = 0
-            return (free, scratch)
+            let indices = state.indices
+            state.indices = [:]
+            state.indexBytes = 0
+            return (free, scratch, indices)
         }
         _ = released
     }

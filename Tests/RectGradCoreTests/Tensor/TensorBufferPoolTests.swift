@@ -98,6 +98,31 @@ struct TensorBufferPoolTests {
         #expect(pool.retainedBytes == 0)
     }
 
+    @Test("max pooling's indices come back to the pool: passes after the first allocate only the input gradient")
+    func maxPoolIndicesAreReused() throws {
+        // Pooled output [2, 16, 64, 64]: 131,072 indices, above the pool's minimum.
+        let input = Tensor.randomNormal([2, 4, 128, 128], seed: 21)
+        let weight = Tensor.randomNormal([16, 4, 3, 3], standardDeviation: 0.3, seed: 22)
+        func pass(_ buffers: TensorBufferPool?) throws -> Tensor {
+            let tape = Tape(workers: Workers(count: 2), buffers: buffers)
+            let x = tape.input(input)
+            let h = try tape.relu(tape.conv2d(x, weight: tape.parameter(weight), geometry: .init(padding: 1)))
+            let p = try tape.maxPool2d(h, geometry: Pooling2DGeometry(kernel: 2, stride: 2))
+            let y = try tape.flatten(tape.globalAveragePool2d(p))
+            return try #require(try tape.backward(from: y, withRespectTo: [x])[x])
+        }
+        let alone = try pass(nil)
+        let pool = TensorBufferPool()
+        var allocated: [Int] = []
+        for _ in 0..<3 {
+            // Reused indices hold the previous pass's winners: every one must be overwritten.
+            #expect(try pass(pool) == alone)
+            allocated.append(pool.statistics.allocated)
+        }
+        // Only the input gradient, which the caller keeps, is new in each later pass.
+        #expect(allocated[2] - allocated[1] <= 1, "\(allocated)")
+    }
+
     @Test("the pool keeps no more than its capacity")
     func capacityBoundsTheFreeBuffers() throws {
         let weights = Weights()
