@@ -49,12 +49,12 @@ public final class TensorBufferPool: Sendable {
         var reused = 0
         var missed = 0
         /// Free scratch blocks by byte count (a size class of ``ScratchBlock/roundedSize(_:)``).
-        var scratch: [Int: [(block: ScratchBlock, generation: Int)]] = [:]
+        var scratch: [Int: [(ScratchBlock, generation: Int)]] = [:]
         var scratchBytes = 0
         var scratchReused = 0
         var scratchMissed = 0
         /// Free index buffers (max pooling's winners) by element count.
-        var indices: [Int: [(buffer: [Int32], generation: Int)]] = [:]
+        var indices: [Int: [([Int32], generation: Int)]] = [:]
         var indexBytes = 0
 
         /// Releases the free buffers given back before `generation`, oldest first, until at most
@@ -129,40 +129,40 @@ public final class TensorBufferPool: Sendable {
         let evicted = state.withLock { state in
             state.generation += 1
             let cutoff = state.generation - 1
-            var evictedBlocks: [ScratchBlock] = []
-            for bytes in Array(state.scratch.keys) {
-                guard var list = state.scratch[bytes] else { continue }
-                list.removeAll { entry in
-                    let drop = entry.generation < cutoff
-                    if drop { evictedBlocks.append(entry.block); state.scratchBytes -= bytes }
-                    return drop
-                }
-                state.scratch[bytes] = list.isEmpty ? nil : list
-            }
-            var evictedIndices: [[Int32]] = []
-            for count in Array(state.indices.keys) {
-                guard var list = state.indices[count] else { continue }
-                list.removeAll { entry in
-                    let drop = entry.generation < cutoff
-                    if drop { evictedIndices.append(entry.buffer); state.indexBytes -= count * MemoryLayout<Int32>.stride }
-                    return drop
-                }
-                state.indices[count] = list.isEmpty ? nil : list
-            }
+            let evictedBlocks = Self.dropEntries(&state.scratch, before: cutoff)
+            state.scratchBytes -= evictedBlocks.reduce(0) { $0 + $1.size }
+            let evictedIndices = Self.dropEntries(&state.indices, before: cutoff)
+            state.indexBytes -= evictedIndices.reduce(0) { $0 + $1.size } * MemoryLayout<Int32>.stride
             return (state.evict(before: cutoff, downTo: nil), evictedBlocks, evictedIndices)
         }
         _ = evicted
+    }
+
+    /// Removes from `lists` (free items by size) the items given back before `generation` and
+    /// returns them with their sizes, to be released after the lock.
+    private static func dropEntries<Item>(_ lists: inout [Int: [(Item, generation: Int)]], before generation: Int) -> [(size: Int, item: Item)] {
+        var evicted: [(size: Int, item: Item)] = []
+        for size in Array(lists.keys) {
+            guard var list = lists[size] else { continue }
+            list.removeAll { entry in
+                let drop = entry.generation < generation
+                if drop { evicted.append((size, entry.0)) }
+                return drop
+            }
+            lists[size] = list.isEmpty ? nil : list
+        }
+        return evicted
     }
 
     /// Whether `array` holds the only reference to its storage (so that no other tensor can see
     /// a later write to it). An `Array` is one reference to its storage object on platforms
     /// without Objective-C interoperability; elsewhere this answers `false` and nothing is
     /// recycled (the pool then only counts requests).
-    private static func isUniquelyReferenced(_ array: inout [Float]) -> Bool {
+    private static func isUniquelyReferenced<Element>(_ array: inout [Element]) -> Bool {
         #if _runtime(_ObjC)
         return false
         #else
-        guard MemoryLayout<[Float]>.size == MemoryLayout<AnyObject>.size else { return false }
+        guard MemoryLayout<[Element]>.size == MemoryLayout<AnyObject>.size else { return false }
         return withUnsafeMutablePointer(to: &array) { pointer in
             pointer.withMemoryRebound(to: AnyObject.self, capacity: 1) { storage in
                 isKnownUniquelyReferenced(&storage.pointee)
@@ -188,7 +188,7 @@ public final class TensorBufferPool: Sendable {
             state.scratch[size] = list.isEmpty ? nil : list
             state.scratchBytes -= size
             state.scratchReused += 1
-            return entry.block
+            return entry.0
         }
         return reused ?? ScratchBlock(bytes: size)
     }
@@ -220,7 +220,7 @@ public final class TensorBufferPool: Sendable {
             state.indices[count] = list.isEmpty ? nil : list
             state.indexBytes -= count * MemoryLayout<Int32>.stride
             state.reused += 1
-            return entry.buffer
+            return entry.0
         }
     }
 
@@ -232,7 +232,7 @@ public final class TensorBufferPool: Sendable {
         guard count >= Self.minimumElements else { return }
         var kept: [Int32] = []
         swap(&kept, &indices)
-        guard isKnownUniquelyReferencedStorage(&kept) else { return }
+        guard Self.isUniquelyReferenced(&kept) else { return }
         let bytes = count * MemoryLayout<Int32>.stride
         let limit = capacity * MemoryLayout<Float>.stride
         let entry = kept
@@ -244,20 +244,6 @@ public final class TensorBufferPool: Sendable {
             return nil
         }
         _ = refused
-    }
-
-    /// Whether `array` holds the only reference to its storage (see `isUniquelyReferenced`).
-    private func isKnownUniquelyReferencedStorage(_ array: inout [Int32]) -> Bool {
-        #if _runtime(_ObjC)
-        return false
-        #else
-        guard MemoryLayout<[Int32]>.size == MemoryLayout<AnyObject>.size else { return false }
-        return withUnsafeMutablePointer(to: &array) { pointer in
-            pointer.withMemoryRebound(to: AnyObject.self, capacity: 1) { storage in
-                isKnownUniquelyReferenced(&storage.pointee)
-            }
-        }
-        #endif
     }
 
     /// The bytes of free buffers, scratch blocks and index buffers the pool holds.

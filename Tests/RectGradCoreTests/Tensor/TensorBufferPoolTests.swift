@@ -83,14 +83,8 @@ struct TensorBufferPoolTests {
             let y = try tape.flatten(tape.globalAveragePool2d(tape.add(h, g)))
             return try #require(try tape.backward(from: y, withRespectTo: [x], rules: rules)[x])
         }
-        let alone = try rectGradPass(nil)
         let pool = TensorBufferPool()
-        var allocated: [Int] = []
-        for _ in 0..<3 {
-            // Reused scratch blocks hold the previous pass's contents: the map must not change.
-            #expect(try rectGradPass(pool) == alone)
-            allocated.append(pool.scratchStatistics.allocated)
-        }
+        let allocated = try Self.allocationsOverPooledPasses(rectGradPass, pool: pool) { $0.scratchStatistics.allocated }
         #expect(allocated[0] > 0)
         #expect(allocated[2] == allocated[1], "scratch requests after the first pass: \(allocated)")
         #expect(pool.scratchStatistics.reused > 0)
@@ -111,16 +105,22 @@ struct TensorBufferPoolTests {
             let y = try tape.flatten(tape.globalAveragePool2d(p))
             return try #require(try tape.backward(from: y, withRespectTo: [x])[x])
         }
-        let alone = try pass(nil)
-        let pool = TensorBufferPool()
-        var allocated: [Int] = []
-        for _ in 0..<3 {
-            // Reused indices hold the previous pass's winners: every one must be overwritten.
-            #expect(try pass(pool) == alone)
-            allocated.append(pool.statistics.allocated)
-        }
+        let allocated = try Self.allocationsOverPooledPasses(pass, pool: TensorBufferPool()) { $0.statistics.allocated }
         // Only the input gradient, which the caller keeps, is new in each later pass.
         #expect(allocated[2] - allocated[1] <= 1, "\(allocated)")
+    }
+
+    /// Runs `pass` three times with `pool`, expecting each result to equal a pass without a pool
+    /// (reused memory holds the previous pass's contents: every element must be overwritten), and
+    /// returns `allocations(pool)` after each pass.
+    static func allocationsOverPooledPasses(_ pass: (TensorBufferPool?) throws -> Tensor, pool: TensorBufferPool, _ allocations: (TensorBufferPool) -> Int) throws -> [Int] {
+        let alone = try pass(nil)
+        var counts: [Int] = []
+        for _ in 0..<3 {
+            #expect(try pass(pool) == alone)
+            counts.append(allocations(pool))
+        }
+        return counts
     }
 
     @Test("the pool keeps no more than its capacity")
