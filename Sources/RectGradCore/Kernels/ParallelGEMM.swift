@@ -92,8 +92,15 @@ enum ParallelGEMM {
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, workers: Workers
     ) {
         // Split where the slices stay wide enough for the blocked kernel; tiny products run whole.
+        // Every slice packs the operand it shares with the others again: row slices all of op(B)
+        // (k × n), column slices all of op(A) (m × k). When column slices are wide (at least 128
+        // columns each) they are the cheaper cut unless op(A) is the larger operand; otherwise
+        // many rows (or a tall product) take row slices, since narrow column slices run the
+        // kernel's edge cases. (At batch 8, resnet50's first-stage products are 256 × 25,088:
+        // row slices packed the 25,088-wide operand eight times; `Benchmarks/gemm_slices.c 8`.)
         let planned = Parallel.plannedWorkers
-        let splitRows = m >= 32 * planned || m >= n
+        let wideColumns = n >= 128 * planned
+        let splitRows = wideColumns ? m > n : (m >= 32 * planned || m >= n)
         let extent = splitRows ? m : n
         let parts = m * n * k < splitThreshold ? 1 : max(1, min(planned, extent / 16))
         let pointers = UncheckedSendable((a, b, c))
