@@ -57,6 +57,16 @@ public final class TensorBufferPool: Sendable {
         var indices: [Int: [([Int32], generation: Int)]] = [:]
         var indexBytes = 0
 
+        /// The bytes of everything the pool holds free.
+        var retainedBytes: Int { elements * MemoryLayout<Float>.stride + scratchBytes + indexBytes }
+
+        /// The last free item of size `size` in `lists`, removed.
+        static func pop<Item>(_ lists: inout [Int: [Item]], size: Int) -> Item? {
+            guard var list = lists[size], let item = list.popLast() else { return nil }
+            lists[size] = list.isEmpty ? nil : list
+            return item
+        }
+
         /// Releases the free buffers given back before `generation`, oldest first, until at most
         /// `limit` elements are kept (`limit` nil: all of them).
         mutating func evict(before generation: Int, downTo limit: Int?) -> [Entry] {
@@ -87,11 +97,10 @@ public final class TensorBufferPool: Sendable {
     func take(count: Int) -> [Float]? {
         guard count >= Self.minimumElements else { return nil }
         return state.withLock { state in
-            guard var list = state.free[count], let entry = list.popLast() else {
+            guard let entry = State.pop(&state.free, size: count) else {
                 state.missed += 1
                 return nil
             }
-            state.free[count] = list.isEmpty ? nil : list
             state.elements -= count
             state.reused += 1
             return entry.buffer
@@ -181,11 +190,10 @@ public final class TensorBufferPool: Sendable {
     func takeScratch(bytes: Int) -> ScratchBlock {
         let size = ScratchBlock.roundedSize(bytes)
         let reused: ScratchBlock? = state.withLock { state in
-            guard var list = state.scratch[size], let entry = list.popLast() else {
+            guard let entry = State.pop(&state.scratch, size: size) else {
                 state.scratchMissed += 1
                 return nil
             }
-            state.scratch[size] = list.isEmpty ? nil : list
             state.scratchBytes -= size
             state.scratchReused += 1
             return entry.0
@@ -198,13 +206,12 @@ public final class TensorBufferPool: Sendable {
     /// A block that would take the pool past its capacity is released instead.
     func giveBack(_ block: ScratchBlock) {
         let limit = capacity * MemoryLayout<Float>.stride
-        let kept = state.withLock { state -> Bool in
-            guard state.elements * MemoryLayout<Float>.stride + state.scratchBytes + state.indexBytes + block.bytes <= limit else { return false }
+        // A refused block is released by the caller's last reference, after the lock.
+        state.withLock { state in
+            guard state.retainedBytes + block.bytes <= limit else { return }
             state.scratch[block.bytes, default: []].append((block, state.generation))
             state.scratchBytes += block.bytes
-            return true
         }
-        _ = kept
     }
 
     /// A free index buffer of exactly `count` elements (arbitrary contents), or `nil`: max
@@ -213,11 +220,10 @@ public final class TensorBufferPool: Sendable {
     func takeIndices(count: Int) -> [Int32]? {
         guard count >= Self.minimumElements else { return nil }
         return state.withLock { state in
-            guard var list = state.indices[count], let entry = list.popLast() else {
+            guard let entry = State.pop(&state.indices, size: count) else {
                 state.missed += 1
                 return nil
             }
-            state.indices[count] = list.isEmpty ? nil : list
             state.indexBytes -= count * MemoryLayout<Int32>.stride
             state.reused += 1
             return entry.0
@@ -235,19 +241,18 @@ public final class TensorBufferPool: Sendable {
         guard Self.isUniquelyReferenced(&kept) else { return }
         let bytes = count * MemoryLayout<Int32>.stride
         let limit = capacity * MemoryLayout<Float>.stride
+        // A refused buffer is released with `entry`, after the lock.
         let entry = kept
         kept = []
-        let refused: [Int32]? = state.withLock { state in
-            guard state.elements * MemoryLayout<Float>.stride + state.scratchBytes + state.indexBytes + bytes <= limit else { return entry }
+        state.withLock { state in
+            guard state.retainedBytes + bytes <= limit else { return }
             state.indices[count, default: []].append((entry, state.generation))
             state.indexBytes += bytes
-            return nil
         }
-        _ = refused
     }
 
     /// The bytes of free buffers, scratch blocks and index buffers the pool holds.
-    public var retainedBytes: Int { state.withLock { $0.elements * MemoryLayout<Float>.stride + $0.scratchBytes + $0.indexBytes } }
+    public var retainedBytes: Int { state.withLock { $0.retainedBytes } }
 
     /// How many requests for a large buffer (tensor storage, max pooling's indices) were served
     /// from the pool, and how many were not.
