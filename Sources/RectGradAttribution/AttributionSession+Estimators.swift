@@ -14,10 +14,12 @@ extension AttributionSession {
     func map(_ estimator: Estimator, rules: BackwardRules, at x: Tensor, rowExamples: [Int], recorded: Bool, counter: inout PassCounter) throws -> Estimate {
         switch estimator {
         case .gradient(let multiplier):
-            let pass = try gradients(at: x, rowExamples: rowExamples, rules: rules, recorded: recorded, counter: &counter)
-            var values = pass.gradient.scalars
-            try multiply(&values, at: x, rowExamples: rowExamples, by: multiplier)
-            return Estimate(map: try Tensor(shape: x.shape, scalars: values), report: pass.report)
+            // The gradient's storage becomes the map: multiplied in place, never copied.
+            var (gradient, report) = try gradients(at: x, rowExamples: rowExamples, rules: rules, recorded: recorded, counter: &counter)
+            try gradient.withUnsafeMutableBufferPointer { values in
+                try multiply(values, at: x, rowExamples: rowExamples, by: multiplier)
+            }
+            return Estimate(map: try gradient.reshaped(x.shape), report: report)
         case .integratedGradients(let steps, let baseline):
             let points = (1...steps).map { (Float($0) / Float(steps), 1 / Double(steps)) }
             return try integratedGradients(points: points, baseline: baseline, rules: rules, at: x, rowExamples: rowExamples, counter: &counter)
@@ -174,10 +176,9 @@ extension AttributionSession {
                         for i in 0..<size { buffer[i] = xs[r * size + i] + scales[r] * Float(generators[r].nextGaussian()) }
                     },
                     consume: { first, points, gradient in
-                        var values = gradient
                         let count = gradient.count / size
                         let examples = (first..<(first + count)).map { rowExamples[$0 / samples] }
-                        try multiply(&values, at: points, rowExamples: examples, by: multiplier)
+                        let values = try multiplied(gradient, at: points, rowExamples: examples, by: multiplier)
                         for row in 0..<count {
                             let r = (first + row) / samples
                             for i in 0..<size {

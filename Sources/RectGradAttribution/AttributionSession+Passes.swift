@@ -113,8 +113,19 @@ extension AttributionSession {
         return try Tensor(shape: [rowExamples.count] + Array(input.shape.dropFirst()), scalars: scalars)
     }
 
-    /// Multiplies each row of `gradient` (explaining `rowExamples`) by the multiplier at `points`.
-    func multiply(_ gradient: inout [Float], at points: Tensor, rowExamples: [Int], by multiplier: InputMultiplier) throws {
+    /// `gradient` with each row (explaining `rowExamples`) multiplied by the multiplier at `points`;
+    /// the same storage, uncopied, when there is no multiplier.
+    func multiplied(_ gradient: [Float], at points: Tensor, rowExamples: [Int], by multiplier: InputMultiplier) throws -> [Float] {
+        if case .none = multiplier { return gradient }
+        var values = gradient
+        try values.withUnsafeMutableBufferPointer { values in
+            try multiply(values, at: points, rowExamples: rowExamples, by: multiplier)
+        }
+        return values
+    }
+
+    /// Multiplies each row of `gradient` (explaining `rowExamples`) by the multiplier at `points`, in place.
+    func multiply(_ gradient: UnsafeMutableBufferPointer<Float>, at points: Tensor, rowExamples: [Int], by multiplier: InputMultiplier) throws {
         switch multiplier {
         case .none:
             return
