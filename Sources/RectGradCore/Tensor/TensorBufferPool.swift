@@ -294,7 +294,9 @@ public final class TensorBufferPool: Sendable {
 extension Tensor {
     /// Storage of `count` elements, every one of which `fill` writes: a buffer of the current
     /// pool (``TensorBufferPool/withCurrent(_:_:)``) when there is one of that size, else a new
-    /// allocation.
+    /// allocation — whose pages, from ``prefaultedElements`` up and when they are fresh from the
+    /// system, are mapped in one call before `fill` writes them (``LargeFloatStorage``): the first
+    /// pass of a process, or of a larger batch, maps its whole working memory afresh.
     @inline(__always)
     static func uninitializedStorage(count: Int, _ fill: (UnsafeMutableBufferPointer<Float>) -> Void) -> [Float] {
         if count >= TensorBufferPool.minimumElements, let pool = TensorBufferPool.current, var buffer = pool.take(count: count) {
@@ -302,10 +304,17 @@ extension Tensor {
             return buffer
         }
         return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            if count >= prefaultedElements {
+                LargeFloatStorage.prefaultIfFresh(UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[0..<count])))
+            }
             fill(buffer)
             initialized = count
         }
     }
+
+    /// The size (elements; 1 MiB) from which new storage that is fresh from the system has its
+    /// pages mapped in one call.
+    static let prefaultedElements = 1 << 18
 }
 
 /// Working memory of a kernel, owned by one user at a time (see

@@ -67,5 +67,30 @@ import Glibc
         #expect(residentBeforeWriting == pages, "\(residentBeforeWriting) of \(pages) pages mapped before the first write")
         #expect(array.count == count && array.first == 2 && array.last == 2)
     }
+
+    /// `prefaultIfFresh` maps a fresh mapping's pages, and leaves memory whose pages are already
+    /// there alone (contents kept, no second walk).
+    @Test func onlyFreshMemoryIsPrefaulted() throws {
+        let pageBytes = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let probe = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: pageBytes)
+        defer { probe.deallocate() }
+        guard LargeFloatStorage.prefault(probe) else { return }
+        let bytes = 64 * pageBytes
+        let mapping = try #require(mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0))
+        try #require(mapping != MAP_FAILED)
+        defer { munmap(mapping, bytes) }
+        func residentPages() -> Int {
+            var vector = [UInt8](repeating: 0, count: bytes / pageBytes)
+            guard mincore(mapping, bytes, &vector) == 0 else { return -1 }
+            return vector.filter { $0 & 1 != 0 }.count
+        }
+        let memory = UnsafeMutableRawBufferPointer(start: mapping, count: bytes)
+        #expect(residentPages() == 0)
+        #expect(LargeFloatStorage.prefaultIfFresh(memory))
+        #expect(residentPages() == 64)
+        memory.storeBytes(of: 0x5A5A_5A5A as UInt32, toByteOffset: bytes - 4, as: UInt32.self)
+        #expect(!LargeFloatStorage.prefaultIfFresh(memory), "pages already mapped are not walked again")
+        #expect(memory.load(fromByteOffset: bytes - 4, as: UInt32.self) == 0x5A5A_5A5A)
+    }
     #endif
 }
