@@ -27,9 +27,11 @@ import Synchronization
 /// caller kept) is copied on write as any shared `Array` is, so the caller's tensor never changes.
 /// The library never changes its host's allocator settings; the pool is its own.
 public final class TensorBufferPool: Sendable {
-    /// Buffers below this many elements (256 KiB) are left to the allocator, which reuses small
-    /// blocks well.
-    public static let minimumElements = 1 << 16
+    /// Buffers below this many elements (16 KiB) are left to the allocator. (Larger ones are not:
+    /// when a tape releases its values, glibc gives the top of its heap back to the system, and
+    /// the next pass faults those pages in again — 1,850 pages per EfficientNet-Lite0 pass at
+    /// batch 1 while the limit was 256 KiB.)
+    public static let minimumElements = 1 << 12
 
     /// The most elements the pool keeps; the oldest buffers are released beyond it.
     public let capacity: Int
