@@ -123,6 +123,29 @@ struct TensorBufferPoolTests {
         return counts
     }
 
+    @Test("small activations (16 KiB to 256 KiB) are pooled too: passes after the first allocate only the input gradient")
+    func smallActivationsAreReused() throws {
+        // [1, 16, 28, 28]: 12,544 elements per activation (49 KiB), under the 256 KiB the pool
+        // once left to glibc, whose trimmed heap then faulted them in again on every pass.
+        let input = Tensor.randomNormal([1, 8, 28, 28], seed: 31)
+        let w1 = Tensor.randomNormal([16, 8, 3, 3], standardDeviation: 0.2, seed: 32)
+        let w2 = Tensor.randomNormal([16, 16, 1, 1], standardDeviation: 0.2, seed: 33)
+        #expect(16 * 28 * 28 >= TensorBufferPool.minimumElements)
+        func pass(_ buffers: TensorBufferPool?) throws -> Tensor {
+            let tape = Tape(workers: .serial, buffers: buffers)
+            let x = tape.input(input)
+            let h = try tape.relu(tape.conv2d(x, weight: tape.parameter(w1), geometry: .init(padding: 1)))
+            let g = try tape.relu(tape.conv2d(h, weight: tape.parameter(w2)))
+            let y = try tape.flatten(tape.globalAveragePool2d(tape.add(h, g)))
+            return try #require(try tape.backward(from: y, withRespectTo: [x])[x])
+        }
+        let pool = TensorBufferPool()
+        let allocated = try Self.allocationsOverPooledPasses(pass, pool: pool) { $0.statistics.allocated }
+        #expect(allocated[0] >= 4, "the first pass allocates its activations: \(allocated)")
+        #expect(allocated[2] - allocated[1] <= 1, "\(allocated)")
+        #expect(pool.statistics.reused >= 4)
+    }
+
     @Test("the pool keeps no more than its capacity")
     func capacityBoundsTheFreeBuffers() throws {
         let weights = Weights()
