@@ -62,12 +62,10 @@ public enum LargeFloatStorage {
     @discardableResult
     package static func prefaultIfFresh(_ memory: UnsafeMutableRawBufferPointer) -> Bool {
         #if os(Linux)
-        let pageBytes = Int(sysconf(Int32(_SC_PAGESIZE)))
-        guard let interior = alignedInterior(of: memory, pageBytes: pageBytes),
-              let lastPage = UnsafeMutableRawPointer(bitPattern: interior.start + UInt(interior.byteCount - pageBytes)) else { return false }
+        guard let (start, byteCount, pageBytes) = pageInterior(of: memory) else { return false }
         var resident: UInt8 = 0
-        guard mincore(lastPage, pageBytes, &resident) == 0, resident & 1 == 0 else { return false }
-        return prefault(memory)
+        guard mincore(start + (byteCount - pageBytes), pageBytes, &resident) == 0, resident & 1 == 0 else { return false }
+        return populate(start, byteCount)
         #else
         return false
         #endif
@@ -79,14 +77,27 @@ public enum LargeFloatStorage {
     @discardableResult
     package static func prefault(_ memory: UnsafeMutableRawBufferPointer) -> Bool {
         #if os(Linux)
-        let pageBytes = Int(sysconf(Int32(_SC_PAGESIZE)))
-        guard let interior = alignedInterior(of: memory, pageBytes: pageBytes),
-              let start = UnsafeMutableRawPointer(bitPattern: interior.start) else { return false }
-        // MADV_POPULATE_WRITE is 23 in Linux's uapi headers (5.14+); older kernels answer EINVAL,
-        // and the pages are then mapped by ordinary faults: correct, only slower.
-        return madvise(start, interior.byteCount, 23) == 0
+        guard let (start, byteCount, _) = pageInterior(of: memory) else { return false }
+        return populate(start, byteCount)
         #else
         return false
         #endif
     }
+
+    #if os(Linux)
+    /// The whole pages inside `memory` (start, byte count) and the page size.
+    private static func pageInterior(of memory: UnsafeMutableRawBufferPointer) -> (UnsafeMutableRawPointer, Int, Int)? {
+        let pageBytes = Int(sysconf(Int32(_SC_PAGESIZE)))
+        guard let interior = alignedInterior(of: memory, pageBytes: pageBytes),
+              let start = UnsafeMutableRawPointer(bitPattern: interior.start) else { return nil }
+        return (start, interior.byteCount, pageBytes)
+    }
+
+    /// Maps `byteCount` bytes of whole pages from `start` for writing in one call.
+    private static func populate(_ start: UnsafeMutableRawPointer, _ byteCount: Int) -> Bool {
+        // MADV_POPULATE_WRITE is 23 in Linux's uapi headers (5.14+); older kernels answer EINVAL,
+        // and the pages are then mapped by ordinary faults: correct, only slower.
+        madvise(start, byteCount, 23) == 0
+    }
+    #endif
 }

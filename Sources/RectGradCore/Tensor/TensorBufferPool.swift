@@ -62,6 +62,17 @@ public final class TensorBufferPool: Sendable {
         /// The bytes of everything the pool holds free.
         var retainedBytes: Int { elements * MemoryLayout<Float>.stride + scratchBytes + indexBytes }
 
+        /// The last free tensor or index buffer of size `size` in `lists`, removed, counted as
+        /// reused (or, when there is none, as missed).
+        mutating func popCounted<Item>(_ lists: WritableKeyPath<State, [Int: [Item]]>, size: Int) -> Item? {
+            guard let item = Self.pop(&self[keyPath: lists], size: size) else {
+                missed += 1
+                return nil
+            }
+            reused += 1
+            return item
+        }
+
         /// The last free item of size `size` in `lists`, removed.
         static func pop<Item>(_ lists: inout [Int: [Item]], size: Int) -> Item? {
             guard var list = lists[size], let item = list.popLast() else { return nil }
@@ -99,12 +110,8 @@ public final class TensorBufferPool: Sendable {
     func take(count: Int) -> [Float]? {
         guard count >= Self.minimumElements else { return nil }
         return state.withLock { state in
-            guard let entry = State.pop(&state.free, size: count) else {
-                state.missed += 1
-                return nil
-            }
+            guard let entry = state.popCounted(\.free, size: count) else { return nil }
             state.elements -= count
-            state.reused += 1
             return entry.buffer
         }
     }
@@ -222,12 +229,8 @@ public final class TensorBufferPool: Sendable {
     func takeIndices(count: Int) -> [Int32]? {
         guard count >= Self.minimumElements else { return nil }
         return state.withLock { state in
-            guard let entry = State.pop(&state.indices, size: count) else {
-                state.missed += 1
-                return nil
-            }
+            guard let entry = state.popCounted(\.indices, size: count) else { return nil }
             state.indexBytes -= count * MemoryLayout<Int32>.stride
-            state.reused += 1
             return entry.0
         }
     }
