@@ -52,7 +52,7 @@ struct ThreadOptions: ParsableArguments {
     /// Call once per command and pass the value down: each value owns its helper threads.
     func workers() -> Workers {
         let count = self.count
-        Self.holdOpenBLASToOneThread()
+        Self.holdOpenBLASToOneThread()  // again, in case a command is run without `main` (tests)
         return count == 1 ? .serial : Workers(count: count)
     }
 
@@ -60,10 +60,12 @@ struct ThreadOptions: ParsableArguments {
     /// process-wide thread count. The library's kernels split matrix products among their own
     /// workers and call OpenBLAS single-threaded; holding OpenBLAS to one thread for the whole
     /// command makes sure no call (the library's or a future one) wakes OpenBLAS's own threads.
-    /// (OpenBLAS starts its idle threads when it loads, before `main`; with one thread they stay
-    /// asleep.)
-    private static func holdOpenBLASToOneThread() {
+    /// OpenBLAS starts its helper threads when it loads, before `main`, and they poll for work for
+    /// about a tenth of a second before they sleep: the command ends them here, before it
+    /// computes anything (``BLAS/stopIdleThreads()``). `main` calls this first of all.
+    static func holdOpenBLASToOneThread() {
         BLAS.setProcessThreadCount(1)
+        BLAS.stopIdleThreads()
     }
 
     private static func check(_ count: Int, source: String) throws {

@@ -26,6 +26,11 @@ struct RectGrad: ParsableCommand {
     )
 }
 
+// The command owns its process: OpenBLAS is held to one thread and its helper threads, started
+// when it loaded and still polling for work, are ended before anything else runs (the library's
+// kernels split products among their own workers; see `ThreadOptions`).
+ThreadOptions.holdOpenBLASToOneThread()
+
 do {
     var command = try RectGrad.parseAsRoot()
     try command.run()
