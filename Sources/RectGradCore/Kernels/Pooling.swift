@@ -87,6 +87,8 @@ public enum Pooling2D {
                                 let target = y + plane * outPlane, winners = indices + plane * outPlane
                                 if pairwise {
                                     maxPool2x2(source, width: w, out: out, into: target, argmax: winners)
+                                } else if g.stride.width == 2 {
+                                    maxPoolPlaneStride2(source, height: h, width: w, geometry: g, out: out, into: target, argmax: winners)
                                 } else {
                                     maxPoolPlane(source, height: h, width: w, geometry: g, out: out, into: target, argmax: winners)
                                 }
@@ -107,22 +109,75 @@ public enum Pooling2D {
             let (yStart, yEnd) = geometry.windowRows(outputRow: oy, inputHeight: h)
             for ox in 0..<out.width {
                 let (xStart, xEnd) = geometry.windowColumns(outputColumn: ox, inputWidth: w)
-                var bestIndex = yStart * w + xStart
-                var best = source[bestIndex]
-                if !best.isNaN {
-                    search: for iy in yStart..<yEnd {
-                        for ix in xStart..<xEnd {
-                            let value = source[iy * w + ix]
-                            if value.isNaN { best = value; bestIndex = iy * w + ix; break search }
-                            if value > best { best = value; bestIndex = iy * w + ix }
-                        }
-                    }
-                }
+                let (best, bestIndex) = maxOfWindow(source, width: w, rows: yStart..<yEnd, columns: xStart..<xEnd)
                 let o = oy * out.width + ox
                 output[o] = best
                 argmax[o] = Int32(bestIndex)
             }
         }
+    }
+
+    /// One plane of max pooling whose windows step two columns at a time (ResNet's 3×3 stride-2
+    /// pooling): eight outputs at once wherever their windows lie inside the row, the others as
+    /// in ``maxPoolPlane(_:height:width:geometry:out:into:argmax:)``, with the same decisions —
+    /// candidates in row-major window order, strictly greater wins, the first NaN wins and stays.
+    @inline(__always)
+    private static func maxPoolPlaneStride2(_ source: UnsafePointer<Float>, height h: Int, width w: Int, geometry: Pooling2DGeometry, out: Size2D, into output: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>) {
+        let kernelWidth = geometry.kernel.width, padding = geometry.padding.width
+        let laneOffsets = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14)
+        // Eight outputs from `ox` on take 16-float loads from column 2·ox − padding + kx for every kx:
+        // the group needs its first window to start inside the row and the last load to end in it.
+        let firstVector = (padding + 1) / 2
+        for oy in 0..<out.height {
+            let (yStart, yEnd) = geometry.windowRows(outputRow: oy, inputHeight: h)
+            let row = output + oy * out.width, winners = argmax + oy * out.width
+            var ox = 0
+            while ox < out.width {
+                let start = 2 * ox - padding
+                if ox >= firstVector, ox + 8 <= out.width, start + kernelWidth + 14 <= w, yEnd > yStart {
+                    let first = yStart * w + start
+                    var best = UnsafeRawPointer(source + first).loadUnaligned(as: SIMD16<Float>.self).evenHalf
+                    var index = SIMD8<Int32>(repeating: Int32(first)) &+ laneOffsets
+                    for iy in yStart..<yEnd {
+                        for kx in 0..<kernelWidth {
+                            let position = iy * w + start + kx
+                            let candidate = UnsafeRawPointer(source + position).loadUnaligned(as: SIMD16<Float>.self).evenHalf
+                            // Once the best is NaN it stays; otherwise a NaN or a strictly greater value wins.
+                            let take = (best .== best) .& ((candidate .!= candidate) .| (candidate .> best))
+                            best.replace(with: candidate, where: take)
+                            index.replace(with: SIMD8<Int32>(repeating: Int32(position)) &+ laneOffsets, where: take)
+                        }
+                    }
+                    UnsafeMutableRawPointer(row + ox).storeBytes(of: best, as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(winners + ox).storeBytes(of: index, as: SIMD8<Int32>.self)
+                    ox += 8
+                } else {
+                    let (xStart, xEnd) = geometry.windowColumns(outputColumn: ox, inputWidth: w)
+                    let (best, bestIndex) = maxOfWindow(source, width: w, rows: yStart..<yEnd, columns: xStart..<xEnd)
+                    row[ox] = best
+                    winners[ox] = Int32(bestIndex)
+                    ox += 1
+                }
+            }
+        }
+    }
+
+    /// The first maximal element of a (non-empty) window in row-major order, or its first NaN,
+    /// with its index in the plane.
+    @inline(__always)
+    private static func maxOfWindow(_ source: UnsafePointer<Float>, width w: Int, rows: Range<Int>, columns: Range<Int>) -> (Float, Int) {
+        var bestIndex = rows.lowerBound * w + columns.lowerBound
+        var best = source[bestIndex]
+        if !best.isNaN {
+            search: for iy in rows {
+                for ix in columns {
+                    let value = source[iy * w + ix]
+                    if value.isNaN { best = value; bestIndex = iy * w + ix; break search }
+                    if value > best { best = value; bestIndex = iy * w + ix }
+                }
+            }
+        }
+        return (best, bestIndex)
     }
 
     /// One plane of 2×2, stride-2, unpadded max pooling: the same decisions as
