@@ -46,26 +46,26 @@ struct ModelOptions: ParsableArguments {
         }
         var loaded = try Self.load(
             entry: entry, weights: weights, randomWeights: randomWeights,
-            weightSeed: weightSeed, allowExtraWeights: allowExtraWeights)
+            weightSeed: weightSeed, allowExtraWeights: allowExtraWeights, workers: workers)
         if let resize { loaded.model.preprocessing = resize.applied(to: loaded.model.preprocessing) }
         return loaded
     }
 
     /// The model with its weights: `weights`, else random ones when `randomWeights`, else the cached
     /// or shipped weights, else an error that says where to put them. The one place the CLI loads
-    /// a network.
-    static func load(entry: ZooEntry, weights: String?, randomWeights: Bool, weightSeed: UInt64, allowExtraWeights: Bool) throws -> LoadedModel {
+    /// a network; a weights file is read on `workers` (each large tensor in parts).
+    static func load(entry: ZooEntry, weights: String?, randomWeights: Bool, weightSeed: UInt64, allowExtraWeights: Bool, workers: Workers = .serial) throws -> LoadedModel {
         if let weights {
             try FileAccess.checkInputFile(weights, option: "--weights")
             // The architecture shares the file's tensors (no random draws, no second copy).
-            let model = try Self.fitted(entry, weights: SafetensorsFile.read(contentsOf: URL(fileURLWithPath: weights)), source: weights, option: "--weights", allowExtraWeights: allowExtraWeights)
+            let model = try Self.fitted(entry, weights: SafetensorsFile.read(contentsOf: URL(fileURLWithPath: weights), workers: workers), source: weights, option: "--weights", allowExtraWeights: allowExtraWeights)
             return LoadedModel(model: model, weightsDescription: (weights as NSString).lastPathComponent)
         }
         if randomWeights {
             return LoadedModel(model: try entry.model(seed: weightSeed), weightsDescription: "random weights (seed \(weightSeed))")
         }
         if let cached = WeightsCache.defaultWeights(for: entry.name) {
-            let model = try Self.fitted(entry, weights: SafetensorsFile.read(contentsOf: cached), source: cached.path, option: "the cached weights", allowExtraWeights: allowExtraWeights)
+            let model = try Self.fitted(entry, weights: SafetensorsFile.read(contentsOf: cached, workers: workers), source: cached.path, option: "the cached weights", allowExtraWeights: allowExtraWeights)
             return LoadedModel(model: model, weightsDescription: cached.lastPathComponent)
         }
         throw ValidationError("""

@@ -6,10 +6,11 @@ import RectGradLayers
 extension Network {
     /// A copy with the weights of a safetensors file, checked strictly against the architecture:
     /// a missing tensor, an unexpected tensor (unless `allowExtraNames`) or a wrong shape is an
-    /// error naming the tensor. `num_batches_tracked` counters are ignored.
+    /// error naming the tensor. `num_batches_tracked` counters are ignored. The file is read on
+    /// `workers` (``SafetensorsFile/read(contentsOf:workers:)``).
     /// - Throws: ``WeightsError`` naming the file and tensor.
-    public func loadingWeights(from url: URL, allowExtraNames: Bool = false) throws(WeightsError) -> Network {
-        try loadingWeights(SafetensorsFile.read(contentsOf: url), source: url.path, allowExtraNames: allowExtraNames)
+    public func loadingWeights(from url: URL, allowExtraNames: Bool = false, workers: Workers = .serial) throws(WeightsError) -> Network {
+        try loadingWeights(SafetensorsFile.read(contentsOf: url, workers: workers), source: url.path, allowExtraNames: allowExtraNames)
     }
 
     /// A copy with the tensors of `file`; `source` names the file in errors.
@@ -31,11 +32,11 @@ extension Network {
 }
 
 extension Zoo {
-    /// The network called `name` with the weights of a safetensors file.
+    /// The network called `name` with the weights of a safetensors file, read on `workers`.
     /// - Throws: ``ZooError`` for an unknown name, ``WeightsError`` for a bad or mismatched file.
-    public static func network(named name: String, weights url: URL, allowExtraNames: Bool = false) throws -> Network {
+    public static func network(named name: String, weights url: URL, allowExtraNames: Bool = false, workers: Workers = .serial) throws -> Network {
         let entry = try entry(named: name)
-        return try entry.network(weights: SafetensorsFile.read(contentsOf: url), source: url.path, allowExtraNames: allowExtraNames)
+        return try entry.network(weights: SafetensorsFile.read(contentsOf: url, workers: workers), source: url.path, allowExtraNames: allowExtraNames)
     }
 }
 
@@ -58,9 +59,9 @@ extension ZooEntry {
               preprocessing: preprocessing, classNames: classNames)
     }
 
-    /// The model with the weights of the safetensors file at `url`.
+    /// The model with the weights of the safetensors file at `url`, read on `workers`.
     /// - Throws: ``WeightsError`` for an unreadable, bad or mismatched file.
-    public func model(weights url: URL, allowExtraNames: Bool = false) throws -> Model {
-        try model(weights: SafetensorsFile.read(contentsOf: url), source: url.path, allowExtraNames: allowExtraNames)
+    public func model(weights url: URL, allowExtraNames: Bool = false, workers: Workers = .serial) throws -> Model {
+        try model(weights: SafetensorsFile.read(contentsOf: url, workers: workers), source: url.path, allowExtraNames: allowExtraNames)
     }
 }

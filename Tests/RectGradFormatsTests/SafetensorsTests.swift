@@ -250,3 +250,40 @@ private func halfWords(_ data: Data) -> [UInt16] {
     #expect(file["big"]?.scalars.map(\.bitPattern) == Array(bits[3...]))
     #expect(try SafetensorsFile.decode(bytes)["big"]?.scalars.map(\.bitPattern) == Array(bits[3...]))
 }
+
+@Test func readsLargeTensorsInPartsOnSeveralWorkersBitForBit() throws {
+    // An F32 tensor of 3,500,003 values (three parts of at least 2²⁰ on three workers, the last
+    // part's end not on a page) at a data start that is not a multiple of 4, and an F16 tensor of
+    // 2,100,001 values after it (two parts, each converted through the chunk buffer): the same bits
+    // as reading on one thread and as decoding the bytes in memory.
+    let count = 3_500_003, halfCount = 2_100_001
+    var state: UInt32 = 977
+    let bits: [UInt32] = (0..<count).map { _ in state = state &* 1_664_525 &+ 1_013_904_223; return state }
+    let halves: [UInt16] = (0..<halfCount).map { UInt16(truncatingIfNeeded: $0 &* 2_654_435_761 >> 7) & 0x7BFF }
+    let header = #"{"big":{"dtype":"F32","shape":[\#(count)],"data_offsets":[0,\#(4 * count)]},"half":{"dtype":"F16","shape":[\#(halfCount)],"data_offsets":[\#(4 * count),\#(4 * count + 2 * halfCount)]}}"#
+    #expect(header.utf8.count % 4 != 0)
+    var data = [UInt8]()
+    data.reserveCapacity(4 * count + 2 * halfCount)
+    for word in bits { for k in 0..<4 { data.append(UInt8(truncatingIfNeeded: word >> (8 * UInt32(k)))) } }
+    for half in halves { data.append(UInt8(half & 0xFF)); data.append(UInt8(half >> 8)) }
+    let bytes = safetensorsBytes(header: header, data: data)
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("rectgrad-st-parts-\(UInt64.random(in: 0...UInt64.max)).safetensors")
+    defer { try? FileManager.default.removeItem(at: url) }
+    try bytes.write(to: url)
+    let serial = try SafetensorsFile.read(contentsOf: url)
+    let parallel = try SafetensorsFile.read(contentsOf: url, workers: Workers(count: 3))
+    #expect(parallel["big"]?.scalars.map(\.bitPattern) == bits)
+    #expect(parallel["half"]?.scalars.map(\.bitPattern) == serial["half"]?.scalars.map(\.bitPattern))
+    #expect(parallel["half"]?.scalars.map(\.bitPattern) == (try SafetensorsFile.decode(bytes))["half"]?.scalars.map(\.bitPattern))
+    #expect(parallel["half"]?.scalars.prefix(3) == halves.prefix(3).map { SafetensorsTestsHalf.float($0) }[...])
+}
+
+/// An independent F16 → Float decoding for the test above (IEEE binary16, normal and subnormal).
+enum SafetensorsTestsHalf {
+    static func float(_ bits: UInt16) -> Float {
+        let sign: Float = bits & 0x8000 != 0 ? -1 : 1
+        let exponent = Int((bits >> 10) & 0x1F), fraction = Float(bits & 0x3FF)
+        if exponent == 0 { return sign * fraction * 0x1p-24 }
+        return sign * (1 + fraction / 1024) * Float(sign: .plus, exponent: exponent - 15, significand: 1)
+    }
+}

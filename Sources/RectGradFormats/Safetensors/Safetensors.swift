@@ -1,5 +1,6 @@
 import Foundation
 import RectGradCore
+import Synchronization
 
 /// The tensors of a safetensors file (8-byte little-endian header length, a JSON header of
 /// `name → {dtype, shape, data_offsets}`, then the raw little-endian data).
@@ -39,13 +40,21 @@ public struct SafetensorsFile: Sendable, Equatable {
     /// 553 MB of weights needs the weights plus 8 MiB, not twice the weights). The storage comes
     /// from ``RectGradCore/LargeFloatStorage`` (on Linux its pages are mapped in one call before
     /// the reads fill them).
+    ///
+    /// With more than one worker a large tensor (4 MiB and more) is read in parts, one per
+    /// worker, each worker mapping and filling its own part: most of a cold load is the system
+    /// time of mapping fresh memory, and it is shared among the cores that way. The tensors are
+    /// the same bytes for any worker count.
+    /// - Parameters:
+    ///   - url: the file.
+    ///   - workers: the threads that read (default: the calling thread alone).
     /// - Throws: ``WeightsError`` naming the file and tensor.
-    public static func read(contentsOf url: URL) throws(WeightsError) -> SafetensorsFile {
+    public static func read(contentsOf url: URL, workers: Workers = .serial) throws(WeightsError) -> SafetensorsFile {
         do throws(WeightsError.Reason) {
             let file = try SafetensorsFileReader(path: url.path)
             let layout = try SafetensorsLayout(totalSize: file.size) { (range) throws(WeightsError.Reason) in try file.bytes(range) }
-            return try layout.assemble { (entry, destination) throws(WeightsError.Reason) in
-                try file.convert(entry, dataStart: layout.dataStart, into: destination)
+            return try layout.assemble(workers: workers) { (entry, elements, destination) throws(WeightsError.Reason) in
+                try file.convert(entry, dataStart: layout.dataStart, elements: elements, into: destination)
             }
         } catch {
             throw WeightsError(file: url.path, reason: error)
@@ -127,8 +136,10 @@ public struct SafetensorsFile: Sendable, Equatable {
 
     private static func decode(_ raw: UnsafeRawBufferPointer) throws(WeightsError.Reason) -> SafetensorsFile {
         let layout = try SafetensorsLayout(totalSize: raw.count) { range in Data(raw[range]) }
-        return try layout.assemble { entry, destination in
-            let bytes = UnsafeRawBufferPointer(rebasing: raw[(layout.dataStart + entry.begin)..<(layout.dataStart + entry.end)])
+        return try layout.assemble(workers: .serial) { entry, elements, destination in
+            let size = entry.dtype.byteCount
+            let start = layout.dataStart + entry.begin + elements.lowerBound * size
+            let bytes = UnsafeRawBufferPointer(rebasing: raw[start..<(start + elements.count * size)])
             entry.dtype.convert(bytes, into: destination)
         }
     }
@@ -198,9 +209,10 @@ struct SafetensorsLayout {
         return .success(Entry(name: entry.name, dtype: dtype, shape: entry.shape, begin: begin, end: end))
     }
 
-    /// Builds the tensors; `fill` writes an entry's elements, converted to Float32, into storage
-    /// of the entry's element count.
-    func assemble(_ fill: (Entry, UnsafeMutableBufferPointer<Float>) throws(WeightsError.Reason) -> Void) throws(WeightsError.Reason) -> SafetensorsFile {
+    /// Builds the tensors; `fill(entry, elements, destination)` writes the entry's elements
+    /// `elements`, converted to Float32, into `destination` (which holds exactly those). With
+    /// more than one worker, `fill` runs for disjoint parts of a large entry at once.
+    func assemble(workers: Workers, _ fill: (Entry, Range<Int>, UnsafeMutableBufferPointer<Float>) throws(WeightsError.Reason) -> Void) throws(WeightsError.Reason) -> SafetensorsFile {
         var file = SafetensorsFile(tensors: [], metadata: metadata)
         for entry in entries {
             guard entry.dtype.isFloatingPoint else {
@@ -209,18 +221,19 @@ struct SafetensorsLayout {
                 continue
             }
             let count = (entry.end - entry.begin) / entry.dtype.byteCount
-            var failure: WeightsError.Reason?
-            // The storage's pages are mapped in one call before the read fills them (see
+            // The first failure of any part (parts may fail on several threads at once).
+            let failure = Mutex<WeightsError.Reason?>(nil)
+            // Each part's pages are mapped in one call before the read fills them (see
             // `LargeFloatStorage`: less system time than one page fault per 4 KiB); same bytes.
-            let scalars = LargeFloatStorage.makeArray(count: count) { buffer in
+            let scalars = LargeFloatStorage.makeArray(count: count, workers: workers) { elements, part in
                 do throws(WeightsError.Reason) {
-                    try fill(entry, buffer)
+                    try fill(entry, elements, part)
                 } catch {
-                    failure = error
-                    buffer.initialize(repeating: 0)
+                    failure.withLock { first in if first == nil { first = error } }
+                    part.initialize(repeating: 0)
                 }
             }
-            if let failure { throw failure }
+            if let failure = failure.withLock({ $0 }) { throw failure }
             do {
                 file.tensors.append(NamedParameter(name: entry.name, value: try Tensor(shape: entry.shape, scalars: scalars)))
             } catch {

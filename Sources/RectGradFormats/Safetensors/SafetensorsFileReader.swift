@@ -46,24 +46,28 @@ final class SafetensorsFileReader {
         return data
     }
 
-    /// Reads `entry`'s elements (at `dataStart + entry.begin` in the file) converted to Float32
-    /// into `destination`, one chunk at a time: F32 on a little-endian host straight into it (the
-    /// file's bytes are the values: no bounce buffer, no second pass), any other type through a
-    /// chunk buffer and a conversion.
-    func convert(_ entry: SafetensorsLayout.Entry, dataStart: Int, into destination: UnsafeMutableBufferPointer<Float>) throws(WeightsError.Reason) {
+    /// Reads `entry`'s elements `elements` (the entry starts at `dataStart + entry.begin` in the
+    /// file) converted to Float32 into `destination`, one chunk at a time: F32 on a little-endian
+    /// host straight into it (the file's bytes are the values: no bounce buffer, no second pass),
+    /// any other type through a chunk buffer and a conversion. Positional reads only, so parts of
+    /// an entry may be read from several threads at once.
+    func convert(_ entry: SafetensorsLayout.Entry, dataStart: Int, elements: Range<Int>, into destination: UnsafeMutableBufferPointer<Float>) throws(WeightsError.Reason) {
+        let elementSize = entry.dtype.byteCount
+        // The layout has checked that the entry's byte range lies inside the file, and the caller
+        // asks for elements of the entry only: no overflow.
+        let start = dataStart + entry.begin + elements.lowerBound * elementSize
         if entry.dtype == .f32, Self.hostIsLittleEndian {
-            // The layout has checked that the entry's byte range holds exactly `destination.count`
-            // elements and lies inside the file; a file that shrank since is reported by the read.
+            // `destination` holds exactly `elements` (a range of the entry, whose byte range the
+            // layout has checked); a file that shrank since is reported by the read.
             let bytes = UnsafeMutableRawBufferPointer(destination)
             var done = 0
             while done < bytes.count {
                 let count = min(Self.chunkSize, bytes.count - done)
-                try readFully(into: UnsafeMutableRawBufferPointer(rebasing: bytes[done..<(done + count)]), at: dataStart + entry.begin + done)
+                try readFully(into: UnsafeMutableRawBufferPointer(rebasing: bytes[done..<(done + count)]), at: start + done)
                 done += count
             }
             return
         }
-        let elementSize = entry.dtype.byteCount
         let elementsPerChunk = max(Self.chunkSize / elementSize, 1)
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: elementsPerChunk * elementSize, alignment: 16)
         defer { chunk.deallocate() }
@@ -71,7 +75,7 @@ final class SafetensorsFileReader {
         while done < destination.count {
             let count = min(elementsPerChunk, destination.count - done)
             let bytes = UnsafeMutableRawBufferPointer(rebasing: chunk[0..<(count * elementSize)])
-            try readFully(into: bytes, at: dataStart + entry.begin + done * elementSize)
+            try readFully(into: bytes, at: start + done * elementSize)
             entry.dtype.convert(UnsafeRawBufferPointer(bytes), into: UnsafeMutableBufferPointer(rebasing: destination[done..<(done + count)]))
             done += count
         }
