@@ -86,6 +86,28 @@ public final class Workers: Sendable, CustomStringConvertible {
         }
     }
 
+    /// As ``forEach(items:_:)``, except that when the helper threads are already running a region
+    /// (a call from inside another parallel region, or from another thread meanwhile) the items
+    /// run on the calling thread instead of on Dispatch's threads: for work that is worth sharing
+    /// only when idle helpers can take it.
+    func forEachIfIdle(items: Int, _ body: (_ worker: Int, _ item: Int) -> Void) {
+        guard items > 0 else { return }
+        let threads = Swift.min(count, items)
+        let counter = WorkCounter()
+        let ranOnHelpers: Bool = withoutActuallyEscaping(body) { body in
+            guard threads > 1, let pool else { return false }
+            let shared = UncheckedSendable(body)
+            return pool.run(threads: threads) { worker in
+                while true {
+                    let item = counter.next()
+                    if item >= items { break }
+                    shared.value(worker, item)
+                }
+            }
+        }
+        if !ranOnHelpers { for item in 0..<items { body(0, item) } }
+    }
+
     /// Runs `body` on contiguous ranges covering `0..<count`: the whole range on the calling
     /// thread when there is too little work to share, else a few ranges per worker (memory-bound
     /// element-wise loops: a worker slowed down by another process takes fewer ranges).

@@ -46,7 +46,7 @@ extension Tape {
 
         // Kernels take their outputs from the tape's pool; every gradient is given back to it
         // once used up, so that the next gradient of its size reuses its memory.
-        try TensorBufferPool.withCurrent(buffers) { () throws(TapeError) in
+        try TensorBufferPool.withCurrent(buffers, workers: workers) { () throws(TapeError) in
             for id in stride(from: output.id, through: 0, by: -1) {
                 guard needed[id], let gradient = gradients[id] else { continue }
                 gradients[id] = nil

@@ -20,7 +20,7 @@ extension Tape {
         let value = try node(x).value
         let result: MaxPoolResult
         do {
-            result = try TensorBufferPool.withCurrent(buffers) { () throws(TensorError) in try Pooling2D.maxPool(value, geometry: geometry, workers: workers) }
+            result = try TensorBufferPool.withCurrent(buffers, workers: workers) { () throws(TensorError) in try Pooling2D.maxPool(value, geometry: geometry, workers: workers) }
         } catch { throw .operationFailed(layer: name, error) }
         return try appendComputed(.maxPool(geometry, argmax: result.argmax), inputs: [x.id], value: result.output, name: name)
     }
@@ -61,7 +61,7 @@ extension Tape {
         do { try kind.validate() } catch { throw .operationFailed(layer: name, error) }
         let ordinal = activationCount
         activationCount += 1
-        return try appendComputed(.activation(kind, ordinal: ordinal), inputs: [x.id], value: TensorBufferPool.withCurrent(buffers) { kind.forward(value, workers: workers) }, name: name)
+        return try appendComputed(.activation(kind, ordinal: ordinal), inputs: [x.id], value: TensorBufferPool.withCurrent(buffers, workers: workers) { kind.forward(value, workers: workers) }, name: name)
     }
 
     /// `max(x, 0)` through the tape's activation rule.

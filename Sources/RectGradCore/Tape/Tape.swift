@@ -163,7 +163,7 @@ public final class Tape {
         values.reserveCapacity(inputs.count)
         for input in inputs { values.append(try node(input).value) }
         let value: Tensor
-        do { value = try TensorBufferPool.withCurrent(buffers) { () throws(TensorError) in try compute(values) } } catch { throw .operationFailed(layer: name, error) }
+        do { value = try TensorBufferPool.withCurrent(buffers, workers: workers) { () throws(TensorError) in try compute(values) } } catch { throw .operationFailed(layer: name, error) }
         return try appendComputed(operation, inputs: inputs.map(\.id), value: value, name: name)
     }
 }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 
 /// Storage for large, long-lived Float32 arrays such as a model's weights, allocated so that
 /// filling it costs less system time.
@@ -93,13 +94,25 @@ public enum LargeFloatStorage {
     /// is not mapped yet (`mincore`). Heap memory reused after a free has its pages already, and
     /// the call would only walk them again (about three times the cost of writing them on the
     /// benchmark machine); one `mincore` of a page is all such memory pays.
+    ///
+    /// With `workers` of more than one thread that are idle (not inside a parallel region), memory
+    /// of at least two ``minimumElementsPerPart``-sized parts is mapped in one part per worker, so
+    /// that the kernel's page zeroing is shared among the cores as the kernel's work will be.
     @discardableResult
-    package static func prefaultIfFresh(_ memory: UnsafeMutableRawBufferPointer) -> Bool {
+    package static func prefaultIfFresh(_ memory: UnsafeMutableRawBufferPointer, workers: Workers? = nil) -> Bool {
         #if os(Linux)
         guard let (start, byteCount, pageBytes) = pageInterior(of: memory) else { return false }
         var resident: UInt8 = 0
         guard mincore(start + (byteCount - pageBytes), pageBytes, &resident) == 0, resident & 1 == 0 else { return false }
-        return populate(start, byteCount)
+        let pages = byteCount / pageBytes
+        let parts = min(workers?.count ?? 1, byteCount / (minimumElementsPerPart * MemoryLayout<Float>.size))
+        guard parts > 1, let workers else { return populate(start, byteCount) }
+        let mapped = Atomic<Int>(0)
+        workers.forEachIfIdle(items: parts) { _, part in
+            let range = Parallel.range(part, of: parts, count: pages)
+            if populate(start + range.lowerBound * pageBytes, range.count * pageBytes) { mapped.add(1, ordering: .relaxed) }
+        }
+        return mapped.load(ordering: .relaxed) == parts
         #else
         return false
         #endif

@@ -287,10 +287,17 @@ public final class TensorBufferPool: Sendable {
     /// The pool the kernels called inside ``withCurrent(_:_:)`` take their output buffers from.
     @TaskLocal static var current: TensorBufferPool?
 
-    /// Runs `body` with `pool` as the pool kernels take their output buffers from.
-    static func withCurrent<Value, Failure: Error>(_ pool: TensorBufferPool?, _ body: () throws(Failure) -> Value) throws(Failure) -> Value {
+    /// The workers of the tape whose kernel is running (``withCurrent(_:workers:_:)``): they map
+    /// the pages of a large new buffer together when they are idle.
+    @TaskLocal static var currentWorkers: Workers?
+
+    /// Runs `body` with `pool` as the pool kernels take their output buffers from, and `workers`
+    /// (when given) as the threads that map a large new buffer's pages.
+    static func withCurrent<Value, Failure: Error>(_ pool: TensorBufferPool?, workers: Workers? = nil, _ body: () throws(Failure) -> Value) throws(Failure) -> Value {
         var outcome: Result<Value, Failure>?
-        $current.withValue(pool) { outcome = Result { () throws(Failure) -> Value in try body() } }
+        $current.withValue(pool) {
+            $currentWorkers.withValue(workers) { outcome = Result { () throws(Failure) -> Value in try body() } }
+        }
         // `withValue` runs its operation exactly once.
         return try outcome.unsafelyUnwrapped.get()
     }
@@ -310,7 +317,8 @@ extension Tensor {
         }
         return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
             if count >= prefaultedElements {
-                LargeFloatStorage.prefaultIfFresh(UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[0..<count])))
+                LargeFloatStorage.prefaultIfFresh(UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[0..<count])),
+                                                  workers: TensorBufferPool.currentWorkers)
             }
             fill(buffer)
             initialized = count

@@ -92,5 +92,30 @@ import Glibc
         #expect(!LargeFloatStorage.prefaultIfFresh(memory), "pages already mapped are not walked again")
         #expect(memory.load(fromByteOffset: bytes - 4, as: UInt32.self) == 0x5A5A_5A5A)
     }
+
+    /// Fresh memory of several parts is mapped by idle workers together: every page, the first
+    /// and last included, and nothing outside it.
+    @Test func freshMemoryIsPrefaultedInPartsByIdleWorkers() throws {
+        let pageBytes = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let probe = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: pageBytes)
+        defer { probe.deallocate() }
+        guard LargeFloatStorage.prefault(probe) else { return }
+        // Three parts' worth (12 MiB and three pages), inside a mapping with a guard page each side.
+        let inner = 3 * LargeFloatStorage.minimumElementsPerPart * MemoryLayout<Float>.size + 3 * pageBytes
+        let bytes = inner + 2 * pageBytes
+        let mapping = try #require(mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0))
+        try #require(mapping != MAP_FAILED)
+        defer { munmap(mapping, bytes) }
+        func resident() -> [Bool] {
+            var vector = [UInt8](repeating: 0, count: bytes / pageBytes)
+            guard mincore(mapping, bytes, &vector) == 0 else { return [] }
+            return vector.map { $0 & 1 != 0 }
+        }
+        #expect(resident().allSatisfy { !$0 })
+        let memory = UnsafeMutableRawBufferPointer(start: mapping + pageBytes, count: inner)
+        #expect(LargeFloatStorage.prefaultIfFresh(memory, workers: Workers(count: 3)))
+        #expect(resident() == [false] + [Bool](repeating: true, count: inner / pageBytes) + [false])
+        #expect(!LargeFloatStorage.prefaultIfFresh(memory, workers: Workers(count: 3)), "pages already mapped are not walked again")
+    }
     #endif
 }
