@@ -67,6 +67,19 @@ public final class Workers: Sendable, CustomStringConvertible {
             for item in 0..<items { body(0, item) }
             return
         }
+        // The pool runs one region at a time; a region started while it is busy (from another
+        // thread, or nested inside a region) runs on Dispatch's threads instead.
+        runClaimingItems(items: items, threads: threads, pool: pool, body) { work in
+            let sendableWork = UncheckedSendable(work)
+            DispatchQueue.concurrentPerform(iterations: threads) { worker in sendableWork.value(worker) }
+        }
+    }
+
+    /// Runs `body(worker, item)` for every item on `threads` threads of `pool`, each thread
+    /// claiming items from a shared counter; when the pool is busy, hands the same per-thread
+    /// work to `whenBusy` instead.
+    private func runClaimingItems(items: Int, threads: Int, pool: WorkerPool, _ body: (_ worker: Int, _ item: Int) -> Void,
+                                  whenBusy: (_ work: @escaping (Int) -> Void) -> Void) {
         let counter = WorkCounter()
         withoutActuallyEscaping(body) { body in
             let shared = UncheckedSendable(body)
@@ -77,12 +90,7 @@ public final class Workers: Sendable, CustomStringConvertible {
                     shared.value(worker, item)
                 }
             }
-            // The pool runs one region at a time; a region started while it is busy (from another
-            // thread, or nested inside a region) runs on Dispatch's threads instead.
-            if !pool.run(threads: threads, work) {
-                let sendableWork = UncheckedSendable(work)
-                DispatchQueue.concurrentPerform(iterations: threads) { worker in sendableWork.value(worker) }
-            }
+            if !pool.run(threads: threads, work) { whenBusy(work) }
         }
     }
 
@@ -93,19 +101,12 @@ public final class Workers: Sendable, CustomStringConvertible {
     func forEachIfIdle(items: Int, _ body: (_ worker: Int, _ item: Int) -> Void) {
         guard items > 0 else { return }
         let threads = Swift.min(count, items)
-        let counter = WorkCounter()
-        let ranOnHelpers: Bool = withoutActuallyEscaping(body) { body in
-            guard threads > 1, let pool else { return false }
-            let shared = UncheckedSendable(body)
-            return pool.run(threads: threads) { worker in
-                while true {
-                    let item = counter.next()
-                    if item >= items { break }
-                    shared.value(worker, item)
-                }
-            }
+        guard threads > 1, let pool else {
+            for item in 0..<items { body(0, item) }
+            return
         }
-        if !ranOnHelpers { for item in 0..<items { body(0, item) } }
+        // Busy: the calling thread runs every item as worker 0.
+        runClaimingItems(items: items, threads: threads, pool: pool, body) { work in work(0) }
     }
 
     /// Runs `body` on contiguous ranges covering `0..<count`: the whole range on the calling

@@ -142,8 +142,7 @@ public enum Pooling2D {
                         for kx in 0..<kernelWidth {
                             let position = iy * w + start + kx
                             let candidate = UnsafeRawPointer(source + position).loadUnaligned(as: SIMD16<Float>.self).evenHalf
-                            // Once the best is NaN it stays; otherwise a NaN or a strictly greater value wins.
-                            let take = (best .== best) .& ((candidate .!= candidate) .| (candidate .> best))
+                            let take = replaces(candidate, best)
                             best.replace(with: candidate, where: take)
                             index.replace(with: SIMD8<Int32>(repeating: Int32(position)) &+ laneOffsets, where: take)
                         }
@@ -160,6 +159,13 @@ public enum Pooling2D {
                 }
             }
         }
+    }
+
+    /// The lanes where `candidate`, met after `best` in window order, takes its place: once the
+    /// best is NaN it stays; otherwise a NaN or a strictly greater value wins.
+    @inline(__always)
+    private static func replaces(_ candidate: SIMD8<Float>, _ best: SIMD8<Float>) -> SIMDMask<SIMD8<Int32>> {
+        (best .== best) .& ((candidate .!= candidate) .| (candidate .> best))
     }
 
     /// The first maximal element of a (non-empty) window in row-major order, or its first NaN,
@@ -196,9 +202,8 @@ public enum Pooling2D {
                 let lower = UnsafeRawPointer(bottom + 2 * ox).loadUnaligned(as: SIMD16<Float>.self)
                 var best = upper.evenHalf
                 var offset = SIMD8<Int32>()
-                // Once the best is NaN it stays; otherwise a NaN or a strictly greater value wins.
                 @inline(__always) func consider(_ candidate: SIMD8<Float>, at position: Int32) {
-                    let take = (best .== best) .& ((candidate .!= candidate) .| (candidate .> best))
+                    let take = replaces(candidate, best)
                     best.replace(with: candidate, where: take)
                     offset.replace(with: position, where: take)
                 }

@@ -61,7 +61,7 @@ public enum LargeFloatStorage {
     /// its index alone gives the same array for any split.
     public static func makeArray(count: Int, workers: Workers, initializingParts initializer: (_ range: Range<Int>, _ part: UnsafeMutableBufferPointer<Float>) -> Void) -> [Float] {
         let count = max(count, 0)
-        let parts = min(workers.count, count / minimumElementsPerPart)
+        let parts = partCount(bytes: count * MemoryLayout<Float>.size, workers: workers)
         guard parts > 1 else { return makeArray(count: count) { initializer(0..<count, $0) } }
         return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
             if let base = buffer.baseAddress {
@@ -74,6 +74,12 @@ public enum LargeFloatStorage {
             }
             initialized = count
         }
+    }
+
+    /// How many parts `workers` share `bytes` of memory in: one per worker, each at least
+    /// ``minimumElementsPerPart`` floats' worth (1 for one worker or less memory).
+    private static func partCount(bytes: Int, workers: Workers) -> Int {
+        min(workers.count, bytes / (minimumElementsPerPart * MemoryLayout<Float>.size))
     }
 
     /// The pages of `pageBytes` (a power of two) lying entirely inside `memory`, as (start
@@ -105,8 +111,7 @@ public enum LargeFloatStorage {
         var resident: UInt8 = 0
         guard mincore(start + (byteCount - pageBytes), pageBytes, &resident) == 0, resident & 1 == 0 else { return false }
         let pages = byteCount / pageBytes
-        let parts = min(workers?.count ?? 1, byteCount / (minimumElementsPerPart * MemoryLayout<Float>.size))
-        guard parts > 1, let workers else { return populate(start, byteCount) }
+        guard let workers, case let parts = partCount(bytes: byteCount, workers: workers), parts > 1 else { return populate(start, byteCount) }
         let mapped = Atomic<Int>(0)
         workers.forEachIfIdle(items: parts) { _, part in
             let range = Parallel.range(part, of: parts, count: pages)

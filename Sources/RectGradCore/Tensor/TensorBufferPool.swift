@@ -284,19 +284,28 @@ public final class TensorBufferPool: Sendable {
         _ = released
     }
 
-    /// The pool the kernels called inside ``withCurrent(_:_:)`` take their output buffers from.
-    @TaskLocal static var current: TensorBufferPool?
+    /// What a running kernel takes from the tape that runs it (``withCurrent(_:workers:_:)``).
+    struct KernelContext: Sendable {
+        let pool: TensorBufferPool?
+        let workers: Workers?
+    }
 
-    /// The workers of the tape whose kernel is running (``withCurrent(_:workers:_:)``): they map
-    /// the pages of a large new buffer together when they are idle.
-    @TaskLocal static var currentWorkers: Workers?
+    /// The context of the kernel running on this task: one task-local value, bound once per kernel.
+    @TaskLocal static var kernelContext: KernelContext?
+
+    /// The pool the kernels called inside ``withCurrent(_:workers:_:)`` take their output buffers from.
+    static var current: TensorBufferPool? { kernelContext?.pool }
+
+    /// The workers of the tape whose kernel is running: they map the pages of a large new buffer
+    /// together when they are idle.
+    static var currentWorkers: Workers? { kernelContext?.workers }
 
     /// Runs `body` with `pool` as the pool kernels take their output buffers from, and `workers`
     /// (when given) as the threads that map a large new buffer's pages.
     static func withCurrent<Value, Failure: Error>(_ pool: TensorBufferPool?, workers: Workers? = nil, _ body: () throws(Failure) -> Value) throws(Failure) -> Value {
         var outcome: Result<Value, Failure>?
-        $current.withValue(pool) {
-            $currentWorkers.withValue(workers) { outcome = Result { () throws(Failure) -> Value in try body() } }
+        $kernelContext.withValue(KernelContext(pool: pool, workers: workers)) {
+            outcome = Result { () throws(Failure) -> Value in try body() }
         }
         // `withValue` runs its operation exactly once.
         return try outcome.unsafelyUnwrapped.get()
@@ -305,7 +314,7 @@ public final class TensorBufferPool: Sendable {
 
 extension Tensor {
     /// Storage of `count` elements, every one of which `fill` writes: a buffer of the current
-    /// pool (``TensorBufferPool/withCurrent(_:_:)``) when there is one of that size, else a new
+    /// pool (``TensorBufferPool/withCurrent(_:workers:_:)``) when there is one of that size, else a new
     /// allocation — whose pages, from ``prefaultedElements`` up and when they are fresh from the
     /// system, are mapped in one call before `fill` writes them (``LargeFloatStorage``): the first
     /// pass of a process, or of a larger batch, maps its whole working memory afresh.
