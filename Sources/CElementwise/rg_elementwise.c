@@ -1,3 +1,5 @@
+#include <stdint.h>
+#include <string.h>
 #include "rg_elementwise.h"
 
 /* No contraction of x * a + b into a fused multiply–add: the Swift code rounds the product. */
@@ -40,4 +42,22 @@ void rg_relu6_gradient(const float *z, const float *r, float *y, ptrdiff_t count
     for (ptrdiff_t i = 0; i < count; i++) {
         y[i] = r[i] * ((z[i] > 0.0f && z[i] < 6.0f) ? 1.0f : 0.0f);
     }
+}
+
+int rg_all_finite(const float *x, ptrdiff_t count) {
+    // An element is not finite when its exponent bits are all ones. Blocks of 4096 without a
+    // branch inside (the compiler vectorises the bitwise reduction); stop at the first bad block.
+    ptrdiff_t start = 0;
+    while (start < count) {
+        ptrdiff_t end = count - start > 4096 ? start + 4096 : count;
+        uint32_t bad = 0;
+        for (ptrdiff_t i = start; i < end; i++) {
+            uint32_t bits;
+            memcpy(&bits, x + i, sizeof bits);
+            bad |= (uint32_t)((bits & 0x7F800000u) == 0x7F800000u);
+        }
+        if (bad) return 0;
+        start = end;
+    }
+    return 1;
 }

@@ -58,14 +58,14 @@ struct ModelOptions: ParsableArguments {
         if let weights {
             try FileAccess.checkInputFile(weights, option: "--weights")
             // The architecture shares the file's tensors (no random draws, no second copy).
-            let model = try Self.fitted(entry, weights: SafetensorsFile.read(contentsOf: URL(fileURLWithPath: weights), workers: workers), source: weights, option: "--weights", allowExtraWeights: allowExtraWeights)
+            let model = try Self.fitted(entry, weights: SafetensorsFile.read(contentsOf: URL(fileURLWithPath: weights), workers: workers), source: weights, option: "--weights", allowExtraWeights: allowExtraWeights, workers: workers)
             return LoadedModel(model: model, weightsDescription: (weights as NSString).lastPathComponent)
         }
         if randomWeights {
             return LoadedModel(model: try entry.model(seed: weightSeed), weightsDescription: "random weights (seed \(weightSeed))")
         }
         if let cached = WeightsCache.defaultWeights(for: entry.name) {
-            let model = try Self.fitted(entry, weights: SafetensorsFile.read(contentsOf: cached, workers: workers), source: cached.path, option: "the cached weights", allowExtraWeights: allowExtraWeights)
+            let model = try Self.fitted(entry, weights: SafetensorsFile.read(contentsOf: cached, workers: workers), source: cached.path, option: "the cached weights", allowExtraWeights: allowExtraWeights, workers: workers)
             return LoadedModel(model: model, weightsDescription: cached.lastPathComponent)
         }
         throw ValidationError("""
@@ -87,9 +87,9 @@ extension ModelOptions {
 
     /// `entry` with the tensors of `file`; when they do not fit, an error listing every missing,
     /// unexpected and mis-shaped tensor and naming the zoo models the file does fit.
-    static func fitted(_ entry: ZooEntry, weights file: SafetensorsFile, source: String, option: String, allowExtraWeights: Bool) throws -> Model {
+    static func fitted(_ entry: ZooEntry, weights file: SafetensorsFile, source: String, option: String, allowExtraWeights: Bool, workers: Workers = .serial) throws -> Model {
         do {
-            return try entry.model(weights: file, source: source, allowExtraNames: allowExtraWeights)
+            return try entry.model(weights: file, source: source, allowExtraNames: allowExtraWeights, workers: workers)
         } catch let error as WeightsError {
             switch error.reason {
             case .missingTensor, .unexpectedTensors, .shapeMismatch: break

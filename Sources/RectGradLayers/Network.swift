@@ -65,9 +65,11 @@ public struct Network: Sendable {
 
     /// A copy with parameters loaded from `values`.
     ///
-    /// - Parameter allowExtraNames: accept names the architecture does not have (they are ignored).
+    /// - Parameters:
+    ///   - allowExtraNames: accept names the architecture does not have (they are ignored).
+    ///   - workers: the threads that check every value is finite (a large tensor in parts).
     /// - Throws: ``LayerError`` naming the first missing, unexpected, mis-shaped or non-finite tensor.
-    public func loadingParameters(_ values: [String: Tensor], allowExtraNames: Bool = false) throws -> Network {
+    public func loadingParameters(_ values: [String: Tensor], allowExtraNames: Bool = false, workers: Workers = .serial) throws -> Network {
         let known = Set(parameters.map(\.name))
         if !allowExtraNames {
             let extra = values.keys.filter { !known.contains($0) }.sorted()
@@ -75,7 +77,7 @@ public struct Network: Sendable {
         }
         var copy = self
         copy.body = try body.loadingParameters(values)
-        if let bad = copy.parameters.first(where: { !$0.value.isFinite }) {
+        if let bad = copy.parameters.first(where: { !$0.value.isFinite(workers: workers) }) {
             throw LayerError.nonFiniteParameter(bad.name)
         }
         return copy

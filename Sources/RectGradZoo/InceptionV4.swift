@@ -3,7 +3,7 @@ import RectGradLayers
 
 /// Inception-v4 (Szegedy et al. 2017), the paper's ImageNet network, with timm's module layout
 /// and state-dict names (`timm.create_model("inception_v4")`), so that a timm state dict loads
-/// directly (``ZooEntry/network(weights:source:allowExtraNames:)``, `rectgrad convert-pth`).
+/// directly (``ZooEntry/network(weights:source:allowExtraNames:workers:)``, `rectgrad convert-pth`).
 ///
 /// Every convolution is timm's `ConvNormAct`: a bias-free convolution `….conv`, batch norm
 /// `….bn` (eps 1e-3) and a ReLU named `….bn.act` (timm's module path of that ReLU).

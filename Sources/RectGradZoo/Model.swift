@@ -6,7 +6,7 @@ import RectGradLayers
 /// A network together with what it takes to use it on photographs: how images become its input
 /// and what its outputs mean.
 ///
-/// The zoo makes models (``ZooEntry/model(seed:)``, ``ZooEntry/model(weights:source:allowExtraNames:)``),
+/// The zoo makes models (``ZooEntry/model(seed:)``, ``ZooEntry/model(weights:source:allowExtraNames:workers:)``),
 /// and prediction, attribution, the explanation report and the experiments consume them, so the
 /// photo → tensor step lives in one place: ``preprocessing``.
 ///

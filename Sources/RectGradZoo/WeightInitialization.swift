@@ -10,7 +10,7 @@ public enum WeightInitialization: Sendable, Equatable {
     /// The tensors of a weights file, by parameter name, for every convolution and dense layer
     /// whose parameter name and shape match (zeros for the others, identity batch norms): the
     /// network shares the tensors' storage instead of holding a second copy. Used by
-    /// ``ZooEntry/network(weights:source:allowExtraNames:)``, which then checks the file strictly.
+    /// ``ZooEntry/network(weights:source:allowExtraNames:workers:)``, which then checks the file strictly.
     case sharing([String: Tensor])
 }
 

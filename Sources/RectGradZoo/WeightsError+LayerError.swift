@@ -2,7 +2,7 @@ import RectGradFormats
 import RectGradLayers
 
 extension WeightsError {
-    /// The same error for an architecture mismatch reported by ``Network/loadingParameters(_:allowExtraNames:)``.
+    /// The same error for an architecture mismatch reported by ``Network/loadingParameters(_:allowExtraNames:workers:)``.
     init(file: String, layerError: LayerError) {
         let reason: Reason
         switch layerError {

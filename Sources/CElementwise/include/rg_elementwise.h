@@ -21,6 +21,9 @@ void rg_relu_gradient(const float *z, const float *r, float *y, ptrdiff_t count)
 /* y[i] = r[i] * (0 < z[i] && z[i] < 6 ? 1 : 0). */
 void rg_relu6_gradient(const float *z, const float *r, float *y, ptrdiff_t count);
 
+/// 1 when none of the `count` elements is an infinity or a NaN, else 0.
+int rg_all_finite(const float *x, ptrdiff_t count);
+
 /* ---- Instruction-set levels of the kernels below (x86-64: AVX2, AVX-512; elsewhere portable C) ---- */
 #define RG_ISA_PORTABLE 0
 #define RG_ISA_AVX2 1

@@ -1,3 +1,4 @@
+import CElementwise
 /// Geometry of a 2-D convolution (cross-correlation, as in PyTorch) on NCHW tensors.
 public struct Convolution2DGeometry: Hashable, Sendable, CustomStringConvertible {
     /// Step between neighbouring output positions.
@@ -117,7 +118,7 @@ public enum Convolution2D {
             }
         }
         if let bias {
-            addChannelBias(bias.scalars, to: &output, channels: s.outputChannels, plane: s.outputPlane)
+            addChannelBias(bias.scalars, to: &output, channels: s.outputChannels, plane: s.outputPlane, workers: workers)
         }
         return Tensor(uncheckedShape: s.outputShape, scalars: output)
     }
@@ -177,15 +178,17 @@ public enum Convolution2D {
         return Tensor(uncheckedShape: [channels], scalars: result.map { Float($0) })
     }
 
-    static func addChannelBias(_ bias: [Float], to output: inout [Float], channels: Int, plane: Int) {
+    /// Adds `bias[c]` to every element of channel `c`, the planes shared among `workers` (each
+    /// element on its own, so the result does not depend on the split).
+    static func addChannelBias(_ bias: [Float], to output: inout [Float], channels: Int, plane: Int, workers: Workers) {
         guard channels > 0, plane > 0 else { return }
-        let batch = output.count / (channels * plane)
-        output.withUnsafeMutableBufferPointer { y in
-            for n in 0..<batch {
-                for c in 0..<channels {
-                    let base = (n * channels + c) * plane
-                    let b = bias[c]
-                    for i in 0..<plane { y[base + i] += b }
+        let planes = output.count / plane
+        bias.withUnsafeBufferPointer { bias in
+            output.withUnsafeMutableBufferPointer { output in
+                guard let b = bias.baseAddress, let y = output.baseAddress else { return }
+                workers.forRanges(count: planes, minimumPerRange: Swift.max(1, (1 << 15) / plane)) { range in
+                    // In place: `y · 1 + b` is exactly `y + b`.
+                    for p in range { rg_affine(y + p * plane, y + p * plane, plane, 1, b[p % channels]) }
                 }
             }
         }

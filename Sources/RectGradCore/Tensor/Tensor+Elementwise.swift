@@ -1,3 +1,4 @@
+import CElementwise
 extension Tensor {
     /// Applies `transform` to every element.
     @inlinable
@@ -78,7 +79,25 @@ extension Tensor {
     }
 
     /// `true` when every element is finite.
-    public var isFinite: Bool { scalars.allSatisfy { $0.isFinite } }
+    public var isFinite: Bool { isFinite(workers: .serial) }
+
+    /// `true` when every element is finite; a large tensor (from 2¹⁸ elements) is checked in
+    /// parts shared among `workers` (the weights of a network as they are loaded).
+    public func isFinite(workers: Workers) -> Bool {
+        scalars.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return true }
+            let parts = Swift.min(4 * workers.count, buffer.count >> 18)
+            guard workers.count > 1, parts > 1 else { return rg_all_finite(base, buffer.count) != 0 }
+            var finite = [Bool](repeating: true, count: parts)
+            finite.withUnsafeMutableBufferPointer { finite in
+                workers.forEach(items: parts) { _, part in
+                    let range = Parallel.range(part, of: parts, count: buffer.count)
+                    finite[part] = rg_all_finite(base + range.lowerBound, range.count) != 0
+                }
+            }
+            return !finite.contains(false)
+        }
+    }
 
     /// The index of the largest element in each row of a `[N, K]` tensor (first one on ties); empty
     /// unless the tensor has rank 2 and at least one column.

@@ -70,6 +70,31 @@ struct TensorTests {
         #expect(try a.relativeL2Distance(to: Tensor.zeros([2, 2])) == a.l2Norm())
     }
 
+    @Test("the finiteness check finds one bad element anywhere, in one part or in parts on several workers")
+    func finitenessAtWeightSizes() throws {
+        // 2.5 M elements: ten parts on two workers (a vgg16 fully connected weight is 103 M).
+        let count = 2_500_000
+        let clean = Tensor.randomNormal([count], seed: 5)
+        let workers = Workers(count: 2)
+        #expect(clean.isFinite && clean.isFinite(workers: workers) && clean.isFinite(workers: .serial))
+        // The largest finite values and subnormals are finite; every infinity and NaN is not,
+        // at the first and last element, at a part boundary and at the end of a 4096-element block.
+        var extremes = clean
+        for (index, value) in [(0, Float.greatestFiniteMagnitude), (1, -Float.greatestFiniteMagnitude), (2, Float.leastNonzeroMagnitude), (3, -0.0)] {
+            extremes[flat: index] = value
+        }
+        #expect(extremes.isFinite(workers: workers) && extremes.isFinite)
+        let bad: [Float] = [.infinity, -.infinity, .nan, -.nan, Float(bitPattern: 0x7F80_0001), Float(bitPattern: 0xFFFF_FFFF)]
+        for position in [0, count - 1, count / 10, count / 10 - 1, 4095, 4096, count / 2 + 12_345] {
+            for value in bad {
+                var tensor = clean
+                tensor[flat: position] = value
+                #expect(!tensor.isFinite, "\(value) at \(position), one part")
+                #expect(!tensor.isFinite(workers: workers), "\(value) at \(position), two workers")
+            }
+        }
+    }
+
     @Test("argmax per row takes the first maximum")
     func argmax() throws {
         let t = try tensor([3, 4], [1, 3, 3, 0,
