@@ -137,7 +137,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RectGradONNXTests",
-            dependencies: ["RectGradONNX", "RectGradAttribution", "RectGradFormats", "_RectGradTestSupport"],
+            dependencies: ["RectGradONNX", "RectGradAttribution", "RectGradFormats", "_RectGradTestSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             resources: [.copy("Fixtures")],
             swiftSettings: strictSwift
         ),

@@ -16,6 +16,9 @@ struct ONNXGraphBuilder {
     private(set) var graph: Onnx_GraphProto
     let opset: Int
     let decoder: ONNXTensorDecoder
+    /// The `raw_data` of each initializer when the graph was decoded without it
+    /// (``ONNXRawDataIndex``); empty when the initializers hold their own.
+    let initializerRawData: [Data?]
     let options: ONNXImportOptions
 
     /// Values by ONNX name.
@@ -43,12 +46,13 @@ struct ONNXGraphBuilder {
     var outputName = ""
     var notes: [String] = []
 
-    init(graph: Onnx_GraphProto, opset: Int, directory: URL?, options: ONNXImportOptions) throws(ONNXError) {
+    init(graph: Onnx_GraphProto, opset: Int, directory: URL?, options: ONNXImportOptions, initializerRawData: [Data?] = []) throws(ONNXError) {
         self.graph = graph
         self.opset = opset
         self.options = options
+        self.initializerRawData = initializerRawData
         tape = Tape(workers: options.workers)
-        decoder = ONNXTensorDecoder(modelDirectory: directory, limits: options.limits)
+        decoder = ONNXTensorDecoder(modelDirectory: directory, limits: options.limits, workers: options.workers)
         guard graph.node.count <= options.limits.maximumNodes else {
             throw .invalidModel(reason: "\(graph.node.count) nodes exceed the limit of \(options.limits.maximumNodes)")
         }
@@ -89,7 +93,8 @@ struct ONNXGraphBuilder {
             let name = graph.initializer[index].name
             guard !name.isEmpty else { throw .invalidTensor(name: "initializer #\(index)", reason: "it has no name") }
             guard values[name] == nil else { throw .invalidTensor(name: name, reason: "two initializers have this name") }
-            values[name] = .constant(try decoder.decode(graph.initializer[index], name: name))
+            let rawData = index < initializerRawData.count ? initializerRawData[index] : nil
+            values[name] = .constant(try decoder.decode(graph.initializer[index], name: name, rawData: rawData))
             // Drop the decoded message (its copy of the raw bytes) as soon as its constant exists.
             graph.initializer[index] = Onnx_TensorProto()
         }

@@ -89,23 +89,42 @@ public enum ONNXImporter {
     /// Imports a model from its serialized bytes. `directory` is where external data files are
     /// looked for (`nil` refuses external data); `source` names the bytes in errors.
     public static func importModel(serializedBytes data: Data, name: String, source: String = "<bytes>", directory: URL? = nil, options: ONNXImportOptions = ONNXImportOptions()) throws(ONNXError) -> ONNXImportedModel {
+        try importModel(serializedBytes: data, name: name, source: source, directory: directory, options: options, readingRawDataInPlace: true)
+    }
+
+    /// As ``importModel(serializedBytes:name:source:directory:options:)``; with
+    /// `readingRawDataInPlace` false the whole model is decoded, initializers' bytes included (for
+    /// tests that compare the two ways).
+    package static func importModel(serializedBytes data: Data, name: String, source: String = "<bytes>", directory: URL? = nil, options: ONNXImportOptions = ONNXImportOptions(), readingRawDataInPlace: Bool) throws(ONNXError) -> ONNXImportedModel {
         guard data.count <= options.limits.maximumFileBytes else {
             throw .unreadableFile(path: source, reason: "\(data.count) bytes exceed the limit of \(options.limits.maximumFileBytes)")
         }
-        var proto: Onnx_ModelProto
-        do {
-            var decoding = BinaryDecodingOptions()
-            decoding.messageDepthLimit = 64
-            proto = try Onnx_ModelProto(serializedBytes: data, options: decoding)
-        } catch {
-            throw .malformed(path: source, reason: "\(error)")
+        var decoding = BinaryDecodingOptions()
+        decoding.messageDepthLimit = 64
+        func decode(_ bytes: Data) throws(ONNXError) -> Onnx_ModelProto {
+            do { return try Onnx_ModelProto(serializedBytes: bytes, options: decoding) } catch {
+                throw .malformed(path: source, reason: "\(error)")
+            }
         }
+        // The initializers' elements are read from `data` itself, not from the decoder's copies.
+        if readingRawDataInPlace, let index = data.withUnsafeBytes({ ONNXRawDataIndex.scan($0) }) {
+            var proto = try decode(index.strippedModel)
+            if proto.graph.initializer.count == index.initializerRawData.count {
+                let rawData = index.initializerRawData.map { range in
+                    range.map { data[(data.startIndex + $0.lowerBound)..<(data.startIndex + $0.upperBound)] }
+                }
+                return try importModel(&proto, name: name, directory: directory, options: options, initializerRawData: rawData)
+            }
+        }
+        var proto = try decode(data)
         return try importModel(&proto, name: name, directory: directory, options: options)
     }
 
     /// Imports a decoded `ModelProto`; its graph is moved out of `proto` (so that the builder,
     /// holding the only reference, can drop each initializer's bytes once decoded).
-    static func importModel(_ proto: inout Onnx_ModelProto, name: String, directory: URL?, options: ONNXImportOptions) throws(ONNXError) -> ONNXImportedModel {
+    /// `initializerRawData` holds, for each initializer in order, its `raw_data` when the decoded
+    /// proto was stripped of it (``ONNXRawDataIndex``); empty when the proto holds its own.
+    static func importModel(_ proto: inout Onnx_ModelProto, name: String, directory: URL?, options: ONNXImportOptions, initializerRawData: [Data?] = []) throws(ONNXError) -> ONNXImportedModel {
         guard proto.hasGraph else { throw .invalidModel(reason: "the file has no graph") }
         var opset: Int?
         for entry in proto.opsetImport where entry.domain.isEmpty || entry.domain == "ai.onnx" {
@@ -116,7 +135,7 @@ public enum ONNXImporter {
         }
         guard let opset else { throw .invalidModel(reason: "the model imports no opset of the default domain (ai.onnx)") }
         let producer = [proto.producerName, proto.producerVersion].filter { !$0.isEmpty }.joined(separator: " ")
-        var builder = try ONNXGraphBuilder(graph: proto.graph, opset: opset, directory: directory, options: options)
+        var builder = try ONNXGraphBuilder(graph: proto.graph, opset: opset, directory: directory, options: options, initializerRawData: initializerRawData)
         proto.clearGraph()
         let graph = try builder.build()
 

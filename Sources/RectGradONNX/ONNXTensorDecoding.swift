@@ -8,6 +8,8 @@ struct ONNXTensorDecoder {
     var modelDirectory: URL?
     /// Size limits.
     var limits: ONNXLimits
+    /// The threads that copy a large tensor's elements, in parts.
+    var workers: Workers = .serial
 
     /// ONNX `TensorProto.DataType` codes this importer reads.
     enum DataType: Int32 {
@@ -28,7 +30,9 @@ struct ONNXTensorDecoder {
     }
 
     /// Decodes `proto`; `name` is used in errors when the proto has no name of its own.
-    func decode(_ proto: Onnx_TensorProto, name fallbackName: String) throws(ONNXError) -> ONNXConstant {
+    /// `rawData`, when given, is the tensor's `raw_data` read from the model's bytes in place of
+    /// the proto's own (which was then left out when decoding, ``ONNXRawDataIndex``).
+    func decode(_ proto: Onnx_TensorProto, name fallbackName: String, rawData: Data? = nil) throws(ONNXError) -> ONNXConstant {
         let name = proto.name.isEmpty ? fallbackName : proto.name
         guard let type = DataType(rawValue: proto.dataType) else {
             throw .invalidTensor(name: name, reason: "data type \(proto.dataType) is not supported (float, float16, bfloat16, double and integer types are)")
@@ -40,6 +44,8 @@ struct ONNXTensorDecoder {
         let raw: Data?
         if proto.dataLocation == .external {
             raw = try externalBytes(proto, name: name)
+        } else if let rawData {
+            raw = rawData
         } else if proto.hasRawData {
             raw = proto.rawData
         } else {
@@ -50,7 +56,7 @@ struct ONNXTensorDecoder {
             guard !overflow, raw.count == expected else {
                 throw .invalidTensor(name: name, reason: "raw data holds \(raw.count) bytes, dims \(shape) of \(type) need \(count * type.byteWidth)")
             }
-            return Self.fromRaw(raw, type: type, shape: shape, count: count)
+            return Self.fromRaw(raw, type: type, shape: shape, count: count, workers: workers)
         }
         return try fromTypedFields(proto, type: type, shape: shape, count: count, name: name)
     }
@@ -87,8 +93,9 @@ struct ONNXTensorDecoder {
         }
     }
 
-    /// Elements stored little-endian in `raw_data` (whose size was checked).
-    static func fromRaw(_ raw: Data, type: DataType, shape: [Int], count: Int) -> ONNXConstant {
+    /// Elements stored little-endian in `raw_data` (whose size was checked); a large float
+    /// tensor is copied in parts on `workers`.
+    static func fromRaw(_ raw: Data, type: DataType, shape: [Int], count: Int, workers: Workers = .serial) -> ONNXConstant {
         raw.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) -> ONNXConstant in
             func word<Word: FixedWidthInteger>(_ i: Int, _: Word.Type) -> Word {
                 Word(littleEndian: bytes.loadUnaligned(fromByteOffset: i * MemoryLayout<Word>.size, as: Word.self))
@@ -97,9 +104,11 @@ struct ONNXTensorDecoder {
             case .float:
                 #if _endian(little)
                 // The file's byte order is the machine's: one copy instead of a conversion per element.
-                // Storage whose pages are mapped in one call (`LargeFloatStorage`), then one copy.
-                let floats = LargeFloatStorage.makeArray(count: count) { buffer in
-                    UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes.prefix(count * MemoryLayout<Float>.size)))
+                // Storage whose pages are mapped in one call per part (`LargeFloatStorage`), then
+                // one copy; the parts are shared among the workers.
+                let size = MemoryLayout<Float>.size
+                let floats = LargeFloatStorage.makeArray(count: count, workers: workers) { range, part in
+                    UnsafeMutableRawBufferPointer(part).copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[(range.lowerBound * size)..<(range.upperBound * size)]))
                 }
                 return ONNXConstant(shape: shape, floats: floats)
                 #else
