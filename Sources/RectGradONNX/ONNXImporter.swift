@@ -18,7 +18,8 @@ public struct ONNXImportOptions: Sendable {
     public var foldsBatchNorm: Bool
     /// Bounds on sizes read from the file.
     public var limits: ONNXLimits
-    /// The threads the import's forward pass (shape inference and constant folding) computes on.
+    /// The threads the import's forward pass (shape inference and constant folding) computes on,
+    /// which also copy large float initializers from the file, in parts.
     public var workers: Workers
 
     /// Creates options.
