@@ -45,6 +45,8 @@ struct ONNXGraphBuilder {
     /// The name of the graph output explained.
     var outputName = ""
     var notes: [String] = []
+    /// Zero storage of the placeholders, by element count (``placeholder(_:)``).
+    var placeholderStorage: [Int: [Float]] = [:]
 
     init(graph: Onnx_GraphProto, opset: Int, directory: URL?, options: ONNXImportOptions, initializerRawData: [Data?] = []) throws(ONNXError) {
         self.graph = graph
@@ -249,7 +251,7 @@ struct ONNXGraphBuilder {
             if let shape = try Self.placeholderShape(of: step, inputs: inputs.map { shape(of: $0) }) {
                 // Only shapes matter on the import tape: the convolutions and dense layers (nearly
                 // all of a forward pass's work) are not run, their output shapes are computed.
-                variable = tape.input(Tensor.zeros(shape), name: name)
+                variable = tape.input(try placeholder(shape), name: name)
             } else {
                 variable = try step.record(inputs.map { tapeVariables[$0] }, name: name, on: tape)
             }
@@ -269,6 +271,16 @@ struct ONNXGraphBuilder {
             name: name, opType: opType ?? graph.node[index].opType, step: step, inputs: inputs,
             output: output, outputShape: shape(of: output)))
         return output
+    }
+
+    /// A zero tensor of `shape` whose storage is shared with every earlier placeholder of the same
+    /// element count (the import tape never writes its leaves, so one zero buffer per size is
+    /// enough; fresh zero pages for every convolution's output were a third of resnet50's import).
+    mutating func placeholder(_ shape: [Int]) throws(TensorError) -> Tensor {
+        let count = shape.reduce(1, *)
+        let zeros = placeholderStorage[count] ?? [Float](repeating: 0, count: count)
+        placeholderStorage[count] = zeros
+        return try Tensor(shape: shape, scalars: zeros)
     }
 
     /// The output shape of a convolution or dense step for inputs of `shapes`, checked as the
