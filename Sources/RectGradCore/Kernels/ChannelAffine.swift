@@ -27,6 +27,30 @@ public enum ChannelAffine {
         return Tensor(uncheckedShape: input.shape, scalars: output)
     }
 
+    /// The map applied in place: the same elements as ``forward(_:scale:shift:workers:)``, written
+    /// over the input's own storage (copied first if it is shared).
+    public static func forwardInPlace(_ tensor: inout Tensor, scale: Tensor, shift: Tensor, workers: Workers = .default) throws(TensorError) {
+        guard tensor.rank >= 2 else { throw .shapeMismatch(operation: "channelAffine", expected: [-1, -1], actual: tensor.shape) }
+        let channels = tensor.shape[1]
+        guard scale.shape == [channels] else { throw .shapeMismatch(operation: "channelAffine scale", expected: [channels], actual: scale.shape) }
+        guard shift.shape == [channels] else { throw .shapeMismatch(operation: "channelAffine shift", expected: [channels], actual: shift.shape) }
+        let plane = tensor.shape.dropFirst(2).reduce(1, *)
+        let planes = tensor.shape[0] * channels
+        scale.scalars.withUnsafeBufferPointer { scale in
+            shift.scalars.withUnsafeBufferPointer { shift in
+                tensor.withUnsafeMutableBufferPointer { buffer in
+                    if let y = buffer.baseAddress, let scale = scale.baseAddress, let shift = shift.baseAddress {
+                        workers.forRanges(count: planes, minimumPerRange: max(1, (1 << 15) / max(plane, 1))) { range in
+                            for p in range {
+                                affine(y + p * plane, y + p * plane, count: plane, scale: scale[p % channels], shift: shift[p % channels])
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// `y[i] = x[i] · a + b` (a product, then a sum: no fused multiply–add), as a plain C loop that
     /// stays fast in unoptimised builds.
     @inline(__always)

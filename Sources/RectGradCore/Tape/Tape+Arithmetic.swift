@@ -29,7 +29,7 @@ extension Tape {
 
     /// The gradients of both operands of a broadcast operation, each summed back to its shape.
     func arithmeticBackward(_ operation: Broadcast.Operation, node: Node, upstream: Tensor, wants: (Int) -> Bool) throws(TensorError) -> [(Int, Tensor)] {
-        let a = nodes[node.inputs[0]].value, b = nodes[node.inputs[1]].value
+        let a = valueOfNode(node.inputs[0]), b = valueOfNode(node.inputs[1])
         var result: [(Int, Tensor)] = []
         if wants(0) {
             let full: Tensor = switch operation {
@@ -47,7 +47,7 @@ extension Tape {
             case .multiply: gradient = try Broadcast.sum(try Broadcast.apply(.multiply, upstream, a, workers: workers), toShape: b.shape)
             case .divide:
                 // d(a/b)/db = −(a/b)/b = −y/b.
-                let weighted = try Broadcast.apply(.multiply, upstream, node.value, workers: workers)
+                let weighted = try Broadcast.apply(.multiply, upstream, node.storedValue, workers: workers)
                 gradient = try Broadcast.sum(try Broadcast.apply(.divide, weighted, b, workers: workers), toShape: b.shape).scaled(by: -1, workers: workers)
             }
             result.append((node.inputs[1], gradient))

@@ -24,10 +24,10 @@ extension Tape {
     ///   or a failing rule.
     public func backward(from output: Variable, seed: Tensor? = nil, withRespectTo variables: [Variable], rules: BackwardRules = .gradient) throws(TapeError) -> BackwardResult {
         let outputNode = try node(output)
-        for variable in variables { _ = try node(variable) }
-        let seedValue = seed ?? Tensor(repeating: 1, shape: outputNode.value.shape)
-        guard seedValue.shape == outputNode.value.shape else {
-            throw .seedShapeMismatch(expected: outputNode.value.shape, actual: seedValue.shape)
+        for variable in variables { try check(variable) }
+        let seedValue = seed ?? Tensor(repeating: 1, shape: outputNode.shape)
+        guard seedValue.shape == outputNode.shape else {
+            throw .seedShapeMismatch(expected: outputNode.shape, actual: seedValue.shape)
         }
         if !rules.overrides.isEmpty { try rules.validate(against: activationSites) }
 
@@ -72,7 +72,7 @@ extension Tape {
         }
         // Requested variables the output does not depend on get zero gradients.
         for variable in variables where results[variable] == nil {
-            results[variable] = Tensor.zeros(nodes[variable.id].value.shape)
+            results[variable] = Tensor.zeros(nodes[variable.id].shape)
         }
         return BackwardResult(gradients: results, report: report)
     }
@@ -80,7 +80,7 @@ extension Tape {
     /// The gradients one node hands to its inputs.
     private func backwardStep(node: Node, id: Int, gradient upstream: consuming Tensor, needed: [Bool], rules: BackwardRules, report: inout BackwardReport) throws(TapeError) -> [(Int, Tensor)] {
         let inputs = node.inputs
-        func value(_ index: Int) -> Tensor { nodes[inputs[index]].value }
+        func value(_ index: Int) -> Tensor { valueOfNode(inputs[index]) }
         func wants(_ index: Int) -> Bool { index < inputs.count && needed[inputs[index]] }
         do {
             if let composite = rules.linearLayers,
@@ -98,10 +98,10 @@ extension Tape {
                 }
                 var result: [(Int, Tensor)] = []
                 if wants(0) {
-                    result.append((inputs[0], try Convolution2D.backwardInput(outputGradient: gradient, weight: value(1), inputShape: value(0).shape, geometry: geometry, workers: workers)))
+                    result.append((inputs[0], try Convolution2D.backwardInput(outputGradient: gradient, weight: value(1), inputShape: nodes[inputs[0]].shape, geometry: geometry, workers: workers)))
                 }
                 if wants(1) {
-                    result.append((inputs[1], try Convolution2D.backwardWeight(outputGradient: gradient, input: value(0), weightShape: value(1).shape, geometry: geometry, workers: workers)))
+                    result.append((inputs[1], try Convolution2D.backwardWeight(outputGradient: gradient, input: value(0), weightShape: nodes[inputs[1]].shape, geometry: geometry, workers: workers)))
                 }
                 if wants(2) { result.append((inputs[2], Convolution2D.backwardBias(outputGradient: gradient))) }
                 buffers.recycle(&gradient)
@@ -115,7 +115,7 @@ extension Tape {
             case .maxPool(let geometry, let argmax):
                 switch rules.maxPool {
                 case .firstMaximum:
-                    let gradient = try Pooling2D.maxPoolBackward(outputGradient: upstream, argmax: argmax, inputShape: value(0).shape, workers: workers)
+                    let gradient = try Pooling2D.maxPoolBackward(outputGradient: upstream, argmax: argmax, inputShape: nodes[inputs[0]].shape, workers: workers)
                     buffers.recycle(&upstream)
                     return [(inputs[0], gradient)]
                 case .proportional:
@@ -123,9 +123,9 @@ extension Tape {
                     return [(inputs[0], try Pooling2D.proportionalRedistribution(outputGradient: upstream, input: value(0), geometry: geometry))]
                 }
             case .averagePool(let geometry, let countIncludesPadding):
-                return [(inputs[0], try Pooling2D.averagePoolBackward(outputGradient: upstream, inputShape: value(0).shape, geometry: geometry, countIncludesPadding: countIncludesPadding, workers: workers))]
+                return [(inputs[0], try Pooling2D.averagePoolBackward(outputGradient: upstream, inputShape: nodes[inputs[0]].shape, geometry: geometry, countIncludesPadding: countIncludesPadding, workers: workers))]
             case .adaptiveAveragePool:
-                return [(inputs[0], try Pooling2D.adaptiveAveragePoolBackward(outputGradient: upstream, inputShape: value(0).shape))]
+                return [(inputs[0], try Pooling2D.adaptiveAveragePoolBackward(outputGradient: upstream, inputShape: nodes[inputs[0]].shape))]
             case .channelAffine(let scale, _):
                 let gradient = try ChannelAffine.backward(outputGradient: upstream, scale: scale, workers: workers)
                 buffers.recycle(&upstream)
@@ -133,7 +133,7 @@ extension Tape {
             case .activation(let kind, let ordinal):
                 let site = ActivationSite(nodeID: id, ordinal: ordinal, name: node.name, kind: kind)
                 let rule = rules.rule(for: site, activationCount: activationCount)
-                var input = ActivationBackwardInput(preActivation: value(0), output: node.value, upstream: upstream, site: site, workers: workers)
+                var input = ActivationBackwardInput(preActivation: value(0), output: node.storedValue, upstream: upstream, site: site, workers: workers)
                 let gradient: Tensor
                 do { gradient = try rule.backward(input) } catch { throw TapeError.ruleFailed(site: site.description, reason: "\(error)") }
                 guard gradient.shape == input.preActivation.shape else {
@@ -144,12 +144,12 @@ extension Tape {
                 buffers.recycle(&input.upstream)
                 return [(inputs[0], gradient)]
             case .add:
-                if value(0).shape == value(1).shape { return [(inputs[0], copy upstream), (inputs[1], upstream)] }
+                if nodes[inputs[0]].shape == nodes[inputs[1]].shape { return [(inputs[0], copy upstream), (inputs[1], upstream)] }
                 return try arithmeticBackward(.add, node: node, upstream: upstream, wants: wants)
             case .arithmetic(let operation):
                 return try arithmeticBackward(operation, node: node, upstream: upstream, wants: wants)
             case .concatenate(let axis):
-                let pieces = try ShapeKernels.split(upstream, extents: inputs.map { nodes[$0].value.shape[axis] }, axis: axis)
+                let pieces = try ShapeKernels.split(upstream, extents: inputs.map { nodes[$0].shape[axis] }, axis: axis)
                 return Array(zip(inputs, pieces))
             case .pad(let before, let after):
                 return [(inputs[0], try ShapeKernels.crop(upstream, before: before, after: after))]
@@ -158,11 +158,11 @@ extension Tape {
             case .gemm(let options):
                 return try gemmBackward(options, node: node, upstream: upstream, wants: wants)
             case .softmax(let axis):
-                return [(inputs[0], try Softmax.backward(outputGradient: upstream, output: node.value, axis: axis))]
+                return [(inputs[0], try Softmax.backward(outputGradient: upstream, output: node.storedValue, axis: axis))]
             case .reshape:
-                return [(inputs[0], try upstream.reshaped(value(0).shape))]
+                return [(inputs[0], try upstream.reshaped(nodes[inputs[0]].shape))]
             case .resample(let height, let width):
-                return [(inputs[0], try Resampling.backward(upstream, inputShape: value(0).shape, height: height, width: width))]
+                return [(inputs[0], try Resampling.backward(upstream, inputShape: nodes[inputs[0]].shape, height: height, width: width))]
             case .localResponseNormalization(let parameters):
                 return [(inputs[0], try parameters.backward(upstream, input: value(0)))]
             case .softmaxCrossEntropy(let labels):

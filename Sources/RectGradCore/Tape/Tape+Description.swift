@@ -14,7 +14,7 @@ extension Tape: CustomStringConvertible {
             let detail = node.operation.detail
             var line = "%\(id) = \(node.operation.name)(\(arguments))"
             if !detail.isEmpty { line += " \(detail)" }
-            line += " → \(node.value.shape)"
+            line += " → \(node.shape)"
             if !node.name.isEmpty { line += " '\(node.name)'" }
             lines.append(line)
         }
@@ -25,7 +25,7 @@ extension Tape: CustomStringConvertible {
     public func graphviz() -> String {
         var lines = ["digraph tape {", "  rankdir=TB;", "  node [shape=box, fontname=\"Helvetica\"];"]
         for (id, node) in nodes.enumerated() {
-            let label = [node.operation.name, node.name, "\(node.value.shape)"].filter { !$0.isEmpty }.joined(separator: "\\n")
+            let label = [node.operation.name, node.name, "\(node.shape)"].filter { !$0.isEmpty }.joined(separator: "\\n")
             var style = ""
             if case .leaf(.parameter) = node.operation { style = ", style=filled, fillcolor=\"#eeeeee\", fontsize=9" }
             if case .activation = node.operation { style = ", style=filled, fillcolor=\"#fde2c8\"" }

@@ -4,7 +4,7 @@ extension Tape {
     ///
     /// An input or parameter leaf that is already non-finite is reported as such.
     public func firstNonFiniteLayer() -> String? {
-        for node in nodes where !node.value.isFinite {
+        for (id, node) in nodes.enumerated() where !valueOfNode(id).isFinite {
             let operation = node.operation.name
             return node.name.isEmpty ? operation : "'\(node.name)' (\(operation))"
         }

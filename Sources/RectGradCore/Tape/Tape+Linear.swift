@@ -65,7 +65,7 @@ extension Tape {
 
     /// The gradients of a Gemm's operands.
     func gemmBackward(_ options: GemmOptions, node: Node, upstream g: Tensor, wants: (Int) -> Bool) throws(TensorError) -> [(Int, Tensor)] {
-        let a = nodes[node.inputs[0]].value, b = nodes[node.inputs[1]].value
+        let a = valueOfNode(node.inputs[0]), b = valueOfNode(node.inputs[1])
         let (tA, tB) = (options.transposeA, options.transposeB)
         var result: [(Int, Tensor)] = []
         func scaled(_ t: Tensor, _ factor: Float) -> Tensor { factor == 1 ? t : t.scaled(by: factor, workers: workers) }
@@ -84,7 +84,7 @@ extension Tape {
             result.append((node.inputs[1], scaled(gradient, options.alpha)))
         }
         if wants(2) {
-            result.append((node.inputs[2], scaled(try Broadcast.sum(g, toShape: nodes[node.inputs[2]].value.shape), options.beta)))
+            result.append((node.inputs[2], scaled(try Broadcast.sum(g, toShape: nodes[node.inputs[2]].shape), options.beta)))
         }
         return result
     }

@@ -20,7 +20,7 @@ extension Tape {
         nodes.enumerated().compactMap { id, node in
             if case .leaf = node.operation { return nil }
             guard !node.name.isEmpty else { return nil }
-            return (node.name, node.operation.name, node.value.shape, Variable(id: id))
+            return (node.name, node.operation.name, node.shape, Variable(id: id))
         }
     }
 }

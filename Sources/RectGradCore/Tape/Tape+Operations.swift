@@ -17,7 +17,8 @@ extension Tape {
 
     /// Max pooling; ties go to the first maximal element in row-major window order.
     public func maxPool2d(_ x: Variable, geometry: Pooling2DGeometry, name: String = "") throws(TapeError) -> Variable {
-        let value = try node(x).value
+        try check(x)
+        let value = valueOfNode(x.id)
         let result: MaxPoolResult
         do {
             result = try TensorBufferPool.withCurrent(buffers, workers: workers) { () throws(TensorError) in try Pooling2D.maxPool(value, geometry: geometry, workers: workers) }
@@ -47,17 +48,41 @@ extension Tape {
     }
 
     /// A per-channel affine map with constant `scale` and `shift` (batch norm at inference).
+    ///
+    /// When `x` is a convolution's output, the map is computed in place, in the convolution's
+    /// storage, and the convolution's node is released (its elements given up): no backward rule of
+    /// the input gradient reads a convolution's output, so a recorded pass keeps one tensor for
+    /// the pair instead of two. Anything that reads the convolution's value later (an LRP rule,
+    /// a layer method, ``value(_:)``) gets it computed again from the same operands, with the same bits.
     public func channelAffine(_ x: Variable, scale: Tensor, shift: Tensor, name: String = "") throws(TapeError) -> Variable {
-        try record(.channelAffine(scale: scale, shift: shift), inputs: [x], name: name) { (v) throws(TensorError) in
-            try ChannelAffine.forward(v[0], scale: scale, shift: shift, workers: workers)
+        try check(x)
+        guard case .convolution = nodes[x.id].operation, !nodes[x.id].isReleased, replacements[x.id] == nil else {
+            return try record(.channelAffine(scale: scale, shift: shift), inputs: [x], name: name) { (v) throws(TensorError) in
+                try ChannelAffine.forward(v[0], scale: scale, shift: shift, workers: workers)
+            }
         }
+        // The storage moves out of the node (no second reference, so it is written in place).
+        var value = Tensor(uncheckedShape: nodes[x.id].shape, scalars: [])
+        swap(&value, &nodes[x.id].storedValue)
+        do throws(TensorError) {
+            try TensorBufferPool.withCurrent(buffers, workers: workers) { () throws(TensorError) in
+                try ChannelAffine.forwardInPlace(&value, scale: scale, shift: shift, workers: workers)
+            }
+        } catch {
+            // The shapes are checked before anything is written: the convolution keeps its value.
+            nodes[x.id].storedValue = value
+            throw .operationFailed(layer: name, error)
+        }
+        nodes[x.id].isReleased = true
+        return try appendComputed(.channelAffine(scale: scale, shift: shift), inputs: [x.id], value: value, name: name)
     }
 
     /// An activation; its backward is decided by the ``BackwardRules`` given to ``backward(from:seed:withRespectTo:rules:)``.
     /// - Throws: ``TapeError/operationFailed(layer:_:)`` for a kind with invalid parameters
     ///   (``ActivationKind/validate()``: a NaN or infinite slope, clip bounds with min > max).
     public func activation(_ x: Variable, kind: ActivationKind, name: String = "") throws(TapeError) -> Variable {
-        let value = try node(x).value
+        try check(x)
+        let value = valueOfNode(x.id)
         do { try kind.validate() } catch { throw .operationFailed(layer: name, error) }
         let ordinal = activationCount
         activationCount += 1
@@ -87,7 +112,7 @@ extension Tape {
 
     /// Flattens every dimension but the first, in row-major (for NCHW: c, h, w) order.
     public func flatten(_ x: Variable, name: String = "") throws(TapeError) -> Variable {
-        let shape = try node(x).value.shape
+        let shape = try node(x).shape
         let batch = shape.first ?? 1
         return try reshape(x, to: [batch, shape.dropFirst().reduce(1, *)], name: name)
     }

@@ -18,7 +18,7 @@ extension Tape {
     /// their ordinary backward (activations, max-pools, reshapes, channel affines).
     func relevanceStep(node: Node, id: Int, upstream: Tensor, composite: LinearLayerRules, report: inout BackwardReport) throws -> [(Int, Tensor)]? {
         let inputs = node.inputs
-        func value(_ index: Int) -> Tensor { nodes[inputs[index]].value }
+        func value(_ index: Int) -> Tensor { valueOfNode(inputs[index]) }
         switch node.operation {
         case .convolution, .dense:
             let sites = linearLayerSites
@@ -26,7 +26,7 @@ extension Tape {
             var geometry: Convolution2DGeometry?
             if case .convolution(let g) = node.operation { geometry = g }
             let layer = LinearLayerBackwardInput(
-                input: value(0), weight: value(1), bias: inputs.count > 2 ? value(2) : nil, output: node.value,
+                input: value(0), weight: value(1), bias: inputs.count > 2 ? value(2) : nil, output: valueOfNode(id),
                 upstream: upstream, site: site, geometry: geometry, workers: workers
             )
             let rule = composite.rule(for: site, count: sites.count)
@@ -38,15 +38,15 @@ extension Tape {
             report.linearLayersByRule[rule.description, default: 0] += 1
             return [(inputs[0], relevance)]
         case .averagePool(let geometry, let countIncludesPadding):
-            let g = try Relevance.divide(upstream, by: node.value, epsilon: composite.stabilizer)
+            let g = try Relevance.divide(upstream, by: node.storedValue, epsilon: composite.stabilizer)
             let spread = try Pooling2D.averagePoolBackward(outputGradient: g, inputShape: value(0).shape, geometry: geometry, countIncludesPadding: countIncludesPadding)
             return [(inputs[0], try value(0).multiplying(spread, workers: workers))]
         case .adaptiveAveragePool:
-            let g = try Relevance.divide(upstream, by: node.value, epsilon: composite.stabilizer)
+            let g = try Relevance.divide(upstream, by: node.storedValue, epsilon: composite.stabilizer)
             let spread = try Pooling2D.adaptiveAveragePoolBackward(outputGradient: g, inputShape: value(0).shape)
             return [(inputs[0], try value(0).multiplying(spread, workers: workers))]
         case .add:
-            let g = try Relevance.divide(upstream, by: node.value, epsilon: composite.stabilizer)
+            let g = try Relevance.divide(upstream, by: node.storedValue, epsilon: composite.stabilizer)
             return [(inputs[0], try value(0).multiplying(g, workers: workers)), (inputs[1], try value(1).multiplying(g, workers: workers))]
         default:
             return nil

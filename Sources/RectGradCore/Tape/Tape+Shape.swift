@@ -5,7 +5,7 @@ extension Tape {
     ///   rank, or shapes that differ outside `axis` (the error lists every shape).
     public func concatenate(_ values: [Variable], axis: Int = 1, name: String = "") throws(TapeError) -> Variable {
         var shapes: [[Int]] = []
-        for value in values { shapes.append(try node(value).value.shape) }
+        for value in values { shapes.append(try node(value).shape) }
         let d: Int
         do throws(TensorError) {
             guard let first = shapes.first else { throw TensorError.invalidArgument(operation: "concat", reason: "nothing to concatenate") }
@@ -50,7 +50,7 @@ extension Tape {
     /// `axis` 1 is ``flatten(_:name:)``).
     /// - Throws: ``TapeError/operationFailed(layer:_:)`` for an axis outside `0...rank`.
     public func flatten(_ x: Variable, axis: Int, name: String = "") throws(TapeError) -> Variable {
-        let shape = try node(x).value.shape
+        let shape = try node(x).shape
         let d = axis < 0 ? axis + shape.count : axis
         guard (0...shape.count).contains(d) else {
             throw .operationFailed(layer: name, .invalidArgument(operation: "flatten", reason: "axis \(axis) is outside 0...\(shape.count) for shape \(shape)"))
@@ -61,7 +61,7 @@ extension Tape {
     /// Softmax along `axis` as a recorded operation with its true backward `y · (g − Σ g·y)`.
     /// An explanation should still seed the pre-softmax logits (the explained scalar of every method).
     public func softmax(_ x: Variable, axis: Int = -1, name: String = "") throws(TapeError) -> Variable {
-        let rank = try node(x).value.rank
+        let rank = try node(x).shape.count
         let d: Int
         do { d = try ShapeKernels.normalisedAxis(axis, rank: rank, operation: "softmax") } catch { throw .operationFailed(layer: name, error) }
         return try record(.softmax(axis: d), inputs: [x], name: name) { (v) throws(TensorError) in

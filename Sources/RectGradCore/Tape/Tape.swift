@@ -65,7 +65,7 @@ public final class Tape {
         // a value the caller still holds is shared and stays with the caller).
         for index in nodes.indices {
             if case .leaf = nodes[index].operation { continue }
-            buffers.recycle(&nodes[index].value)
+            buffers.recycle(&nodes[index].storedValue)
             if case .maxPool(let geometry, var argmax) = nodes[index].operation {
                 // Drop the node's reference first, so that the pool sees the only one.
                 nodes[index].operation = .maxPool(geometry, argmax: [])
@@ -95,12 +95,20 @@ public final class Tape {
     /// The value a variable holds.
     /// - Throws: ``TapeError/unknownVariable(_:)`` for a variable from another tape.
     public func value(_ variable: Variable) throws(TapeError) -> Tensor {
-        try node(variable).value
+        try check(variable)
+        return valueOfNode(variable.id)
     }
 
     /// The shape of a variable's value.
     public func shape(_ variable: Variable) throws(TapeError) -> [Int] {
-        try node(variable).value.shape
+        try node(variable).shape
+    }
+
+    /// Whether the variable's elements were given back to the pool (a convolution's output once
+    /// batch norm has read it; ``channelAffine(_:scale:shift:name:)``); its value is then computed
+    /// again whenever it is read.
+    package func isReleased(_ variable: Variable) -> Bool {
+        variable.id >= 0 && variable.id < nodes.count && nodes[variable.id].isReleased
     }
 
     /// The name given when recording the variable.
@@ -129,9 +137,31 @@ public final class Tape {
         var result: [Int: (preActivation: Tensor, output: Tensor)] = [:]
         for node in nodes {
             guard case .activation(_, let ordinal) = node.operation, let input = node.inputs.first else { continue }
-            result[ordinal] = (nodes[input].value, node.value)
+            result[ordinal] = (valueOfNode(input), node.storedValue)
         }
         return result
+    }
+
+    /// The value of node `id`. A released node's value (a convolution's output that batch norm
+    /// has already read, ``Node/isReleased``) is computed again from the node's inputs by the same
+    /// kernel: the same bits, whatever the workers. That call cannot fail — it succeeded with the
+    /// same operands when the node was recorded — so a failure would leave the stored, empty value.
+    func valueOfNode(_ id: Int) -> Tensor {
+        // Read in place: copying the whole node would retain and release each of its fields.
+        guard nodes[id].isReleased else { return nodes[id].storedValue }
+        let node = nodes[id]
+        guard case .convolution(let geometry) = node.operation, node.inputs.count >= 2 else { return node.storedValue }
+        let operands = node.inputs.map { valueOfNode($0) }
+        let recomputed = try? TensorBufferPool.withCurrent(buffers, workers: workers) { () throws(TensorError) in
+            try Convolution2D.forward(input: operands[0], weight: operands[1], bias: operands.count > 2 ? operands[2] : nil, geometry: geometry, workers: workers)
+        }
+        return recomputed ?? node.storedValue
+    }
+
+    /// Checks that `variable` belongs to this tape.
+    /// - Throws: ``TapeError/unknownVariable(_:)``.
+    func check(_ variable: Variable) throws(TapeError) {
+        guard variable.id >= 0, variable.id < nodes.count else { throw .unknownVariable(variable) }
     }
 
     func node(_ variable: Variable) throws(TapeError) -> Node {
@@ -161,7 +191,10 @@ public final class Tape {
     func record(_ operation: Operation, inputs: [Variable], name: String, _ compute: ([Tensor]) throws(TensorError) -> Tensor) throws(TapeError) -> Variable {
         var values: [Tensor] = []
         values.reserveCapacity(inputs.count)
-        for input in inputs { values.append(try node(input).value) }
+        for input in inputs {
+            try check(input)
+            values.append(valueOfNode(input.id))
+        }
         let value: Tensor
         do { value = try TensorBufferPool.withCurrent(buffers, workers: workers) { () throws(TensorError) in try compute(values) } } catch { throw .operationFailed(layer: name, error) }
         return try appendComputed(operation, inputs: inputs.map(\.id), value: value, name: name)

@@ -85,6 +85,23 @@ enum Operation {
 struct Node {
     var operation: Operation
     var inputs: [Int]
-    var value: Tensor
+    /// The value as stored: the computed value, or — for a released node (``isReleased``) — a
+    /// tensor of the value's shape without elements. Read values through
+    /// ``Tape/materializedValue(_:)``; `shape` alone may be read here.
+    var storedValue: Tensor
     var name: String
+    /// Whether the elements were given back to the pool after the only consumer recorded so far
+    /// no longer needed them (a convolution's output once batch norm has read it); the value is
+    /// computed again, with the same bits, whenever it is read.
+    var isReleased = false
+
+    init(operation: Operation, inputs: [Int], value: Tensor, name: String) {
+        self.operation = operation
+        self.inputs = inputs
+        self.storedValue = value
+        self.name = name
+    }
+
+    /// The value's shape (also for a released node).
+    var shape: [Int] { storedValue.shape }
 }
