@@ -3,24 +3,11 @@ import CElementwise
 public enum ChannelAffine {
     /// Applies the map to a tensor whose second dimension is the channel.
     public static func forward(_ input: Tensor, scale: Tensor, shift: Tensor, workers: Workers = .default) throws(TensorError) -> Tensor {
-        guard input.rank >= 2 else { throw .shapeMismatch(operation: "channelAffine", expected: [-1, -1], actual: input.shape) }
-        let channels = input.shape[1]
-        guard scale.shape == [channels] else { throw .shapeMismatch(operation: "channelAffine scale", expected: [channels], actual: scale.shape) }
-        guard shift.shape == [channels] else { throw .shapeMismatch(operation: "channelAffine shift", expected: [channels], actual: shift.shape) }
-        let plane = input.shape.dropFirst(2).reduce(1, *)
-        let planes = input.shape[0] * channels
+        let layout = try Layout(input.shape, scale: scale, shift: shift)
         let output = input.scalars.withUnsafeBufferPointer { source in
-            scale.scalars.withUnsafeBufferPointer { scale in
-                shift.scalars.withUnsafeBufferPointer { shift in
-                    Tensor.uninitializedStorage(count: input.count) { buffer in
-                        if let x = source.baseAddress, let y = buffer.baseAddress, let scale = scale.baseAddress, let shift = shift.baseAddress {
-                            workers.forRanges(count: planes, minimumPerRange: max(1, (1 << 15) / max(plane, 1))) { range in
-                                for p in range {
-                                    affine(x + p * plane, y + p * plane, count: plane, scale: scale[p % channels], shift: shift[p % channels])
-                                }
-                            }
-                        }
-                    }
+            Tensor.uninitializedStorage(count: input.count) { buffer in
+                if let x = source.baseAddress, let y = buffer.baseAddress {
+                    apply(layout, from: x, to: y, scale: scale, shift: shift, workers: workers)
                 }
             }
         }
@@ -30,21 +17,36 @@ public enum ChannelAffine {
     /// The map applied in place: the same elements as ``forward(_:scale:shift:workers:)``, written
     /// over the input's own storage (copied first if it is shared).
     public static func forwardInPlace(_ tensor: inout Tensor, scale: Tensor, shift: Tensor, workers: Workers = .default) throws(TensorError) {
-        guard tensor.rank >= 2 else { throw .shapeMismatch(operation: "channelAffine", expected: [-1, -1], actual: tensor.shape) }
-        let channels = tensor.shape[1]
-        guard scale.shape == [channels] else { throw .shapeMismatch(operation: "channelAffine scale", expected: [channels], actual: scale.shape) }
-        guard shift.shape == [channels] else { throw .shapeMismatch(operation: "channelAffine shift", expected: [channels], actual: shift.shape) }
-        let plane = tensor.shape.dropFirst(2).reduce(1, *)
-        let planes = tensor.shape[0] * channels
+        let layout = try Layout(tensor.shape, scale: scale, shift: shift)
+        tensor.withUnsafeMutableBufferPointer { buffer in
+            if let y = buffer.baseAddress { apply(layout, from: y, to: y, scale: scale, shift: shift, workers: workers) }
+        }
+    }
+
+    /// The channel planes of a checked input: `planes` planes of `plane` elements, plane `p` in
+    /// channel `p % channels`.
+    private struct Layout {
+        let channels: Int, plane: Int, planes: Int
+
+        init(_ shape: [Int], scale: Tensor, shift: Tensor) throws(TensorError) {
+            guard shape.count >= 2 else { throw .shapeMismatch(operation: "channelAffine", expected: [-1, -1], actual: shape) }
+            channels = shape[1]
+            guard scale.shape == [channels] else { throw .shapeMismatch(operation: "channelAffine scale", expected: [channels], actual: scale.shape) }
+            guard shift.shape == [channels] else { throw .shapeMismatch(operation: "channelAffine shift", expected: [channels], actual: shift.shape) }
+            plane = shape.dropFirst(2).reduce(1, *)
+            planes = shape[0] * channels
+        }
+    }
+
+    /// `y = x · scale[c] + shift[c]` plane by plane, the planes shared among `workers` (`x` may be `y`).
+    private static func apply(_ layout: Layout, from x: UnsafePointer<Float>, to y: UnsafeMutablePointer<Float>, scale: Tensor, shift: Tensor, workers: Workers) {
+        let (channels, plane) = (layout.channels, layout.plane)
         scale.scalars.withUnsafeBufferPointer { scale in
             shift.scalars.withUnsafeBufferPointer { shift in
-                tensor.withUnsafeMutableBufferPointer { buffer in
-                    if let y = buffer.baseAddress, let scale = scale.baseAddress, let shift = shift.baseAddress {
-                        workers.forRanges(count: planes, minimumPerRange: max(1, (1 << 15) / max(plane, 1))) { range in
-                            for p in range {
-                                affine(y + p * plane, y + p * plane, count: plane, scale: scale[p % channels], shift: shift[p % channels])
-                            }
-                        }
+                guard let scale = scale.baseAddress, let shift = shift.baseAddress else { return }
+                workers.forRanges(count: layout.planes, minimumPerRange: max(1, (1 << 15) / max(plane, 1))) { range in
+                    for p in range {
+                        affine(x + p * plane, y + p * plane, count: plane, scale: scale[p % channels], shift: shift[p % channels])
                     }
                 }
             }

@@ -143,7 +143,7 @@ public final class Tape {
     }
 
     /// The value of node `id`. A released node's value (a convolution's output that batch norm
-    /// has already read, ``Node/isReleased``) is computed again from the node's inputs by the same
+    /// has already read, `Node.isReleased`) is computed again from the node's inputs by the same
     /// kernel: the same bits, whatever the workers. That call cannot fail — it succeeded with the
     /// same operands when the node was recorded — so a failure would leave the stored, empty value.
     func valueOfNode(_ id: Int) -> Tensor {
@@ -165,7 +165,7 @@ public final class Tape {
     }
 
     func node(_ variable: Variable) throws(TapeError) -> Node {
-        guard variable.id >= 0, variable.id < nodes.count else { throw .unknownVariable(variable) }
+        try check(variable)
         return nodes[variable.id]
     }
 
