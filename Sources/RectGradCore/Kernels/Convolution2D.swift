@@ -1,4 +1,3 @@
-import CElementwise
 /// Geometry of a 2-D convolution (cross-correlation, as in PyTorch) on NCHW tensors.
 public struct Convolution2DGeometry: Hashable, Sendable, CustomStringConvertible {
     /// Step between neighbouring output positions.
@@ -110,17 +109,19 @@ public enum Convolution2D {
         }
         // The engine writes every element, so the storage starts uninitialised.
         let count = s.outputShape.reduce(1, *)
-        var output = Tensor.uninitializedStorage(count: count) { y in
+        let output = Tensor.uninitializedStorage(count: count) { y in
             input.withUnsafeBufferPointer { x in
                 weight.withUnsafeBufferPointer { w in
                     ConvolutionEngine.forward(s, x: x, w: w, y: y, workers: workers)
                 }
             }
         }
+        var result = Tensor(uncheckedShape: s.outputShape, scalars: output)
         if let bias {
-            addChannelBias(bias.scalars, to: &output, channels: s.outputChannels, plane: s.outputPlane, workers: workers)
+            // `y · 1 + b` is exactly `y + b`, computed in place on the workers.
+            try ChannelAffine.forwardInPlace(&result, scale: Tensor(repeating: 1, shape: [s.outputChannels]), shift: bias, workers: workers)
         }
-        return Tensor(uncheckedShape: s.outputShape, scalars: output)
+        return result
     }
 
     /// The gradient with respect to the input, given the gradient at the output.
@@ -176,21 +177,5 @@ public enum Convolution2D {
             }
         }
         return Tensor(uncheckedShape: [channels], scalars: result.map { Float($0) })
-    }
-
-    /// Adds `bias[c]` to every element of channel `c`, the planes shared among `workers` (each
-    /// element on its own, so the result does not depend on the split).
-    static func addChannelBias(_ bias: [Float], to output: inout [Float], channels: Int, plane: Int, workers: Workers) {
-        guard channels > 0, plane > 0 else { return }
-        let planes = output.count / plane
-        bias.withUnsafeBufferPointer { bias in
-            output.withUnsafeMutableBufferPointer { output in
-                guard let b = bias.baseAddress, let y = output.baseAddress else { return }
-                workers.forRanges(count: planes, minimumPerRange: Swift.max(1, (1 << 15) / plane)) { range in
-                    // In place: `y · 1 + b` is exactly `y + b`.
-                    for p in range { rg_affine(y + p * plane, y + p * plane, plane, 1, b[p % channels]) }
-                }
-            }
-        }
     }
 }

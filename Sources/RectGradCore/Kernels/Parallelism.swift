@@ -61,25 +61,26 @@ public final class Workers: Sendable, CustomStringConvertible {
     /// index per-worker scratch memory. Returns when every item is done. Which worker takes
     /// which item depends on timing: a result must not depend on it.
     func forEach(items: Int, _ body: (_ worker: Int, _ item: Int) -> Void) {
+        // The pool runs one region at a time; a region started while it is busy (from another
+        // thread, or nested inside a region) runs on Dispatch's threads instead.
+        runClaimingItems(items: items, body) { threads, work in
+            let sendableWork = UncheckedSendable(work)
+            DispatchQueue.concurrentPerform(iterations: threads) { worker in sendableWork.value(worker) }
+        }
+    }
+
+    /// Runs `body(worker, item)` for every item: on the calling thread alone for one worker or one
+    /// item, else on up to ``count`` threads of the pool, each claiming items from a shared
+    /// counter; when the pool is busy, hands the same per-thread work and thread count to
+    /// `whenBusy` instead.
+    private func runClaimingItems(items: Int, _ body: (_ worker: Int, _ item: Int) -> Void,
+                                  whenBusy: (_ threads: Int, _ work: @escaping (Int) -> Void) -> Void) {
         guard items > 0 else { return }
         let threads = Swift.min(count, items)
         guard threads > 1, let pool else {
             for item in 0..<items { body(0, item) }
             return
         }
-        // The pool runs one region at a time; a region started while it is busy (from another
-        // thread, or nested inside a region) runs on Dispatch's threads instead.
-        runClaimingItems(items: items, threads: threads, pool: pool, body) { work in
-            let sendableWork = UncheckedSendable(work)
-            DispatchQueue.concurrentPerform(iterations: threads) { worker in sendableWork.value(worker) }
-        }
-    }
-
-    /// Runs `body(worker, item)` for every item on `threads` threads of `pool`, each thread
-    /// claiming items from a shared counter; when the pool is busy, hands the same per-thread
-    /// work to `whenBusy` instead.
-    private func runClaimingItems(items: Int, threads: Int, pool: WorkerPool, _ body: (_ worker: Int, _ item: Int) -> Void,
-                                  whenBusy: (_ work: @escaping (Int) -> Void) -> Void) {
         let counter = WorkCounter()
         withoutActuallyEscaping(body) { body in
             let shared = UncheckedSendable(body)
@@ -90,7 +91,7 @@ public final class Workers: Sendable, CustomStringConvertible {
                     shared.value(worker, item)
                 }
             }
-            if !pool.run(threads: threads, work) { whenBusy(work) }
+            if !pool.run(threads: threads, work) { whenBusy(threads, work) }
         }
     }
 
@@ -99,14 +100,8 @@ public final class Workers: Sendable, CustomStringConvertible {
     /// run on the calling thread instead of on Dispatch's threads: for work that is worth sharing
     /// only when idle helpers can take it.
     func forEachIfIdle(items: Int, _ body: (_ worker: Int, _ item: Int) -> Void) {
-        guard items > 0 else { return }
-        let threads = Swift.min(count, items)
-        guard threads > 1, let pool else {
-            for item in 0..<items { body(0, item) }
-            return
-        }
         // Busy: the calling thread runs every item as worker 0.
-        runClaimingItems(items: items, threads: threads, pool: pool, body) { work in work(0) }
+        runClaimingItems(items: items, body) { _, work in work(0) }
     }
 
     /// Runs `body` on contiguous ranges covering `0..<count`: the whole range on the calling
