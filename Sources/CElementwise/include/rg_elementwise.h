@@ -55,4 +55,11 @@ void rg_depthwise_scatter(int level, const float *dy, ptrdiff_t outHeight, ptrdi
                           const float *kernel, ptrdiff_t kernelHeight, ptrdiff_t kernelWidth, ptrdiff_t stride,
                           float *padded, ptrdiff_t rowLength);
 
+/* Winograd F(2×2, 3×3) kernel transform U = G g Gᵀ, G = [[1, 0, 0], [½, ½, ½], [½, −½, ½], [0, 0, 1]],
+ * of `pairs` 3×3 kernels stored one after another (9 floats each, row-major), or of their 180°
+ * rotations when `flipped` is nonzero: element ξ = 4a + b of pair p goes to u[ξ * positionStride + p].
+ * Each 1-D step computes (t0, ((t0 + t2) + t1)·½, ((t0 + t2) − t1)·½, t2), so an element depends on
+ * its own kernel only, never on how the pairs are cut. */
+void rg_winograd_kernel_transform(const float *kernels, ptrdiff_t pairs, int flipped, float *u, ptrdiff_t positionStride);
+
 #endif

@@ -77,9 +77,7 @@ enum WinogradConvolution {
         let scratch = ScratchBuffer(workers: workers.count, sliceCount: positions * maximumTiles * (p.inputChannels + p.outputChannels))
         let kernel = ScratchBuffer(workers: 1, sliceCount: kernelCount)
         let u = kernel.slice(0)
-        let transform = ScratchBuffer(workers: 1, sliceCount: 16 * 9)
-        p.writeKernelTransform(into: transform.slice(0))
-        let layout = p.transformWeights(weights, outputChannels: 0..<p.outputChannels, kernelTransform: transform.slice(0), scratch: nil, splitAcrossWorkers: workers, into: u)
+        let layout = p.transformWeights(weights, outputChannels: 0..<p.outputChannels, scratch: nil, splitAcrossWorkers: workers, into: u)
         SingleThreadedBLAS.run {
             workers.forEach(items: p.batch * bandsPerExample) { worker, item in
                 let tiles = WinogradTiles(examples: (item / bandsPerExample)..<(item / bandsPerExample + 1),
@@ -115,8 +113,6 @@ enum WinogradConvolution {
         let blocks = max((p.outputChannels + blockTarget - 1) / blockTarget, min(2 * Parallel.plannedWorkers, p.outputChannels / 8))
         let blockSize = (p.outputChannels + blocks - 1) / blocks
         let scratch = ScratchBuffer(workers: workers.count, sliceCount: positions * blockSize * (p.inputChannels + maximumTiles) + 9 * blockSize * p.inputChannels)
-        let transform = ScratchBuffer(workers: 1, sliceCount: 16 * 9)
-        p.writeKernelTransform(into: transform.slice(0))
         SingleThreadedBLAS.run {
             for firstExample in stride(from: 0, to: p.batch, by: examplesPerChunk) {
                 let tiles = WinogradTiles(examples: firstExample..<min(firstExample + examplesPerChunk, p.batch),
@@ -130,7 +126,7 @@ enum WinogradConvolution {
                     let channels = Parallel.range(block, of: blocks, count: p.outputChannels)
                     let u = scratch.slice(worker), m = u + positions * blockSize * p.inputChannels
                     let gathered = m + positions * blockSize * maximumTiles
-                    let layout = p.transformWeights(weights, outputChannels: channels, kernelTransform: transform.slice(0), scratch: gathered, splitAcrossWorkers: nil, into: u)
+                    let layout = p.transformWeights(weights, outputChannels: channels, scratch: gathered, splitAcrossWorkers: nil, into: u)
                     for xi in 0..<positions {
                         BLAS.sgemm(transposeA: layout.transposed, transposeB: false, m: channels.count, n: tiles.count, k: p.inputChannels,
                                    a: u + xi * channels.count * p.inputChannels, lda: layout.leadingDimension,

@@ -1,3 +1,5 @@
+import CElementwise
+
 /// The three transforms of Winograd F(2×2, 3×3):
 ///
 /// - kernel: `U = G g Gᵀ` with `G = [[1, 0, 0], [½, ½, ½], [½, −½, ½], [0, 0, 1]]` (the
@@ -8,34 +10,18 @@
 /// Transformed data is position-major: element ξ (row-major in the 4×4 tile) of every channel
 /// pair, or of every channel and tile, is one contiguous matrix, ready for the products.
 extension WinogradProblem {
-    /// Writes `G ⊗ G` as a 16 × 9 matrix: `U[ξ = 4a + b] = Σ_t kron[ξ][t] · g[t]` for the taps
-    /// `t = 3i + j` of a kernel `g`, or of its 180° rotation when `flipped` (tap `t` then reads
-    /// `g[8 − t]`).
-    func writeKernelTransform(into matrix: UnsafeMutablePointer<Float>) {
-        let g: [[Float]] = [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]]
-        for a in 0..<4 {
-            for b in 0..<4 {
-                for i in 0..<3 {
-                    for j in 0..<3 {
-                        let tap = flipped ? 8 - (i * 3 + j) : i * 3 + j
-                        matrix[(a * 4 + b) * 9 + tap] = g[a][i] * g[b][j]
-                    }
-                }
-            }
-        }
-    }
-
-    /// Transforms the kernels of the output channels `range` into `u`, one `[16, pairs]` matrix
-    /// product with the kernels as they are stored.
+    /// Transforms the kernels of the output channels `range` into `u` (`U = G g Gᵀ`, or of the
+    /// kernels' 180° rotations when `flipped`; `rg_winograd_kernel_transform`).
     ///
     /// Forward, `u` holds `U[ξ][o − lower][c]` (row `o`, leading dimension `inputChannels`).
     /// Flipped, the layer's kernel is `[inputChannels, outputChannels, 3, 3]` in this pass's
     /// terms, so `u` holds `U[ξ][c][o − lower]` (row `c`, leading dimension `range.count`): the
     /// products read it transposed. `scratch`, when given, holds `range.count · inputChannels · 9`
     /// floats for gathering a flipped kernel's slice. A worker already inside a parallel region
-    /// passes `splitAcrossWorkers: nil`.
+    /// passes `splitAcrossWorkers: nil`. Every element of `u` depends on its own kernel only, so
+    /// the cut across workers and the channel blocks never change a value.
     /// - Returns: whether `U[ξ]` is stored transposed, and its leading dimension.
-    func transformWeights(_ w: UnsafePointer<Float>, outputChannels range: Range<Int>, kernelTransform: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>?, splitAcrossWorkers: Workers?, into u: UnsafeMutablePointer<Float>) -> (transposed: Bool, leadingDimension: Int) {
+    func transformWeights(_ w: UnsafePointer<Float>, outputChannels range: Range<Int>, scratch: UnsafeMutablePointer<Float>?, splitAcrossWorkers: Workers?, into u: UnsafeMutablePointer<Float>) -> (transposed: Bool, leadingDimension: Int) {
         let pairs = range.count * inputChannels
         var gathered: UnsafeMutablePointer<Float>?
         defer { if scratch == nil { gathered?.deallocate() } }
@@ -53,12 +39,17 @@ extension WinogradProblem {
             }
             source = UnsafePointer(target)
         }
-        if let workers = splitAcrossWorkers {
-            ParallelGEMM.sgemm(transposeA: false, transposeB: true, m: WinogradConvolution.positions, n: pairs, k: 9,
-                               a: kernelTransform, lda: 9, b: source, ldb: 9, c: u, ldc: pairs, workers: workers)
+        let flippedFlag: Int32 = flipped ? 1 : 0
+        if let workers = splitAcrossWorkers, pairs >= 1 << 14 {
+            let parts = min(4 * workers.count, pairs / (1 << 12))
+            let pointers = UncheckedSendable((source, u))
+            workers.forEach(items: parts) { _, part in
+                let (source, u) = pointers.value
+                let slice = Parallel.range(part, of: parts, count: pairs)
+                rg_winograd_kernel_transform(source + slice.lowerBound * 9, slice.count, flippedFlag, u + slice.lowerBound, pairs)
+            }
         } else {
-            BLAS.sgemm(transposeA: false, transposeB: true, m: WinogradConvolution.positions, n: pairs, k: 9,
-                       a: kernelTransform, lda: 9, b: source, ldb: 9, c: u, ldc: pairs)
+            rg_winograd_kernel_transform(source, pairs, flippedFlag, u, pairs)
         }
         return flipped ? (true, range.count) : (false, inputChannels)
     }
