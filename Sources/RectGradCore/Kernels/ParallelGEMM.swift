@@ -83,6 +83,21 @@ enum ParallelGEMM {
         }
     }
 
+    /// Multiply–adds per slice below which a product is cut into fewer slices.
+    static let workPerSlice = 1 << 23
+
+    /// The slices a product of `work` multiply–adds is worth: a power of two from 2 to
+    /// ``Parallel/plannedWorkers``, one slice per ``workPerSlice`` multiply–adds (rounded down).
+    /// Every slice packs the operand it shares with the others again, which on one core is pure
+    /// cost (`Benchmarks/gemm_slices.c`: eight slices of ResNet-50's batch-1 products took 8 %
+    /// longer than whole products, four 4 %, two 2 %); a power of two keeps 1, 2, 4 or 8 workers
+    /// evenly loaded. Decided by the shape alone, like the cut itself.
+    static func slicesForWork(_ work: Int) -> Int {
+        var slices = 2
+        while slices < Parallel.plannedWorkers && work >= 2 * slices * workPerSlice { slices *= 2 }
+        return slices
+    }
+
     /// `C = alpha · op(A) · op(B) + beta · C` (row-major, as ``BLAS/sgemm(transposeA:transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)``),
     /// with the rows of `C` (or, for a short and wide `C`, its columns) cut by shape and dealt to
     /// the workers.
@@ -102,7 +117,7 @@ enum ParallelGEMM {
         let wideColumns = n >= 128 * planned
         let splitRows = wideColumns ? m > n : (m >= 32 * planned || m >= n)
         let extent = splitRows ? m : n
-        let parts = m * n * k < splitThreshold ? 1 : max(1, min(planned, extent / 16))
+        let parts = m * n * k < splitThreshold ? 1 : max(1, min(planned, extent / 16, slicesForWork(m * n * k)))
         let pointers = UncheckedSendable((a, b, c))
         SingleThreadedBLAS.run {
             workers.forEach(items: parts) { _, part in
