@@ -17,6 +17,14 @@ void rg_affine(const float *x, float *y, ptrdiff_t count, float a, float b) {
     }
 }
 
+void rg_affine_in_place(float *z, ptrdiff_t count, float a, float b) {
+    /* One pointer: with x == y, rg_affine's vector loop is skipped by the compiler's overlap check. */
+    for (ptrdiff_t i = 0; i < count; i++) {
+        float product = z[i] * a;
+        z[i] = product + b;
+    }
+}
+
 void rg_relu(const float *x, float *y, ptrdiff_t count) {
     for (ptrdiff_t i = 0; i < count; i++) {
         float z = x[i];
@@ -28,6 +36,25 @@ void rg_relu6(const float *x, float *y, ptrdiff_t count) {
     for (ptrdiff_t i = 0; i < count; i++) {
         float z = x[i];
         float positive = z <= 0.0f ? 0.0f : z;
+        y[i] = positive > 6.0f ? 6.0f : positive;
+    }
+}
+
+void rg_affine_relu(float *restrict z, float *restrict y, ptrdiff_t count, float a, float b) {
+    for (ptrdiff_t i = 0; i < count; i++) {
+        float product = z[i] * a;
+        float v = product + b;
+        z[i] = v;
+        y[i] = v <= 0.0f ? 0.0f : v;
+    }
+}
+
+void rg_affine_relu6(float *restrict z, float *restrict y, ptrdiff_t count, float a, float b) {
+    for (ptrdiff_t i = 0; i < count; i++) {
+        float product = z[i] * a;
+        float v = product + b;
+        z[i] = v;
+        float positive = v <= 0.0f ? 0.0f : v;
         y[i] = positive > 6.0f ? 6.0f : positive;
     }
 }

@@ -12,10 +12,16 @@
 
 /* y[i] = x[i] * a + b (a product, then a sum). */
 void rg_affine(const float *x, float *y, ptrdiff_t count, float a, float b);
+/* rg_affine with y == x: z[i] = z[i] * a + b. */
+void rg_affine_in_place(float *z, ptrdiff_t count, float a, float b);
 /* y[i] = x[i] <= 0 ? 0 : x[i] (NaN passes through; -0 becomes +0). */
 void rg_relu(const float *x, float *y, ptrdiff_t count);
 /* y[i] = min(max(x[i], 0), 6) as ReLU6Lanes: x <= 0 → 0, then > 6 → 6; NaN passes through. */
 void rg_relu6(const float *x, float *y, ptrdiff_t count);
+/* One pass of rg_affine in place followed by rg_relu (or rg_relu6), the same bits:
+ * z[i] = z[i] * a + b, then y[i] = the activation of z[i]. `y` must not overlap `z`. */
+void rg_affine_relu(float *restrict z, float *restrict y, ptrdiff_t count, float a, float b);
+void rg_affine_relu6(float *restrict z, float *restrict y, ptrdiff_t count, float a, float b);
 /* y[i] = r[i] * (z[i] > 0 ? 1 : 0). */
 void rg_relu_gradient(const float *z, const float *r, float *y, ptrdiff_t count);
 /* y[i] = r[i] * (0 < z[i] && z[i] < 6 ? 1 : 0). */

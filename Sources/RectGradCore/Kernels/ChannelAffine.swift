@@ -23,9 +23,74 @@ public enum ChannelAffine {
         }
     }
 
+    /// A map whose scale and shift were checked against a tensor shape, to be applied later
+    /// without a second check (a tape records batch norm after a convolution this way and
+    /// applies it when the value is first read, together with a following ReLU when there is one).
+    struct Checked: Sendable {
+        fileprivate let layout: Layout
+        let shape: [Int]
+        let scale: Tensor
+        let shift: Tensor
+    }
+
+    /// Checks `scale` and `shift` against a tensor of shape `shape`.
+    static func checked(shape: [Int], scale: Tensor, shift: Tensor) throws(TensorError) -> Checked {
+        Checked(layout: try Layout(shape, scale: scale, shift: shift), shape: shape, scale: scale, shift: shift)
+    }
+
+    /// Applies a checked map in place; `tensor` has the checked shape.
+    static func applyInPlace(_ map: Checked, to tensor: inout Tensor, workers: Workers) {
+        precondition(tensor.shape == map.shape, "ChannelAffine.applyInPlace: the tensor is not of the checked shape")
+        tensor.withUnsafeMutableBufferPointer { buffer in
+            if let y = buffer.baseAddress { apply(map.layout, from: y, to: y, scale: map.scale, shift: map.shift, workers: workers) }
+        }
+    }
+
+    /// The activations a map can be fused with (``applyInPlace(_:to:activation:workers:)``).
+    enum FusedActivation: Sendable {
+        case relu, relu6
+
+        init?(_ kind: ActivationKind) {
+            switch kind {
+            case .relu: self = .relu
+            case .relu6: self = .relu6
+            default: return nil
+            }
+        }
+    }
+
+    /// Applies a checked map in place and returns the activation of the result, in one pass over
+    /// the elements: the same bits as ``applyInPlace(_:to:workers:)`` followed by
+    /// ``ActivationKind/forward(_:workers:)`` (`rg_affine_relu`, `rg_affine_relu6`). The
+    /// activation's storage comes from the current pool.
+    static func applyInPlace(_ map: Checked, to tensor: inout Tensor, activation: FusedActivation, workers: Workers) -> Tensor {
+        precondition(tensor.shape == map.shape, "ChannelAffine.applyInPlace: the tensor is not of the checked shape")
+        let (channels, plane, planes) = (map.layout.channels, map.layout.plane, map.layout.planes)
+        let output = tensor.withUnsafeMutableBufferPointer { buffer in
+            Tensor.uninitializedStorage(count: buffer.count) { activations in
+                guard let z = buffer.baseAddress, let y = activations.baseAddress else { return }
+                map.scale.scalars.withUnsafeBufferPointer { scale in
+                    map.shift.scalars.withUnsafeBufferPointer { shift in
+                        guard let scale = scale.baseAddress, let shift = shift.baseAddress else { return }
+                        workers.forRanges(count: planes, minimumPerRange: max(1, (1 << 15) / max(plane, 1))) { range in
+                            for p in range {
+                                let (a, b) = (scale[p % channels], shift[p % channels])
+                                switch activation {
+                                case .relu: rg_affine_relu(z + p * plane, y + p * plane, plane, a, b)
+                                case .relu6: rg_affine_relu6(z + p * plane, y + p * plane, plane, a, b)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return Tensor(uncheckedShape: map.shape, scalars: output)
+    }
+
     /// The channel planes of a checked input: `planes` planes of `plane` elements, plane `p` in
     /// channel `p % channels`.
-    private struct Layout {
+    fileprivate struct Layout: Sendable {
         let channels: Int, plane: Int, planes: Int
 
         init(_ shape: [Int], scale: Tensor, shift: Tensor) throws(TensorError) {
@@ -57,7 +122,11 @@ public enum ChannelAffine {
     /// stays fast in unoptimised builds.
     @inline(__always)
     private static func affine(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int, scale a: Float, shift b: Float) {
-        rg_affine(x, y, count, a, b)
+        if UnsafePointer(y) == x {
+            rg_affine_in_place(y, count, a, b)
+        } else {
+            rg_affine(x, y, count, a, b)
+        }
     }
 
     /// The gradient with respect to the input: the output gradient times `scale[c]`.

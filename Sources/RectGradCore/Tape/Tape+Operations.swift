@@ -56,25 +56,23 @@ extension Tape {
     /// a layer method, ``value(_:)``) gets it computed again from the same operands, with the same bits.
     public func channelAffine(_ x: Variable, scale: Tensor, shift: Tensor, name: String = "") throws(TapeError) -> Variable {
         try check(x)
-        guard case .convolution = nodes[x.id].operation, !nodes[x.id].isReleased, replacements[x.id] == nil else {
+        guard case .convolution = nodes[x.id].operation, !nodes[x.id].isReleased, nodes[x.id].pendingChannelAffine == nil,
+              replacements[x.id] == nil, replacements[nodes.count] == nil else {
             return try record(.channelAffine(scale: scale, shift: shift), inputs: [x], name: name) { (v) throws(TensorError) in
                 try ChannelAffine.forward(v[0], scale: scale, shift: shift, workers: workers)
             }
         }
-        // The storage moves out of the node (no second reference, so it is written in place).
+        // Shapes are checked now; the map is applied when the value is first read, or together
+        // with a ReLU recorded next (`activation`). The convolution's storage moves to the new
+        // node, so it is written in place then.
+        let map: ChannelAffine.Checked
+        do { map = try ChannelAffine.checked(shape: nodes[x.id].shape, scale: scale, shift: shift) } catch { throw .operationFailed(layer: name, error) }
         var value = Tensor(uncheckedShape: nodes[x.id].shape, scalars: [])
         swap(&value, &nodes[x.id].storedValue)
-        do throws(TensorError) {
-            try TensorBufferPool.withCurrent(buffers, workers: workers) { () throws(TensorError) in
-                try ChannelAffine.forwardInPlace(&value, scale: scale, shift: shift, workers: workers)
-            }
-        } catch {
-            // The shapes are checked before anything is written: the convolution keeps its value.
-            nodes[x.id].storedValue = value
-            throw .operationFailed(layer: name, error)
-        }
         nodes[x.id].isReleased = true
-        return try appendComputed(.channelAffine(scale: scale, shift: shift), inputs: [x.id], value: value, name: name)
+        let result = append(.channelAffine(scale: scale, shift: shift), inputs: [x.id], value: value, name: name)
+        nodes[result.id].pendingChannelAffine = map
+        return result
     }
 
     /// An activation; its backward is decided by the ``BackwardRules`` given to ``backward(from:seed:withRespectTo:rules:)``.
@@ -82,11 +80,27 @@ extension Tape {
     ///   (``ActivationKind/validate()``: a NaN or infinite slope, clip bounds with min > max).
     public func activation(_ x: Variable, kind: ActivationKind, name: String = "") throws(TapeError) -> Variable {
         try check(x)
-        let value = valueOfNode(x.id)
         do { try kind.validate() } catch { throw .operationFailed(layer: name, error) }
+        if let fused = try fusedActivation(x, kind: kind, name: name) { return fused }
+        let value = valueOfNode(x.id)
         let ordinal = activationCount
         activationCount += 1
         return try appendComputed(.activation(kind, ordinal: ordinal), inputs: [x.id], value: TensorBufferPool.withCurrent(buffers, workers: workers) { kind.forward(value, workers: workers) }, name: name)
+    }
+
+    /// A ReLU or ReLU6 on a batch norm whose map is still pending: both values in one pass.
+    private func fusedActivation(_ x: Variable, kind: ActivationKind, name: String) throws(TapeError) -> Variable? {
+        guard let map = nodes[x.id].pendingChannelAffine, let fused = ChannelAffine.FusedActivation(kind) else { return nil }
+        var normalized = Tensor(uncheckedShape: nodes[x.id].shape, scalars: [])
+        swap(&normalized, &nodes[x.id].storedValue)
+        let output = TensorBufferPool.withCurrent(buffers, workers: workers) {
+            ChannelAffine.applyInPlace(map, to: &normalized, activation: fused, workers: workers)
+        }
+        nodes[x.id].storedValue = normalized
+        nodes[x.id].pendingChannelAffine = nil
+        let ordinal = activationCount
+        activationCount += 1
+        return try appendComputed(.activation(kind, ordinal: ordinal), inputs: [x.id], value: output, name: name)
     }
 
     /// `max(x, 0)` through the tape's activation rule.

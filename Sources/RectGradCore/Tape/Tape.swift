@@ -147,6 +147,7 @@ public final class Tape {
     /// kernel: the same bits, whatever the workers. That call cannot fail — it succeeded with the
     /// same operands when the node was recorded — so a failure would leave the stored, empty value.
     func valueOfNode(_ id: Int) -> Tensor {
+        if nodes[id].pendingChannelAffine != nil { applyPendingChannelAffine(id) }
         // Read in place: copying the whole node would retain and release each of its fields.
         guard nodes[id].isReleased else { return nodes[id].storedValue }
         let node = nodes[id]
@@ -156,6 +157,17 @@ public final class Tape {
             try Convolution2D.forward(input: operands[0], weight: operands[1], bias: operands.count > 2 ? operands[2] : nil, geometry: geometry, workers: workers)
         }
         return recomputed ?? node.storedValue
+    }
+
+    /// Applies the batch norm of node `id` recorded after a convolution (`Node.pendingChannelAffine`)
+    /// in place, on the tape's workers.
+    private func applyPendingChannelAffine(_ id: Int) {
+        guard let map = nodes[id].pendingChannelAffine else { return }
+        var value = Tensor(uncheckedShape: nodes[id].shape, scalars: [])
+        swap(&value, &nodes[id].storedValue)
+        TensorBufferPool.withCurrent(buffers, workers: workers) { ChannelAffine.applyInPlace(map, to: &value, workers: workers) }
+        nodes[id].storedValue = value
+        nodes[id].pendingChannelAffine = nil
     }
 
     /// Checks that `variable` belongs to this tape.

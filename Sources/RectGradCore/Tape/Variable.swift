@@ -94,6 +94,11 @@ struct Node {
     /// no longer needed them (a convolution's output once batch norm has read it); the value is
     /// computed again, with the same bits, whenever it is read.
     var isReleased = false
+    /// For a batch norm recorded after a convolution: the checked map not yet applied, while
+    /// `storedValue` still holds the convolution's output (moved here from the released
+    /// convolution node). The tape applies it when the value is first read, or — when a ReLU or
+    /// ReLU6 is recorded on it next — in the same pass over the elements as the activation.
+    var pendingChannelAffine: ChannelAffine.Checked?
 
     init(operation: Operation, inputs: [Int], value: Tensor, name: String) {
         self.operation = operation

@@ -1,0 +1,112 @@
+import CElementwise
+import Testing
+import RectGradCore
+
+/// Batch norm recorded after a convolution is applied when its value is first read, or in one pass
+/// with a ReLU or ReLU6 recorded on it next. Every value must be the bits of the kernels run one
+/// after another outside the tape (`ChannelAffine.forward`, `ActivationKind.forward`), whatever
+/// reads what first, and replacements keep their meaning.
+@Suite("Batch norm fused with the following ReLU")
+struct FusedBatchNormActivationTests {
+    let x = Tensor.randomNormal([2, 8, 10, 10], seed: 11)
+    let weight = Tensor.randomNormal([12, 8, 3, 3], standardDeviation: 0.3, seed: 12)
+    let scale = Tensor.randomNormal([12], mean: 1, standardDeviation: 0.5, seed: 13)
+    // Shifts around 3 put ReLU6's upper clip to work too.
+    let shift = Tensor.randomNormal([12], mean: 3, standardDeviation: 3, seed: 14)
+    let geometry = Convolution2DGeometry(padding: 1)
+    let workers = Workers(count: 2)
+
+    static func sameBits(_ a: Tensor, _ b: Tensor) -> Bool {
+        a.shape == b.shape && a.scalars.elementsEqual(b.scalars) { $0.bitPattern == $1.bitPattern }
+    }
+
+    var expectedNorm: Tensor {
+        get throws {
+            let conv = try Convolution2D.forward(input: x, weight: weight, bias: nil, geometry: geometry, workers: workers)
+            return try ChannelAffine.forward(conv, scale: scale, shift: shift, workers: workers)
+        }
+    }
+
+    func record(_ tape: Tape) throws -> Variable {
+        try tape.channelAffine(tape.conv2d(tape.input(x), weight: tape.parameter(weight), geometry: geometry, name: "conv"),
+                               scale: scale, shift: shift, name: "bn")
+    }
+
+    @Test("activation and batch norm values are the separate kernels' bits",
+          arguments: [ActivationKind.relu, .relu6, .leakyReLU(slope: 0.1), .silu])
+    func valuesMatchTheSeparateKernels(kind: ActivationKind) throws {
+        let norm = try expectedNorm
+        let expectedOutput = kind.forward(norm, workers: workers)
+        // The case exercises the clipping (the fused kernels' comparisons).
+        if kind == .relu || kind == .relu6 { #expect(expectedOutput.scalars.contains(0)) }
+        if kind == .relu6 { #expect(expectedOutput.scalars.contains(6)) }
+        for readNormFirst in [false, true] {
+            let tape = Tape(workers: workers)
+            let bn = try record(tape)
+            if readNormFirst { #expect(Self.sameBits(try tape.value(bn), norm)) }
+            let activation = try tape.activation(bn, kind: kind, name: "act")
+            #expect(Self.sameBits(try tape.value(activation), expectedOutput), "\(kind) read first \(readNormFirst)")
+            #expect(Self.sameBits(try tape.value(bn), norm), "\(kind) read first \(readNormFirst)")
+            #expect(tape.activationSites.map(\.name) == ["act"])
+        }
+    }
+
+    @Test("the backward pass through a fused ReLU matches the one through separate kernels")
+    func backwardMatches() throws {
+        func gradient(readNormFirst: Bool, rules: BackwardRules) throws -> Tensor {
+            let tape = Tape(workers: workers)
+            let input = tape.input(x)
+            let bn = try tape.channelAffine(tape.conv2d(input, weight: tape.parameter(weight), geometry: geometry), scale: scale, shift: shift)
+            if readNormFirst { _ = try tape.value(bn) }
+            let features = try tape.flatten(tape.relu6(bn))
+            let logits = try tape.dense(features, weight: tape.parameter(Tensor.randomNormal([3, 12 * 100], standardDeviation: 0.05, seed: 15)))
+            let seed = try Tensor(shape: [2, 3], scalars: [0, 1, 0, 1, 0, 0])
+            return try #require(try tape.backward(from: logits, seed: seed, withRespectTo: [input], rules: rules)[input])
+        }
+        for rules in [BackwardRules.gradient, BackwardRules(activation: GuidedBackpropRule())] {
+            #expect(Self.sameBits(try gradient(readNormFirst: false, rules: rules), try gradient(readNormFirst: true, rules: rules)))
+        }
+    }
+
+    @Test("a replaced batch norm or activation keeps its replacement")
+    func replacementsAreKept() throws {
+        let first = Tape(workers: workers)
+        let firstNorm = try record(first)
+        let firstActivation = try first.relu(firstNorm)
+        let replacedNorm = Tensor.randomNormal([2, 12, 10, 10], seed: 16)
+        let tape = Tape(workers: workers, replacing: [firstNorm: replacedNorm])
+        let bn = try record(tape)
+        let activation = try tape.relu(bn)
+        #expect(Self.sameBits(try tape.value(bn), replacedNorm))
+        #expect(Self.sameBits(try tape.value(activation), ActivationKind.relu.forward(replacedNorm)))
+
+        let replacedActivation = Tensor.randomNormal([2, 12, 10, 10], seed: 17)
+        let other = Tape(workers: workers, replacing: [firstActivation: replacedActivation])
+        let otherNorm = try record(other)
+        let otherActivation = try other.relu(otherNorm)
+        #expect(Self.sameBits(try other.value(otherActivation), replacedActivation))
+        #expect(Self.sameBits(try other.value(otherNorm), try expectedNorm))
+    }
+
+    @Test("the fused and in-place C loops are rg_affine then rg_relu or rg_relu6, bit for bit, on edge values")
+    func fusedLoopsMatchTheSeparateLoops() {
+        let inputs: [Float] = [0, -0, 1, -1, 5.999_999, 6, 6.000_001, 7, -7, .infinity, -.infinity, .nan,
+                               Float(bitPattern: 0x7FC0_0001), .leastNonzeroMagnitude, -.leastNonzeroMagnitude, 3e38, -3e38, 0.5]
+        let parameters: [(Float, Float)] = [(1, 0), (2, -1), (-1, 3), (0.5, 6), (0, -0.0), (3, 1e-30)]
+        let count = inputs.count
+        for (a, b) in parameters {
+            var separateZ = [Float](repeating: 0, count: count), separateY = separateZ, separateY6 = separateZ
+            var fusedZ = inputs, fusedY = separateZ, fusedZ6 = inputs, fusedY6 = separateZ, inPlaceZ = inputs
+            rg_affine(inputs, &separateZ, count, a, b)
+            rg_relu(separateZ, &separateY, count)
+            rg_relu6(separateZ, &separateY6, count)
+            rg_affine_relu(&fusedZ, &fusedY, count, a, b)
+            rg_affine_relu6(&fusedZ6, &fusedY6, count, a, b)
+            rg_affine_in_place(&inPlaceZ, count, a, b)
+            let bits = { (values: [Float]) in values.map(\.bitPattern) }
+            #expect(bits(fusedZ) == bits(separateZ) && bits(fusedZ6) == bits(separateZ) && bits(inPlaceZ) == bits(separateZ), "a \(a) b \(b)")
+            #expect(bits(fusedY) == bits(separateY), "relu, a \(a) b \(b)")
+            #expect(bits(fusedY6) == bits(separateY6), "relu6, a \(a) b \(b)")
+        }
+    }
+}
