@@ -54,6 +54,11 @@ extension Tape {
     /// the input gradient reads a convolution's output, so a recorded pass keeps one tensor for
     /// the pair instead of two. Anything that reads the convolution's value later (an LRP rule,
     /// a layer method, ``value(_:)``) gets it computed again from the same operands, with the same bits.
+    ///
+    /// In that case the map itself is applied when the value is first needed: a ReLU or ReLU6
+    /// recorded on it next computes both values in one pass over the elements (the same bits as
+    /// the map followed by the activation); any other read applies the map first. Shapes are
+    /// checked here, so a mismatch throws now.
     public func channelAffine(_ x: Variable, scale: Tensor, shift: Tensor, name: String = "") throws(TapeError) -> Variable {
         try check(x)
         guard case .convolution = nodes[x.id].operation, !nodes[x.id].isReleased, nodes[x.id].pendingChannelAffine == nil,
