@@ -86,8 +86,9 @@ struct Node {
     var operation: Operation
     var inputs: [Int]
     /// The value as stored: the computed value, or — for a released node (``isReleased``) — a
-    /// tensor of the value's shape without elements. Read values through
-    /// ``Tape/materializedValue(_:)``; `shape` alone may be read here.
+    /// tensor of the value's shape without elements, or — for a batch norm whose map is still
+    /// pending (``pendingChannelAffine``) — its input. Read values through `Tape.valueOfNode(_:)`;
+    /// `shape` alone may be read here.
     var storedValue: Tensor
     var name: String
     /// Whether the elements were given back to the pool after the only consumer recorded so far
