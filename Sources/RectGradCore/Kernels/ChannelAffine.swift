@@ -17,10 +17,7 @@ public enum ChannelAffine {
     /// The map applied in place: the same elements as ``forward(_:scale:shift:workers:)``, written
     /// over the input's own storage (copied first if it is shared).
     public static func forwardInPlace(_ tensor: inout Tensor, scale: Tensor, shift: Tensor, workers: Workers = .default) throws(TensorError) {
-        let layout = try Layout(tensor.shape, scale: scale, shift: shift)
-        tensor.withUnsafeMutableBufferPointer { buffer in
-            if let y = buffer.baseAddress { apply(layout, from: y, to: y, scale: scale, shift: shift, workers: workers) }
-        }
+        applyInPlace(try checked(shape: tensor.shape, scale: scale, shift: shift), to: &tensor, workers: workers)
     }
 
     /// A map whose scale and shift were checked against a tensor shape, to be applied later
@@ -65,22 +62,13 @@ public enum ChannelAffine {
     /// activation's storage comes from the current pool.
     static func applyInPlace(_ map: Checked, to tensor: inout Tensor, activation: FusedActivation, workers: Workers) -> Tensor {
         precondition(tensor.shape == map.shape, "ChannelAffine.applyInPlace: the tensor is not of the checked shape")
-        let (channels, plane, planes) = (map.layout.channels, map.layout.plane, map.layout.planes)
         let output = tensor.withUnsafeMutableBufferPointer { buffer in
             Tensor.uninitializedStorage(count: buffer.count) { activations in
                 guard let z = buffer.baseAddress, let y = activations.baseAddress else { return }
-                map.scale.scalars.withUnsafeBufferPointer { scale in
-                    map.shift.scalars.withUnsafeBufferPointer { shift in
-                        guard let scale = scale.baseAddress, let shift = shift.baseAddress else { return }
-                        workers.forRanges(count: planes, minimumPerRange: max(1, (1 << 15) / max(plane, 1))) { range in
-                            for p in range {
-                                let (a, b) = (scale[p % channels], shift[p % channels])
-                                switch activation {
-                                case .relu: rg_affine_relu(z + p * plane, y + p * plane, plane, a, b)
-                                case .relu6: rg_affine_relu6(z + p * plane, y + p * plane, plane, a, b)
-                                }
-                            }
-                        }
+                forEachPlane(map.layout, scale: map.scale, shift: map.shift, workers: workers) { offset, count, a, b in
+                    switch activation {
+                    case .relu: rg_affine_relu(z + offset, y + offset, count, a, b)
+                    case .relu6: rg_affine_relu6(z + offset, y + offset, count, a, b)
                     }
                 }
             }
@@ -105,14 +93,21 @@ public enum ChannelAffine {
 
     /// `y = x · scale[c] + shift[c]` plane by plane, the planes shared among `workers` (`x` may be `y`).
     private static func apply(_ layout: Layout, from x: UnsafePointer<Float>, to y: UnsafeMutablePointer<Float>, scale: Tensor, shift: Tensor, workers: Workers) {
+        forEachPlane(layout, scale: scale, shift: shift, workers: workers) { offset, count, a, b in
+            affine(x + offset, y + offset, count: count, scale: a, shift: b)
+        }
+    }
+
+    /// Calls `body(offset, count, scale, shift)` for every channel plane (its first element, its
+    /// element count and its channel's scale and shift), the planes shared among `workers`.
+    private static func forEachPlane(_ layout: Layout, scale: Tensor, shift: Tensor, workers: Workers,
+                                     _ body: (_ offset: Int, _ count: Int, _ scale: Float, _ shift: Float) -> Void) {
         let (channels, plane) = (layout.channels, layout.plane)
         scale.scalars.withUnsafeBufferPointer { scale in
             shift.scalars.withUnsafeBufferPointer { shift in
                 guard let scale = scale.baseAddress, let shift = shift.baseAddress else { return }
                 workers.forRanges(count: layout.planes, minimumPerRange: max(1, (1 << 15) / max(plane, 1))) { range in
-                    for p in range {
-                        affine(x + p * plane, y + p * plane, count: plane, scale: scale[p % channels], shift: shift[p % channels])
-                    }
+                    for p in range { body(p * plane, plane, scale[p % channels], shift[p % channels]) }
                 }
             }
         }

@@ -4,9 +4,10 @@ extension Tape {
     ///
     /// An input or parameter leaf that is already non-finite is reported as such.
     public func firstNonFiniteLayer() -> String? {
-        for (id, node) in nodes.enumerated() where !valueOfNode(id).isFinite {
-            let operation = node.operation.name
-            return node.name.isEmpty ? operation : "'\(node.name)' (\(operation))"
+        // By index: reading a value may apply a pending batch norm, which writes `nodes`.
+        for id in nodes.indices where !valueOfNode(id).isFinite {
+            let operation = nodes[id].operation.name
+            return nodes[id].name.isEmpty ? operation : "'\(nodes[id].name)' (\(operation))"
         }
         return nil
     }

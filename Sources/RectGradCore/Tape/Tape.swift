@@ -135,9 +135,10 @@ public final class Tape {
     /// `(z, a)` of every activation keyed by ordinal (used as DeepLIFT reference values).
     public func activationValues() -> [Int: (preActivation: Tensor, output: Tensor)] {
         var result: [Int: (preActivation: Tensor, output: Tensor)] = [:]
-        for node in nodes {
-            guard case .activation(_, let ordinal) = node.operation, let input = node.inputs.first else { continue }
-            result[ordinal] = (valueOfNode(input), node.storedValue)
+        // By index: reading a value may apply a pending batch norm, which writes `nodes`.
+        for id in nodes.indices {
+            guard case .activation(_, let ordinal) = nodes[id].operation, let input = nodes[id].inputs.first else { continue }
+            result[ordinal] = (valueOfNode(input), nodes[id].storedValue)
         }
         return result
     }
