@@ -59,6 +59,23 @@ void rg_affine_relu6(float *restrict z, float *restrict y, ptrdiff_t count, floa
     }
 }
 
+void rg_affine_relu_in_place(float *z, ptrdiff_t count, float a, float b) {
+    for (ptrdiff_t i = 0; i < count; i++) {
+        float product = z[i] * a;
+        float v = product + b;
+        z[i] = v <= 0.0f ? 0.0f : v;
+    }
+}
+
+void rg_affine_relu6_in_place(float *z, ptrdiff_t count, float a, float b) {
+    for (ptrdiff_t i = 0; i < count; i++) {
+        float product = z[i] * a;
+        float v = product + b;
+        float positive = v <= 0.0f ? 0.0f : v;
+        z[i] = positive > 6.0f ? 6.0f : positive;
+    }
+}
+
 void rg_relu_gradient(const float *z, const float *r, float *y, ptrdiff_t count) {
     for (ptrdiff_t i = 0; i < count; i++) {
         y[i] = r[i] * (z[i] > 0.0f ? 1.0f : 0.0f);

@@ -49,10 +49,13 @@ public struct Network: Sendable {
         return try body.forward(input, on: tape)
     }
 
-    /// Runs the forward pass on a fresh tape whose kernels run on `workers` and returns the
-    /// logits `[N, classes]`; the tape takes its buffers from `buffers` (default: its own pool).
+    /// Runs the forward pass on a fresh inference-only tape (``RectGradCore/Tape/init(workers:buffers:inferenceOnly:)``)
+    /// whose kernels run on `workers` and returns the logits `[N, classes]`: every intermediate
+    /// value goes back to the pool once the next layer has read it, so the pass reuses a few
+    /// buffers while they are still in cache (the same logits, bit for bit, as a pass recorded
+    /// for backward). The tape takes its buffers from `buffers` (default: its own pool).
     public func logits(for input: Tensor, workers: Workers = .default, buffers: TensorBufferPool? = nil) throws -> Tensor {
-        let tape = Tape(workers: workers, buffers: buffers)
+        let tape = Tape(workers: workers, buffers: buffers, inferenceOnly: true)
         let output = try logits(tape.input(input), on: tape)
         return try tape.value(output)
     }

@@ -1,6 +1,11 @@
 import RectGradCore
 
 /// Layers applied one after another.
+///
+/// On an inference-only tape (``RectGradCore/Tape/isInferenceOnly``) each layer's output is
+/// dropped (``RectGradCore/Tape/dropValue(_:)``) once the next layer has read it; the sequence's
+/// own input and output stay with its caller. A layer inside a sequence receives only the
+/// previous layer's output, so nothing else can read a dropped value.
 public struct Sequential: Layer {
     public var name: String
     /// The layers in order.
@@ -14,7 +19,13 @@ public struct Sequential: Layer {
 
     public func forward(_ input: Variable, on tape: Tape) throws -> Variable {
         var x = input
-        for layer in layers { x = try layer.forward(x, on: tape) }
+        for layer in layers {
+            let y = try layer.forward(x, on: tape)
+            // An output this sequence made and the next layer has read: an inference-only
+            // tape gives its storage back now (a no-op on a tape recording for backward).
+            if x != input && y != x { tape.dropValue(x) }
+            x = y
+        }
         return x
     }
 
@@ -52,7 +63,8 @@ public struct Sequential: Layer {
 }
 
 /// A residual connection: `activation(body(x) + shortcut(x))`, with the identity as the default
-/// shortcut and an optional activation after the addition (ResNet's ReLU).
+/// shortcut and an optional activation after the addition (ResNet's ReLU). On an inference-only
+/// tape the branch outputs are dropped once added, and the sum once activated.
 public struct Residual: Layer {
     public var name: String
     /// The main branch.
@@ -74,7 +86,12 @@ public struct Residual: Layer {
         let main = try body.forward(input, on: tape)
         let skip = try shortcut?.forward(input, on: tape) ?? input
         let sum = try tape.add(main, skip, name: qualified(name, "add"))
-        return try activation?.forward(sum, on: tape) ?? sum
+        // Branch outputs the sum has read (an inference-only tape gives them back now).
+        for branch in [main, skip] where branch != input && branch != sum { tape.dropValue(branch) }
+        guard let activation else { return sum }
+        let output = try activation.forward(sum, on: tape)
+        if output != sum { tape.dropValue(sum) }
+        return output
     }
 
     public var parameters: [NamedParameter] { body.parameters + (shortcut?.parameters ?? []) }

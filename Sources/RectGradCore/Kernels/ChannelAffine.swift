@@ -76,6 +76,22 @@ public enum ChannelAffine {
         return Tensor(uncheckedShape: map.shape, scalars: output)
     }
 
+    /// Replaces `tensor` by the activation of the map applied to it, in one pass and in place: the
+    /// activation values of ``applyInPlace(_:to:activation:workers:)`` (the same bits) without
+    /// keeping the map's own values (`rg_affine_relu_in_place`, `rg_affine_relu6_in_place`).
+    static func applyActivatedInPlace(_ map: Checked, to tensor: inout Tensor, activation: FusedActivation, workers: Workers) {
+        precondition(tensor.shape == map.shape, "ChannelAffine.applyActivatedInPlace: the tensor is not of the checked shape")
+        tensor.withUnsafeMutableBufferPointer { buffer in
+            guard let z = buffer.baseAddress else { return }
+            forEachPlane(map.layout, scale: map.scale, shift: map.shift, workers: workers) { offset, count, a, b in
+                switch activation {
+                case .relu: rg_affine_relu_in_place(z + offset, count, a, b)
+                case .relu6: rg_affine_relu6_in_place(z + offset, count, a, b)
+                }
+            }
+        }
+    }
+
     /// The channel planes of a checked input: `planes` planes of `plane` elements, plane `p` in
     /// channel `p % channels`.
     fileprivate struct Layout: Sendable {

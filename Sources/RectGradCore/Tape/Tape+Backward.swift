@@ -23,6 +23,7 @@ extension Tape {
     ///   whose selector matches no activation (``TapeError/selectorMatchesNothing(_:activations:)``),
     ///   or a failing rule.
     public func backward(from output: Variable, seed: Tensor? = nil, withRespectTo variables: [Variable], rules: BackwardRules = .gradient) throws(TapeError) -> BackwardResult {
+        guard !isInferenceOnly else { throw .inferenceOnlyTape }
         let outputNode = try node(output)
         for variable in variables { try check(variable) }
         let seedValue = seed ?? Tensor(repeating: 1, shape: outputNode.shape)

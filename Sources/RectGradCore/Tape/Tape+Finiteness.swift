@@ -5,7 +5,7 @@ extension Tape {
     /// An input or parameter leaf that is already non-finite is reported as such.
     public func firstNonFiniteLayer() -> String? {
         // By index: reading a value may apply a pending batch norm, which writes `nodes`.
-        for id in nodes.indices where !valueOfNode(id).isFinite {
+        for id in nodes.indices where isReadable(id) && !valueOfNode(id).isFinite {
             let operation = nodes[id].operation.name
             return nodes[id].name.isEmpty ? operation : "'\(nodes[id].name)' (\(operation))"
         }

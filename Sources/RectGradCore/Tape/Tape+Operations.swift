@@ -93,11 +93,23 @@ extension Tape {
         return try appendComputed(.activation(kind, ordinal: ordinal), inputs: [x.id], value: TensorBufferPool.withCurrent(buffers, workers: workers) { kind.forward(value, workers: workers) }, name: name)
     }
 
-    /// A ReLU or ReLU6 on a batch norm whose map is still pending: both values in one pass.
+    /// A ReLU or ReLU6 on a batch norm whose map is still pending: both values in one pass. On an
+    /// inference-only tape the activation overwrites the batch norm's storage, and the batch
+    /// norm's value is dropped (``dropValue(_:)``).
     private func fusedActivation(_ x: Variable, kind: ActivationKind, name: String) throws(TapeError) -> Variable? {
         guard let map = nodes[x.id].pendingChannelAffine, let fused = ChannelAffine.FusedActivation(kind) else { return nil }
         var normalized = Tensor(uncheckedShape: nodes[x.id].shape, scalars: [])
         swap(&normalized, &nodes[x.id].storedValue)
+        if isInferenceOnly {
+            TensorBufferPool.withCurrent(buffers, workers: workers) {
+                ChannelAffine.applyActivatedInPlace(map, to: &normalized, activation: fused, workers: workers)
+            }
+            nodes[x.id].pendingChannelAffine = nil
+            nodes[x.id].isDropped = true
+            let ordinal = activationCount
+            activationCount += 1
+            return try appendComputed(.activation(kind, ordinal: ordinal), inputs: [x.id], value: normalized, name: name)
+        }
         let output = TensorBufferPool.withCurrent(buffers, workers: workers) {
             ChannelAffine.applyInPlace(map, to: &normalized, activation: fused, workers: workers)
         }

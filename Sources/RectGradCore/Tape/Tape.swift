@@ -25,6 +25,10 @@ public final class Tape {
     /// them back: output gradients during a backward pass, recorded values when the tape is
     /// released (``TensorBufferPool``).
     public let buffers: TensorBufferPool
+    /// Whether the tape records a forward pass only (``init(workers:buffers:inferenceOnly:)``):
+    /// ``dropValue(_:)`` then gives values back to the pool as soon as the layers are done with
+    /// them, and ``backward(from:seed:withRespectTo:rules:)`` is refused.
+    public let isInferenceOnly: Bool
 
     /// Creates an empty tape whose kernels run on `workers` (default: one per active core;
     /// ``Workers/serial`` keeps everything on the calling thread). In an unoptimised build of
@@ -32,10 +36,18 @@ public final class Tape {
     /// (``RectGradBuild``). Pass the same `buffers` to the tapes of successive passes so that
     /// they reuse each other's memory; by default the tape has a pool of its own, reused between
     /// its own operations and backward passes.
-    public init(workers: Workers = .default, buffers: TensorBufferPool? = nil) {
+    ///
+    /// With `inferenceOnly`, the tape computes a forward pass without keeping it for a backward
+    /// one: each value that layer code drops (``dropValue(_:)``; ``RectGradLayers/Sequential``
+    /// drops every layer's output once the next layer has read it) goes back to the pool at once
+    /// and is reused by the next operation while it is still in the processor's cache, instead
+    /// of every value of the pass staying in memory to its end. The values computed are the same
+    /// bits; `Network.logits(for:workers:buffers:)` records this way.
+    public init(workers: Workers = .default, buffers: TensorBufferPool? = nil, inferenceOnly: Bool = false) {
         self.workers = workers
         self.buffers = buffers ?? TensorBufferPool()
         self.replacements = [:]
+        self.isInferenceOnly = inferenceOnly
         RectGradBuild.warnOnceIfUnoptimized()
     }
 
@@ -57,6 +69,7 @@ public final class Tape {
         var byID: [Int: Tensor] = [:]
         for (variable, value) in replacements { byID[variable.id] = value }
         self.replacements = byID
+        self.isInferenceOnly = false
         RectGradBuild.warnOnceIfUnoptimized()
     }
 
@@ -136,8 +149,8 @@ public final class Tape {
     public func activationValues() -> [Int: (preActivation: Tensor, output: Tensor)] {
         var result: [Int: (preActivation: Tensor, output: Tensor)] = [:]
         // By index: reading a value may apply a pending batch norm, which writes `nodes`.
-        for id in nodes.indices {
-            guard case .activation(_, let ordinal) = nodes[id].operation, let input = nodes[id].inputs.first else { continue }
+        for id in nodes.indices where isReadable(id) {
+            guard case .activation(_, let ordinal) = nodes[id].operation, let input = nodes[id].inputs.first, isReadable(input) else { continue }
             result[ordinal] = (valueOfNode(input), nodes[id].storedValue)
         }
         return result
@@ -171,10 +184,37 @@ public final class Tape {
         nodes[id].pendingChannelAffine = nil
     }
 
-    /// Checks that `variable` belongs to this tape.
-    /// - Throws: ``TapeError/unknownVariable(_:)``.
+    /// Checks that `variable` belongs to this tape and still has its value.
+    /// - Throws: ``TapeError/unknownVariable(_:)``, ``TapeError/valueDropped(_:)``.
     func check(_ variable: Variable) throws(TapeError) {
         guard variable.id >= 0, variable.id < nodes.count else { throw .unknownVariable(variable) }
+        guard isReadable(variable.id) else { throw .valueDropped(variable) }
+    }
+
+    /// Whether node `id`'s value can be read: not dropped, and — for a released convolution, which
+    /// is computed again when read — none of its operands dropped either.
+    func isReadable(_ id: Int) -> Bool {
+        guard !nodes[id].isDropped else { return false }
+        return !nodes[id].isReleased || !nodes[id].inputs.contains { nodes[$0].isDropped }
+    }
+
+    /// On an inference-only tape (``isInferenceOnly``), gives the value of `variable` back to the
+    /// pool: the caller promises that nothing reads it again. Reading it, or recording an
+    /// operation on it, then throws ``TapeError/valueDropped(_:)``. A value that another node
+    /// shares (a reshape's) stays with that node. On a tape recording for backward passes, and
+    /// for inputs and parameters (the caller's tensors), it does nothing.
+    public func dropValue(_ variable: Variable) {
+        guard isInferenceOnly, variable.id >= 0, variable.id < nodes.count, !nodes[variable.id].isDropped else { return }
+        if case .leaf = nodes[variable.id].operation { return }
+        let shape = nodes[variable.id].shape
+        nodes[variable.id].pendingChannelAffine = nil
+        buffers.recycle(&nodes[variable.id].storedValue)
+        nodes[variable.id].storedValue = Tensor(uncheckedShape: shape, scalars: [])
+        if case .maxPool(let geometry, var argmax) = nodes[variable.id].operation {
+            nodes[variable.id].operation = .maxPool(geometry, argmax: [])
+            buffers.recycleIndices(&argmax)
+        }
+        nodes[variable.id].isDropped = true
     }
 
     func node(_ variable: Variable) throws(TapeError) -> Node {

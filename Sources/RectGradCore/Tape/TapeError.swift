@@ -15,6 +15,10 @@ public enum TapeError: Error, Equatable, Sendable, CustomStringConvertible {
     /// activations (a typo, or names of another architecture): refused rather than silently
     /// running the default rule everywhere. `activations` are the names of the tape's sites.
     case selectorMatchesNothing(LayerSelector, activations: [String])
+    /// The value was given back to the pool by ``Tape/dropValue(_:)`` on an inference-only tape.
+    case valueDropped(Variable)
+    /// A backward pass was asked of an inference-only tape, which keeps no values for one.
+    case inferenceOnlyTape
 
     public var description: String {
         switch self {
@@ -24,6 +28,8 @@ public enum TapeError: Error, Equatable, Sendable, CustomStringConvertible {
         case .ruleFailed(let site, let reason): return "backward rule at \(site): \(reason)"
         case .nonFinite(let layer):
             return "the forward pass produced NaN or infinite values, first at layer \(layer); the input may be far outside the model's range, or the weights broken"
+        case .valueDropped(let v): return "the value of \(v) was dropped: an inference-only tape gives each value back once the layers are done with it"
+        case .inferenceOnlyTape: return "this tape records for inference only and keeps no values for a backward pass; record on Tape(workers:buffers:) instead"
         case .selectorMatchesNothing(let selector, let activations):
             let shown = activations.prefix(6).map { "'\($0)'" }.joined(separator: ", ")
             let more = activations.count > 6 ? ", … (\(activations.count) in all)" : ""

@@ -100,6 +100,8 @@ struct Node {
     /// convolution node). The tape applies it when the value is first read, or — when a ReLU or
     /// ReLU6 is recorded on it next — in the same pass over the elements as the activation.
     var pendingChannelAffine: ChannelAffine.Checked?
+    /// Whether ``Tape/dropValue(_:)`` gave the value back to the pool (inference-only tapes).
+    var isDropped = false
 
     init(operation: Operation, inputs: [Int], value: Tensor, name: String) {
         self.operation = operation

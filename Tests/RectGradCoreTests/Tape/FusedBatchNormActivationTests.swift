@@ -97,16 +97,22 @@ struct FusedBatchNormActivationTests {
         for (a, b) in parameters {
             var separateZ = [Float](repeating: 0, count: count), separateY = separateZ, separateY6 = separateZ
             var fusedZ = inputs, fusedY = separateZ, fusedZ6 = inputs, fusedY6 = separateZ, inPlaceZ = inputs
+            var activatedInPlace = inputs, activatedInPlace6 = inputs
             rg_affine(inputs, &separateZ, count, a, b)
             rg_relu(separateZ, &separateY, count)
             rg_relu6(separateZ, &separateY6, count)
             rg_affine_relu(&fusedZ, &fusedY, count, a, b)
             rg_affine_relu6(&fusedZ6, &fusedY6, count, a, b)
             rg_affine_in_place(&inPlaceZ, count, a, b)
+            rg_affine_relu_in_place(&activatedInPlace, count, a, b)
+            rg_affine_relu6_in_place(&activatedInPlace6, count, a, b)
             let bits = { (values: [Float]) in values.map(\.bitPattern) }
             #expect(bits(fusedZ) == bits(separateZ) && bits(fusedZ6) == bits(separateZ) && bits(inPlaceZ) == bits(separateZ), "a \(a) b \(b)")
             #expect(bits(fusedY) == bits(separateY), "relu, a \(a) b \(b)")
             #expect(bits(fusedY6) == bits(separateY6), "relu6, a \(a) b \(b)")
+            // Inference-only tapes: the activation written over the input.
+            #expect(bits(activatedInPlace) == bits(separateY), "relu in place, a \(a) b \(b)")
+            #expect(bits(activatedInPlace6) == bits(separateY6), "relu6 in place, a \(a) b \(b)")
         }
     }
 }
