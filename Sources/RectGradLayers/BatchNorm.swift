@@ -7,15 +7,24 @@ import RectGradCore
 public struct BatchNorm2D: Layer {
     public var name: String
     /// γ, `[C]`.
-    public var weight: Tensor
+    public var weight: Tensor { didSet { refold() } }
     /// β, `[C]`.
-    public var bias: Tensor
+    public var bias: Tensor { didSet { refold() } }
     /// Running mean, `[C]`.
-    public var runningMean: Tensor
+    public var runningMean: Tensor { didSet { refold() } }
     /// Running variance, `[C]`.
-    public var runningVariance: Tensor
+    public var runningVariance: Tensor { didSet { refold() } }
     /// ε (1e-5 in torchvision, 1e-3 in EfficientNet-Lite).
-    public var epsilon: Float
+    public var epsilon: Float { didSet { refold() } }
+
+    /// The folded map (or why the statistics cannot be folded), computed whenever a statistic
+    /// changes rather than on every forward pass.
+    private var foldedMap: Result<FoldedMap, TensorError>
+
+    private struct FoldedMap: Sendable {
+        var scale: Tensor
+        var shift: Tensor
+    }
 
     /// Creates a batch norm from its tensors.
     public init(name: String, weight: Tensor, bias: Tensor, runningMean: Tensor, runningVariance: Tensor, epsilon: Float = 1e-5) {
@@ -25,6 +34,20 @@ public struct BatchNorm2D: Layer {
         self.runningMean = runningMean
         self.runningVariance = runningVariance
         self.epsilon = epsilon
+        self.foldedMap = Self.fold(weight: weight, bias: bias, runningMean: runningMean, runningVariance: runningVariance, epsilon: epsilon)
+    }
+
+    private static func fold(weight: Tensor, bias: Tensor, runningMean: Tensor, runningVariance: Tensor, epsilon: Float) -> Result<FoldedMap, TensorError> {
+        do {
+            let (scale, shift) = try ChannelAffine.foldBatchNorm(weight: weight, bias: bias, runningMean: runningMean, runningVariance: runningVariance, epsilon: epsilon)
+            return .success(FoldedMap(scale: scale, shift: shift))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    private mutating func refold() {
+        foldedMap = Self.fold(weight: weight, bias: bias, runningMean: runningMean, runningVariance: runningVariance, epsilon: epsilon)
     }
 
     /// The identity initialisation (γ = 1, β = 0, mean 0, variance 1).
@@ -37,7 +60,8 @@ public struct BatchNorm2D: Layer {
 
     /// The folded `(scale, shift)` of the affine map.
     public func affine() throws -> (scale: Tensor, shift: Tensor) {
-        try ChannelAffine.foldBatchNorm(weight: weight, bias: bias, runningMean: runningMean, runningVariance: runningVariance, epsilon: epsilon)
+        let map = try foldedMap.get()
+        return (map.scale, map.shift)
     }
 
     public func forward(_ input: Variable, on tape: Tape) throws -> Variable {

@@ -102,3 +102,27 @@ private func smallNetwork(seed: UInt64) -> Network {
     let fcBias = try #require(parameters.first { $0.name == "fc.bias" })
     #expect(abs(try #require(result[fcBias.variable]).sum()) < 1e-6)
 }
+
+/// Batch norm folds its statistics when they change, not on every pass: a changed statistic is
+/// what the next pass uses, and statistics that cannot be folded fail the pass that needs them.
+@Test func batchNormUsesItsCurrentStatistics() throws {
+    var norm = BatchNorm2D(name: "bn", channels: 2)
+    let input = try Tensor(shape: [1, 2, 1, 2], scalars: [1, 2, 3, 4])
+    func run(_ layer: BatchNorm2D) throws -> [Float] {
+        let tape = Tape()
+        return try tape.value(layer.forward(tape.input(input), on: tape)).scalars
+    }
+    // Identity statistics with ε = 1e-5: x / √(1 + 1e-5).
+    let identity = Float(1) / Float(1 + 1e-5).squareRoot()
+    #expect(try run(norm) == [1, 2, 3, 4].map { $0 * identity })
+    norm.epsilon = 0
+    norm.runningMean = try Tensor(shape: [2], scalars: [1, -1])
+    norm.runningVariance = try Tensor(shape: [2], scalars: [4, 0.25])
+    norm.weight = try Tensor(shape: [2], scalars: [2, 1])
+    norm.bias = try Tensor(shape: [2], scalars: [0, 1])
+    // Channel 0: (x − 1) / 2 · 2 + 0 = x − 1; channel 1: (x + 1) / 0.5 + 1 = 2x + 3.
+    #expect(try run(norm) == [0, 1, 9, 11])
+    norm.runningVariance = try Tensor(shape: [2], scalars: [-1, 1])
+    #expect(throws: TensorError.self) { _ = try run(norm) }
+    #expect(throws: TensorError.self) { _ = try norm.affine() }
+}
