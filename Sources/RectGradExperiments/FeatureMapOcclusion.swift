@@ -215,7 +215,7 @@ public struct FeatureMapOcclusion: Sendable {
             for orderIndex in c.orders.indices {
                 let rows = count * c.fractions.count
                 let batch = try Tensor(shape: [rows, channels, height, width], scalars: occludedMaps[orderIndex])
-                let tailTape = Tape(workers: workers)
+                let tailTape = Tape(workers: workers, inferenceOnly: true)
                 let output = try tailTape.value(tail.forward(tailTape.input(batch), on: tailTape))
                 for example in 0..<count {
                     let label = batchLabels[example]

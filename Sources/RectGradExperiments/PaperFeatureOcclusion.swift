@@ -171,7 +171,7 @@ public struct PaperFeatureOcclusion: Sendable {
                 for first in stride(from: 0, to: fractions.count, by: c.batchSize) {
                     let count = min(c.batchSize, fractions.count - first)
                     let batch = try Tensor(shape: [count, channels, height, width], scalars: Array(rows[(first * map.count)..<((first + count) * map.count)]))
-                    let tailTape = Tape(workers: workers)
+                    let tailTape = Tape(workers: workers, inferenceOnly: true)
                     logits += try tailTape.value(tail.forward(tailTape.input(batch), on: tailTape)).scalars
                 }
                 classes = logits.count / fractions.count

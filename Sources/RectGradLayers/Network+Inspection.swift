@@ -4,10 +4,11 @@ extension Network: CustomStringConvertible {
     /// The activation sites of the network in forward order: the names, kinds and ordinals that
     /// ``RectGradCore/LayerSelector`` matches (`.name("layer4.1.relu")`, `.namePrefix("features.")`,
     /// `.ordinal(3)`, `.kind(.relu6)`). Records one forward pass of a zero input of batch 1.
-    /// The pass runs on `workers` (a batch-1 forward: default one worker).
+    /// The pass runs on `workers` (a batch-1 forward: default one worker), on an inference-only
+    /// tape (the sites are the recorded nodes; no value is kept).
     /// - Throws: the errors of the forward pass.
     public func activationSites(workers: Workers = .serial) throws -> [ActivationSite] {
-        let tape = Tape(workers: workers)
+        let tape = Tape(workers: workers, inferenceOnly: true)
         let zeros = Tensor.zeros([1, inputChannels, inputSize.height, inputSize.width])
         _ = try logits(tape.input(zeros), on: tape)
         return tape.activationSites

@@ -22,8 +22,8 @@ void rg_relu6(const float *x, float *y, ptrdiff_t count);
  * z[i] = z[i] * a + b, then y[i] = the activation of z[i]. `y` must not overlap `z`. */
 void rg_affine_relu(float *restrict z, float *restrict y, ptrdiff_t count, float a, float b);
 void rg_affine_relu6(float *restrict z, float *restrict y, ptrdiff_t count, float a, float b);
-/// z[i] = relu(z[i] * a + b) and z[i] = relu6(z[i] * a + b) in place: the activations of
-/// rg_affine_relu and rg_affine_relu6 without keeping the affine values (inference-only tapes).
+/* z[i] = relu(z[i] * a + b) and z[i] = relu6(z[i] * a + b) in place: the activations of
+ * rg_affine_relu and rg_affine_relu6 without keeping the affine values (inference-only tapes). */
 void rg_affine_relu_in_place(float *z, ptrdiff_t count, float a, float b);
 void rg_affine_relu6_in_place(float *z, ptrdiff_t count, float a, float b);
 /* y[i] = r[i] * (z[i] > 0 ? 1 : 0). */
