@@ -100,20 +100,19 @@ extension Tape {
         guard let map = nodes[x.id].pendingChannelAffine, let fused = ChannelAffine.FusedActivation(kind) else { return nil }
         var normalized = Tensor(uncheckedShape: nodes[x.id].shape, scalars: [])
         swap(&normalized, &nodes[x.id].storedValue)
+        let output: Tensor
         if isInferenceOnly {
             TensorBufferPool.withCurrent(buffers, workers: workers) {
                 ChannelAffine.applyActivatedInPlace(map, to: &normalized, activation: fused, workers: workers)
             }
-            nodes[x.id].pendingChannelAffine = nil
+            output = normalized
             nodes[x.id].isDropped = true
-            let ordinal = activationCount
-            activationCount += 1
-            return try appendComputed(.activation(kind, ordinal: ordinal), inputs: [x.id], value: normalized, name: name)
+        } else {
+            output = TensorBufferPool.withCurrent(buffers, workers: workers) {
+                ChannelAffine.applyInPlace(map, to: &normalized, activation: fused, workers: workers)
+            }
+            nodes[x.id].storedValue = normalized
         }
-        let output = TensorBufferPool.withCurrent(buffers, workers: workers) {
-            ChannelAffine.applyInPlace(map, to: &normalized, activation: fused, workers: workers)
-        }
-        nodes[x.id].storedValue = normalized
         nodes[x.id].pendingChannelAffine = nil
         let ordinal = activationCount
         activationCount += 1
