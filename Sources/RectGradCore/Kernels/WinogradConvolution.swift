@@ -108,9 +108,11 @@ enum WinogradConvolution {
         let transformedInput = ScratchBuffer(workers: 1, sliceCount: positions * p.inputChannels * maximumTiles)
         let v = transformedInput.slice(0)
         // Each block re-reads the transformed input, so blocks grow with the tile count (about
-        // two thirds of it, 16 to 128 channels), and every worker gets at least two.
+        // two thirds of it, 16 to 128 channels), and each planned worker gets at least one (two
+        // each made ResNet-50's 256-channel products at 14 × 14 sixteen channels tall, too small for
+        // OpenBLAS's packed kernel: eight blocks took 0.982 of the forward pass on one core).
         let blockTarget = min(128, max(16, (2 * maximumTiles / 3 + 15) / 16 * 16))
-        let blocks = max((p.outputChannels + blockTarget - 1) / blockTarget, min(2 * Parallel.plannedWorkers, p.outputChannels / 8))
+        let blocks = max((p.outputChannels + blockTarget - 1) / blockTarget, min(Parallel.plannedWorkers, p.outputChannels / 8))
         let blockSize = (p.outputChannels + blocks - 1) / blocks
         let scratch = ScratchBuffer(workers: workers.count, sliceCount: positions * blockSize * (p.inputChannels + maximumTiles) + 9 * blockSize * p.inputChannels)
         SingleThreadedBLAS.run {
