@@ -87,7 +87,7 @@ public struct Residual: Layer {
         let skip = try shortcut?.forward(input, on: tape) ?? input
         let sum = try tape.add(main, skip, name: qualified(name, "add"))
         // Branch outputs the sum has read (an inference-only tape gives them back now).
-        for branch in [main, skip] where branch != input && branch != sum { tape.dropValue(branch) }
+        for branch in [main, skip] where branch != input { tape.dropValue(branch) }
         guard let activation else { return sum }
         let output = try activation.forward(sum, on: tape)
         if output != sum { tape.dropValue(sum) }

@@ -76,16 +76,21 @@ public final class Tape {
     deinit {
         // The recorded values go back to the pool for the next tape (leaves are the caller's;
         // a value the caller still holds is shared and stays with the caller).
-        for index in nodes.indices {
-            if case .leaf = nodes[index].operation { continue }
-            buffers.recycle(&nodes[index].storedValue)
-            if case .maxPool(let geometry, var argmax) = nodes[index].operation {
-                // Drop the node's reference first, so that the pool sees the only one.
-                nodes[index].operation = .maxPool(geometry, argmax: [])
-                buffers.recycleIndices(&argmax)
-            }
-        }
+        for index in nodes.indices { giveStorageBack(index) }
         buffers.passEnded()
+    }
+
+    /// Gives the storage of computed node `index` back to the pool: its value and, for a max
+    /// pool, its argmax indices (leaves are the caller's and are left alone). A value another
+    /// holder still shares stays with that holder.
+    private func giveStorageBack(_ index: Int) {
+        if case .leaf = nodes[index].operation { return }
+        buffers.recycle(&nodes[index].storedValue)
+        if case .maxPool(let geometry, var argmax) = nodes[index].operation {
+            // Drop the node's reference first, so that the pool sees the only one.
+            nodes[index].operation = .maxPool(geometry, argmax: [])
+            buffers.recycleIndices(&argmax)
+        }
     }
 
     /// Number of recorded nodes (leaves included).
@@ -208,12 +213,9 @@ public final class Tape {
         if case .leaf = nodes[variable.id].operation { return }
         let shape = nodes[variable.id].shape
         nodes[variable.id].pendingChannelAffine = nil
-        buffers.recycle(&nodes[variable.id].storedValue)
+        giveStorageBack(variable.id)
+        // A value too small for the pool is still in the node: let it go too.
         nodes[variable.id].storedValue = Tensor(uncheckedShape: shape, scalars: [])
-        if case .maxPool(let geometry, var argmax) = nodes[variable.id].operation {
-            nodes[variable.id].operation = .maxPool(geometry, argmax: [])
-            buffers.recycleIndices(&argmax)
-        }
         nodes[variable.id].isDropped = true
     }
 
