@@ -88,47 +88,13 @@ enum ColumnConvolution {
         items >= Parallel.plannedWorkers / 2
     }
 
-    /// The largest output plane whose convolutions put several examples into one product (1×1:
-    /// ``pointwiseAcrossExamples(m:k:transposeWeight:weight:input:output:batch:plane:workers:)``,
-    /// others: ``forwardAcrossExamples(_:x:w:y:workers:)`` and its gradients): below it a product
-    /// per example is narrow (the blocked kernel runs below speed) and reads the whole kernel
-    /// again for every example.
+    /// The largest output plane whose im2col convolutions put several examples into one product
+    /// (``forwardAcrossExamples(_:x:w:y:workers:)`` and its gradients): below it a product per
+    /// example is narrow (the blocked kernel runs below speed) and reads the whole kernel again
+    /// for every example. 1×1 convolutions multiply example by example at every plane size:
+    /// laying their examples side by side cost two copies of the input and output, more than the
+    /// wider product gained (session 13, Docs/benchmarks.md).
     static let batchedPlane = 400
-
-    /// Whether a 1×1 convolution of `s` multiplies several examples at once.
-    static func batchesPointwise(_ s: ConvolutionShape) -> Bool {
-        s.groups == 1 && s.batch > 1 && s.outputPlane < batchedPlane
-    }
-
-    /// A 1×1 convolution of small images, several examples per product: the examples' `[k, plane]`
-    /// matrices side by side form `[k, examples·plane]`, one product with the `m × k` kernel (or
-    /// its transpose) gives `[m, examples·plane]`, which is dealt back to the examples. Examples
-    /// are taken in chunks of a fixed size (by shape) so that the side-by-side copies stay small.
-    /// Each output element is the same sum over `k` as in a product per example.
-    static func pointwiseAcrossExamples(m: Int, k: Int, transposeWeight: Bool, weight: UnsafePointer<Float>,
-                                        input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-                                        batch: Int, plane: Int, workers: Workers) {
-        let chunk = max(1, min(batch, (1 << 21) / max((k + m) * plane, 1)))
-        let side = ScratchBuffer(workers: 1, sliceCount: chunk * plane * (k + m))
-        let b = side.slice(0), c = b + chunk * plane * k
-        let pointers = UncheckedSendable((input, output, b, c))
-        for first in stride(from: 0, to: batch, by: chunk) {
-            let examples = min(chunk, batch - first), width = examples * plane
-            // Copies: the cut does not change any value.
-            workers.forEach(items: examples) { _, e in
-                let (input, _, b, _) = pointers.value
-                let source = input + (first + e) * k * plane
-                for row in 0..<k { (b + row * width + e * plane).update(from: source + row * plane, count: plane) }
-            }
-            ParallelGEMM.sgemm(transposeA: transposeWeight, transposeB: false, m: m, n: width, k: k,
-                               a: weight, lda: transposeWeight ? m : k, b: b, ldb: width, c: c, ldc: width, workers: workers)
-            workers.forEach(items: examples) { _, e in
-                let (_, output, _, c) = pointers.value
-                let target = output + (first + e) * m * plane
-                for row in 0..<m { (target + row * plane).update(from: c + row * width + e * plane, count: plane) }
-            }
-        }
-    }
 
     /// Pointers into example `n`, group `g`.
     private struct GroupPointers {
@@ -144,11 +110,6 @@ enum ColumnConvolution {
         let k = s.columnRows, plane = s.outputPlane, outW = s.outputWidth
         let images = s.batch * s.groups
         if s.isPointwise {
-            if batchesPointwise(s) {
-                pointwiseAcrossExamples(m: s.outputChannels, k: k, transposeWeight: false, weight: w, input: x, output: y,
-                                        batch: s.batch, plane: plane, workers: workers)
-                return
-            }
             for image in 0..<images {
                 let at = GroupPointers(s, example: image / s.groups, group: image % s.groups)
                 ParallelGEMM.sgemm(transposeA: false, transposeB: false, m: s.outputChannelsPerGroup, n: plane, k: k,
@@ -211,11 +172,6 @@ enum ColumnConvolution {
         let k = s.columnRows, plane = s.outputPlane
         let images = s.batch * s.groups
         if s.isPointwise {
-            if batchesPointwise(s) {
-                pointwiseAcrossExamples(m: k, k: s.outputChannels, transposeWeight: true, weight: w, input: dy, output: dx,
-                                        batch: s.batch, plane: plane, workers: workers)
-                return
-            }
             for image in 0..<images {
                 let at = GroupPointers(s, example: image / s.groups, group: image % s.groups)
                 ParallelGEMM.sgemm(transposeA: true, transposeB: false, m: k, n: plane, k: s.outputChannelsPerGroup,
