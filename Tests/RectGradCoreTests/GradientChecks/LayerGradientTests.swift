@@ -105,6 +105,43 @@ struct LayerGradientTests {
         #expect(errors.allSatisfy { $0 < 1e-3 }, "\(errors)")
     }
 
+    @Test("batch norm scales the gradient it receives without touching the copy an addition gave its other input")
+    func channelAffineBesideIdentity() throws {
+        // y = add(bn(x), x) summed: ∂/∂x = scale[c] + 1 in every element of channel c. A batch norm
+        // that scaled the addition's shared gradient in its storage without copying it would
+        // give the identity path scale[c] too: 2 · scale[c].
+        let channels = 3
+        let x = Tensor.randomNormal([2, channels, 40, 40], seed: 72)  // above the pool's minimum size
+        let scale = try Tensor(shape: [channels], scalars: [0.5, -2, 3])
+        let shift = try Tensor(shape: [channels], scalars: [1, 0, -1])
+        for buffers in [nil, TensorBufferPool()] {
+            let tape = Tape(workers: .serial, buffers: buffers)
+            let input = tape.input(x)
+            let y = try tape.add(try tape.channelAffine(input, scale: scale, shift: shift), input)
+            let seed = Tensor(repeating: 1, shape: x.shape)
+            let gradient = try #require(try tape.backward(from: y, seed: seed, withRespectTo: [input])[input])
+            let plane = 40 * 40
+            for index in 0..<gradient.count {
+                let channel = (index / plane) % channels
+                #expect(gradient[flat: index] == scale[flat: channel] + 1, "element \(index)")
+            }
+        }
+    }
+
+    @Test("batch norm's backward step gives the bits of ChannelAffine.backward")
+    func channelAffineBackwardBits() throws {
+        let x = Tensor.randomNormal([2, 4, 30, 30], seed: 73)
+        let upstream = Tensor.randomNormal(x.shape, seed: 74)
+        let scale = Tensor.randomNormal([4], seed: 75)
+        let expected = try ChannelAffine.backward(outputGradient: upstream, scale: scale, workers: .serial)
+        let tape = Tape(workers: Workers(count: 2), buffers: TensorBufferPool())
+        let input = tape.input(x)
+        let y = try tape.channelAffine(input, scale: scale, shift: Tensor.randomNormal([4], seed: 76))
+        let gradient = try #require(try tape.backward(from: y, seed: upstream, withRespectTo: [input])[input])
+        #expect(gradient.scalars.map(\.bitPattern) == expected.scalars.map(\.bitPattern))
+        #expect(upstream == Tensor.randomNormal(x.shape, seed: 74), "the caller's seed is left unchanged")
+    }
+
     @Test("a chain where one value reaches the output along three paths")
     func diamond() throws {
         let x = Tensor.randomNormal([2, 2, 3, 3], seed: 68)
