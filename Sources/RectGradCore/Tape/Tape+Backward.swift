@@ -128,11 +128,8 @@ extension Tape {
             case .adaptiveAveragePool:
                 return [(inputs[0], try Pooling2D.adaptiveAveragePoolBackward(outputGradient: upstream, inputShape: nodes[inputs[0]].shape))]
             case .channelAffine(let scale, _):
-                // The step owns the output gradient: scaled in its own storage (the bits of
-                // `ChannelAffine.backward`; copied first when it is shared, e.g. with the other
-                // input of an addition), no second buffer written.
-                var gradient = consume upstream
-                try ChannelAffine.forwardInPlace(&gradient, scale: scale, shift: Tensor.zeros(scale.shape), workers: workers)
+                let gradient = try ChannelAffine.backward(outputGradient: upstream, scale: scale, workers: workers)
+                buffers.recycle(&upstream)
                 return [(inputs[0], gradient)]
             case .activation(let kind, let ordinal):
                 let site = ActivationSite(nodeID: id, ordinal: ordinal, name: node.name, kind: kind)

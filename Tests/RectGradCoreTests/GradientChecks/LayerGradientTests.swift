@@ -128,17 +128,28 @@ struct LayerGradientTests {
         }
     }
 
-    @Test("batch norm's backward step gives the bits of ChannelAffine.backward")
+    @Test("batch norm's backward step gives the bits of ChannelAffine.backward, on a gradient it holds alone or shares")
     func channelAffineBackwardBits() throws {
         let x = Tensor.randomNormal([2, 4, 30, 30], seed: 73)
         let upstream = Tensor.randomNormal(x.shape, seed: 74)
         let scale = Tensor.randomNormal([4], seed: 75)
-        let expected = try ChannelAffine.backward(outputGradient: upstream, scale: scale, workers: .serial)
-        let tape = Tape(workers: Workers(count: 2), buffers: TensorBufferPool())
-        let input = tape.input(x)
-        let y = try tape.channelAffine(input, scale: scale, shift: Tensor.randomNormal([4], seed: 76))
-        let gradient = try #require(try tape.backward(from: y, seed: upstream, withRespectTo: [input])[input])
-        #expect(gradient.scalars.map(\.bitPattern) == expected.scalars.map(\.bitPattern))
+        let shift = Tensor.randomNormal([4], seed: 76)
+        // Shared: the caller's seed reaches the batch norm directly.
+        let direct = try ChannelAffine.backward(outputGradient: upstream, scale: scale, workers: .serial)
+        // Held alone: a ReLU after the batch norm hands it a gradient of its own,
+        // `upstream` where the batch norm's output is positive and 0 elsewhere.
+        let normalised = try ChannelAffine.forward(x, scale: scale, shift: shift, workers: .serial)
+        var masked = upstream
+        for index in 0..<masked.count where !(normalised[flat: index] > 0) { masked[flat: index] = 0 }
+        let throughReLU = try ChannelAffine.backward(outputGradient: masked, scale: scale, workers: .serial)
+        for (activated, expected) in [(false, direct), (true, throughReLU)] {
+            let tape = Tape(workers: Workers(count: 2), buffers: TensorBufferPool())
+            let input = tape.input(x)
+            let normalisedNode = try tape.channelAffine(input, scale: scale, shift: shift)
+            let y = activated ? try tape.relu(normalisedNode) : normalisedNode
+            let gradient = try #require(try tape.backward(from: y, seed: upstream, withRespectTo: [input])[input])
+            #expect(gradient.scalars.map(\.bitPattern) == expected.scalars.map(\.bitPattern), "through a ReLU: \(activated)")
+        }
         #expect(upstream == Tensor.randomNormal(x.shape, seed: 74), "the caller's seed is left unchanged")
     }
 
