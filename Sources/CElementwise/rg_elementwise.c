@@ -40,22 +40,18 @@ void rg_relu6(const float *x, float *y, ptrdiff_t count) {
     }
 }
 
-void rg_affine_relu(float *restrict z, float *restrict y, ptrdiff_t count, float a, float b) {
+void rg_relu_in_place(float *z, ptrdiff_t count) {
     for (ptrdiff_t i = 0; i < count; i++) {
-        float product = z[i] * a;
-        float v = product + b;
-        z[i] = v;
-        y[i] = v <= 0.0f ? 0.0f : v;
+        float v = z[i];
+        z[i] = v <= 0.0f ? 0.0f : v;
     }
 }
 
-void rg_affine_relu6(float *restrict z, float *restrict y, ptrdiff_t count, float a, float b) {
+void rg_relu6_in_place(float *z, ptrdiff_t count) {
     for (ptrdiff_t i = 0; i < count; i++) {
-        float product = z[i] * a;
-        float v = product + b;
-        z[i] = v;
+        float v = z[i];
         float positive = v <= 0.0f ? 0.0f : v;
-        y[i] = positive > 6.0f ? 6.0f : positive;
+        z[i] = positive > 6.0f ? 6.0f : positive;
     }
 }
 

@@ -43,7 +43,9 @@ import RectGradZoo
         #expect(recorded.reused == 0)
         // The inference pass takes most of its buffers from values given back earlier in the pass.
         #expect(inferred.reused > inferred.allocated)
-        #expect(inferred.allocated < recorded.allocated / 4)
+        // A recorded pass allocates about one buffer per layer whose value it keeps (its ReLUs
+        // overwrite the convolution, batch norm or sum under them); the inference pass a third of that or less.
+        #expect(inferred.allocated < recorded.allocated / 3)
     }
 
     @Test func droppedValuesCannotBeReadAndBackwardIsRefused() throws {

@@ -18,12 +18,12 @@ void rg_affine_in_place(float *z, ptrdiff_t count, float a, float b);
 void rg_relu(const float *x, float *y, ptrdiff_t count);
 /* y[i] = min(max(x[i], 0), 6) as ReLU6Lanes: x <= 0 → 0, then > 6 → 6; NaN passes through. */
 void rg_relu6(const float *x, float *y, ptrdiff_t count);
-/* One pass of rg_affine in place followed by rg_relu (or rg_relu6), the same bits:
- * z[i] = z[i] * a + b, then y[i] = the activation of z[i]. `y` must not overlap `z`. */
-void rg_affine_relu(float *restrict z, float *restrict y, ptrdiff_t count, float a, float b);
-void rg_affine_relu6(float *restrict z, float *restrict y, ptrdiff_t count, float a, float b);
-/* z[i] = relu(z[i] * a + b) and z[i] = relu6(z[i] * a + b) in place: the activations of
- * rg_affine_relu and rg_affine_relu6 without keeping the affine values (inference-only tapes). */
+/* rg_relu and rg_relu6 in place, the same bits: the activation written over its input (a
+ * tape's ReLU on a convolution's output or a sum). */
+void rg_relu_in_place(float *z, ptrdiff_t count);
+void rg_relu6_in_place(float *z, ptrdiff_t count);
+/* z[i] = relu(z[i] * a + b) and z[i] = relu6(z[i] * a + b) in place, one pass: the same bits
+ * as rg_affine followed by rg_relu (or rg_relu6); batch norm with its ReLU on a tape. */
 void rg_affine_relu_in_place(float *z, ptrdiff_t count, float a, float b);
 void rg_affine_relu6_in_place(float *z, ptrdiff_t count, float a, float b);
 /* y[i] = r[i] * (z[i] > 0 ? 1 : 0). */

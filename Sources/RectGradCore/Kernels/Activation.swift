@@ -154,6 +154,24 @@ public enum ActivationKind: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// ReLU or ReLU6 written over `tensor` (copied first if its storage is shared): the same bits
+    /// as ``forward(_:workers:)``. Returns false, leaving `tensor` alone, for any other kind.
+    func forwardInPlace(_ tensor: inout Tensor, workers: Workers) -> Bool {
+        let loop: @convention(c) (UnsafeMutablePointer<Float>?, Int) -> Void
+        switch self {
+        case .relu: loop = rg_relu_in_place
+        case .relu6: loop = rg_relu6_in_place
+        default: return false
+        }
+        tensor.withUnsafeMutableBufferPointer { buffer in
+            guard let z = buffer.baseAddress else { return }
+            workers.forRanges(count: buffer.count, minimumPerRange: 1 << 14) { range in
+                loop(z + range.lowerBound, range.count)
+            }
+        }
+        return true
+    }
+
     /// ``derivative(_:)`` of every element of `preActivation`.
     public func derivative(_ preActivation: Tensor, workers: Workers = .default) -> Tensor {
         ActivationMath.map(preActivation, workers: workers, derivative)

@@ -43,7 +43,7 @@ public enum ChannelAffine {
         }
     }
 
-    /// The activations a map can be fused with (``applyInPlace(_:to:activation:workers:)``).
+    /// The activations a map can be fused with (``applyActivatedInPlace(_:to:activation:workers:)``).
     enum FusedActivation: Sendable {
         case relu, relu6
 
@@ -56,29 +56,9 @@ public enum ChannelAffine {
         }
     }
 
-    /// Applies a checked map in place and returns the activation of the result, in one pass over
-    /// the elements: the same bits as ``applyInPlace(_:to:workers:)`` followed by
-    /// ``ActivationKind/forward(_:workers:)`` (`rg_affine_relu`, `rg_affine_relu6`). The
-    /// activation's storage comes from the current pool.
-    static func applyInPlace(_ map: Checked, to tensor: inout Tensor, activation: FusedActivation, workers: Workers) -> Tensor {
-        precondition(tensor.shape == map.shape, "ChannelAffine.applyInPlace: the tensor is not of the checked shape")
-        let output = tensor.withUnsafeMutableBufferPointer { buffer in
-            Tensor.uninitializedStorage(count: buffer.count) { activations in
-                guard let z = buffer.baseAddress, let y = activations.baseAddress else { return }
-                forEachPlane(map.layout, scale: map.scale, shift: map.shift, workers: workers) { offset, count, a, b in
-                    switch activation {
-                    case .relu: rg_affine_relu(z + offset, y + offset, count, a, b)
-                    case .relu6: rg_affine_relu6(z + offset, y + offset, count, a, b)
-                    }
-                }
-            }
-        }
-        return Tensor(uncheckedShape: map.shape, scalars: output)
-    }
-
-    /// Replaces `tensor` by the activation of the map applied to it, in one pass and in place: the
-    /// activation values of ``applyInPlace(_:to:activation:workers:)`` (the same bits) without
-    /// keeping the map's own values (`rg_affine_relu_in_place`, `rg_affine_relu6_in_place`).
+    /// Replaces `tensor` by the activation of the map applied to it, in one pass and in place
+    /// (`rg_affine_relu_in_place`, `rg_affine_relu6_in_place`): the same bits as
+    /// ``applyInPlace(_:to:workers:)`` followed by ``ActivationKind/forward(_:workers:)``.
     static func applyActivatedInPlace(_ map: Checked, to tensor: inout Tensor, activation: FusedActivation, workers: Workers) {
         precondition(tensor.shape == map.shape, "ChannelAffine.applyActivatedInPlace: the tensor is not of the checked shape")
         tensor.withUnsafeMutableBufferPointer { buffer in

@@ -24,7 +24,18 @@ public struct ActivationSite: Hashable, Sendable, CustomStringConvertible {
 /// `R = dS/da` as already modified downstream. All three share the shape `[N, …]`.
 public struct ActivationBackwardInput: Sendable {
     /// The pre-activation `z`.
-    public var preActivation: Tensor
+    ///
+    /// A recorded pass does not keep `z` of a ReLU or ReLU6 that follows batch norm (it keeps the
+    /// output `a` only, ``Tape/activation(_:kind:name:)``); the tape then hands over how to
+    /// compute it, and `z` is computed — with the bits of the forward pass — the first time a rule
+    /// reads it here. The built-in rules of the ReLU family read `a` instead where the two give the
+    /// same result (`a > 0` exactly where `z > 0`; for ReLU6 `0 < a < 6` exactly where `0 < z < 6`).
+    public var preActivation: Tensor {
+        get { preActivationSource.value }
+        set { preActivationSource = DeferredTensor(newValue) }
+    }
+    /// `z`, or how to compute it.
+    private var preActivationSource: DeferredTensor
     /// The activation output `a`.
     public var output: Tensor
     /// The upstream gradient `R` at the output (summed over all consumers).
@@ -37,17 +48,30 @@ public struct ActivationBackwardInput: Sendable {
 
     /// Creates an input; the three tensors must share a shape.
     public init(preActivation: Tensor, output: Tensor, upstream: Tensor, site: ActivationSite, workers: Workers = .default) {
-        self.preActivation = preActivation
+        self.init(preActivation: DeferredTensor(preActivation), output: output, upstream: upstream, site: site, workers: workers)
+    }
+
+    /// Creates an input whose `z` is computed when first read.
+    init(preActivation: DeferredTensor, output: Tensor, upstream: Tensor, site: ActivationSite, workers: Workers) {
+        self.preActivationSource = preActivation
         self.output = output
         self.upstream = upstream
         self.site = site
         self.workers = workers
     }
 
+    /// `z` if a rule's read computed it, handed over so that the tape can give its storage back.
+    func takeComputedPreActivation() -> Tensor? { preActivationSource.takeComputedValue() }
+
+    /// The shape of `z` (known without computing it).
+    public var preActivationShape: [Int] { preActivationSource.shape }
+    /// Whether `z` has been computed or was given (diagnostics and tests: the built-in rules of
+    /// the ReLU family do not compute it).
+    public var isPreActivationAvailable: Bool { preActivationSource.isAvailable }
     /// Number of examples (the leading dimension).
-    public var exampleCount: Int { preActivation.shape.first ?? 1 }
+    public var exampleCount: Int { preActivationShape.first ?? 1 }
     /// Number of units per example (C×H×W for a convolution map, features for a dense layer).
-    public var unitsPerExample: Int { preActivation.count / Swift.max(exampleCount, 1) }
+    public var unitsPerExample: Int { preActivationShape.reduce(1, *) / Swift.max(exampleCount, 1) }
 }
 
 /// A backward rule for activation layers: maps `(z, a, R)` to the gradient handed to `z`.
@@ -88,8 +112,9 @@ extension ActivationBackwardInput {
     /// The tape always passes consistent tensors; rules called directly should check first.
     /// - Throws: ``RuleError/invalidParameter(rule:reason:)`` naming `rule` and the three shapes.
     public func validateShapes(rule: String) throws(RuleError) {
-        guard output.shape == preActivation.shape, upstream.shape == preActivation.shape else {
-            throw .invalidParameter(rule: rule, reason: "z, a and R must share a shape; got z \(preActivation.shape), a \(output.shape), R \(upstream.shape)")
+        let shape = preActivationShape
+        guard output.shape == shape, upstream.shape == shape else {
+            throw .invalidParameter(rule: rule, reason: "z, a and R must share a shape; got z \(shape), a \(output.shape), R \(upstream.shape)")
         }
     }
 
@@ -119,7 +144,11 @@ extension ActivationBackwardInput {
     /// - Throws: ``RuleError/invalidParameter(rule:reason:)`` naming `rule` unless the shapes agree.
     func vectorised<Gate: LaneFunction3>(rule: String, _ gate: Gate) throws(RuleError) -> Tensor {
         try validateShapes(rule: rule)
-        let result = preActivation.withUnsafeBufferPointer { z in
+        // At a ReLU or ReLU6, `a` stands for `z` in a function that reads only z's mask: same
+        // result, and a `z` the tape did not keep is not computed.
+        let usesOutputForZ = Gate.readsZOnlyThroughReLUMask && (site.kind == .relu || site.kind == .relu6)
+        let z = usesOutputForZ ? output : preActivation
+        let result = z.withUnsafeBufferPointer { z in
             output.withUnsafeBufferPointer { a in
                 upstream.withUnsafeBufferPointer { r in
                     Elementwise.makeStorage(count: z.count, workers: workers) { y, range in
@@ -133,6 +162,6 @@ extension ActivationBackwardInput {
                 }
             }
         }
-        return Tensor(uncheckedShape: preActivation.shape, scalars: result)
+        return Tensor(uncheckedShape: preActivationShape, scalars: result)
     }
 }

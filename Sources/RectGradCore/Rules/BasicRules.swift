@@ -71,6 +71,7 @@ struct ReLUGradientLanes: LaneFunction3 {
         r * Elementwise.Vector().replacing(with: 1, where: z .> 0)
     }
     static var plainLoopOfZR: (@convention(c) (UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int) -> Void)? { rg_relu_gradient }
+    static var readsZOnlyThroughReLUMask: Bool { true }
 }
 
 /// `R · derivative(z)` at a ReLU6: `R · 1[0 < z < 6]`.
@@ -80,6 +81,7 @@ struct ReLU6GradientLanes: LaneFunction3 {
         r * Elementwise.Vector().replacing(with: 1, where: (z .> 0) .& (z .< 6))
     }
     static var plainLoopOfZR: (@convention(c) (UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int) -> Void)? { rg_relu6_gradient }
+    static var readsZOnlyThroughReLUMask: Bool { true }
 }
 
 /// Guided backpropagation: `R` where `z > 0` and `R > 0`, else 0.
@@ -88,6 +90,7 @@ struct GuidedLanes: LaneFunction3 {
     func callAsFunction(_ z: Elementwise.Vector, _ a: Elementwise.Vector, _ r: Elementwise.Vector) -> Elementwise.Vector {
         Elementwise.Vector().replacing(with: r, where: (z .> 0) .& (r .> 0))
     }
+    static var readsZOnlyThroughReLUMask: Bool { true }
 }
 
 /// DeconvNet: `R` where `R > 0`, else 0.
@@ -96,6 +99,7 @@ struct DeconvNetLanes: LaneFunction3 {
     func callAsFunction(_ z: Elementwise.Vector, _ a: Elementwise.Vector, _ r: Elementwise.Vector) -> Elementwise.Vector {
         Elementwise.Vector().replacing(with: r, where: r .> 0)
     }
+    static var readsZOnlyThroughReLUMask: Bool { true }
 }
 
 /// ε-LRP: `R · (a / (z + ε·s))`, 0 where the denominator is 0.

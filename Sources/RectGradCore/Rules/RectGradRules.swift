@@ -48,7 +48,7 @@ public struct RectGradRule: ActivationRule {
 
     public func backward(_ input: ActivationBackwardInput) throws -> Tensor {
         try input.validateShapes(rule: description)
-        let units = input.unitsPerExample, count = input.preActivation.count
+        let units = input.unitsPerExample, count = input.output.count
         // The examples may run on other threads, which do not see the task's pool: pass it along.
         let scratch = TensorBufferPool.current
         let gradient = Tensor.uninitializedStorage(count: count) { y in
@@ -62,7 +62,7 @@ public struct RectGradRule: ActivationRule {
                 }
             }
         }
-        let passed = Tensor(uncheckedShape: input.preActivation.shape, scalars: gradient)
+        let passed = Tensor(uncheckedShape: input.preActivationShape, scalars: gradient)
         if input.site.kind.isReLUFamily { return passed }
         return try input.multiplyingByDerivative(passed, rule: description)
     }
@@ -142,6 +142,7 @@ struct SignedThresholdLanes: LaneFunction3 {
     func callAsFunction(_ z: Elementwise.Vector, _ a: Elementwise.Vector, _ r: Elementwise.Vector) -> Elementwise.Vector {
         r.replacing(with: 0, where: .!(a * r .> threshold))
     }
+    static var readsZOnlyThroughReLUMask: Bool { true }
 }
 
 /// `R` where `|a · R| > t` (strictly), else 0.
@@ -151,6 +152,7 @@ struct AbsoluteThresholdLanes: LaneFunction3 {
     func callAsFunction(_ z: Elementwise.Vector, _ a: Elementwise.Vector, _ r: Elementwise.Vector) -> Elementwise.Vector {
         r.replacing(with: 0, where: .!(Elementwise.magnitude(a * r) .> threshold))
     }
+    static var readsZOnlyThroughReLUMask: Bool { true }
 }
 
 /// Formats a parameter without a trailing `.0`.

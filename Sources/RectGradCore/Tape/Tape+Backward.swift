@@ -134,15 +134,16 @@ extension Tape {
             case .activation(let kind, let ordinal):
                 let site = ActivationSite(nodeID: id, ordinal: ordinal, name: node.name, kind: kind)
                 let rule = rules.rule(for: site, activationCount: activationCount)
-                var input = ActivationBackwardInput(preActivation: value(0), output: node.storedValue, upstream: upstream, site: site, workers: workers)
+                var input = ActivationBackwardInput(preActivation: deferredValue(of: inputs[0]), output: node.storedValue, upstream: upstream, site: site, workers: workers)
                 let gradient: Tensor
                 do { gradient = try rule.backward(input) } catch { throw TapeError.ruleFailed(site: site.description, reason: "\(error)") }
-                guard gradient.shape == input.preActivation.shape else {
-                    throw TapeError.ruleFailed(site: site.description, reason: RuleError.gradientShapeMismatch(rule: rule.description, expected: input.preActivation.shape, actual: gradient.shape).description)
+                guard gradient.shape == input.preActivationShape else {
+                    throw TapeError.ruleFailed(site: site.description, reason: RuleError.gradientShapeMismatch(rule: rule.description, expected: input.preActivationShape, actual: gradient.shape).description)
                 }
                 report.activationNodesByRule[rule.description, default: 0] += 1
                 report.activationSitesByKind[kind.name, default: [:]][rule.description, default: 0] += 1
                 buffers.recycle(&input.upstream)
+                if var computed = input.takeComputedPreActivation() { buffers.recycle(&computed) }
                 return [(inputs[0], gradient)]
             case .add:
                 if nodes[inputs[0]].shape == nodes[inputs[1]].shape { return [(inputs[0], copy upstream), (inputs[1], upstream)] }

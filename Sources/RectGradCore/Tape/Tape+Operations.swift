@@ -18,7 +18,7 @@ extension Tape {
     /// Max pooling; ties go to the first maximal element in row-major window order.
     public func maxPool2d(_ x: Variable, geometry: Pooling2DGeometry, name: String = "") throws(TapeError) -> Variable {
         try check(x)
-        let value = valueOfNode(x.id)
+        let value = operandValue(x.id)
         let result: MaxPoolResult
         do {
             result = try TensorBufferPool.withCurrent(buffers, workers: workers) { () throws(TensorError) in try Pooling2D.maxPool(value, geometry: geometry, workers: workers) }
@@ -56,9 +56,10 @@ extension Tape {
     /// a layer method, ``value(_:)``) gets it computed again from the same operands, with the same bits.
     ///
     /// In that case the map itself is applied when the value is first needed: a ReLU or ReLU6
-    /// recorded on it next computes both values in one pass over the elements (the same bits as
-    /// the map followed by the activation); any other read applies the map first. Shapes are
-    /// checked here, so a mismatch throws now.
+    /// recorded on it next computes the map and the activation in one pass over the elements (the
+    /// same bits as the map followed by the activation) and overwrites the batch norm's value,
+    /// which is released in turn (``activation(_:kind:name:)``); any other read applies the map
+    /// first. Shapes are checked here, so a mismatch throws now.
     public func channelAffine(_ x: Variable, scale: Tensor, shift: Tensor, name: String = "") throws(TapeError) -> Variable {
         try check(x)
         guard case .convolution = nodes[x.id].operation, !nodes[x.id].isReleased, nodes[x.id].pendingChannelAffine == nil,
@@ -81,39 +82,73 @@ extension Tape {
     }
 
     /// An activation; its backward is decided by the ``BackwardRules`` given to ``backward(from:seed:withRespectTo:rules:)``.
+    ///
+    /// A ReLU or ReLU6 on a convolution's output, a batch norm or a residual sum is written over
+    /// that value's storage, and the value is released: the rules of the ReLU family read the
+    /// activation's output, not its input, so a recorded pass keeps one tensor for the pair.
+    /// Whatever reads the released value later — a rule that reads `z`
+    /// (``ActivationBackwardInput/preActivation``: ε-LRP, DeepLIFT), an LRP rule, a layer method,
+    /// ``value(_:)`` — gets it computed again from the same operands by the same kernels, with the
+    /// same bits; an operation recorded on it later computes it once more and keeps it. A value
+    /// replaced through ``init(workers:buffers:replacing:)`` is kept.
     /// - Throws: ``TapeError/operationFailed(layer:_:)`` for a kind with invalid parameters
     ///   (``ActivationKind/validate()``: a NaN or infinite slope, clip bounds with min > max).
     public func activation(_ x: Variable, kind: ActivationKind, name: String = "") throws(TapeError) -> Variable {
         try check(x)
         do { try kind.validate() } catch { throw .operationFailed(layer: name, error) }
         if let fused = try fusedActivation(x, kind: kind, name: name) { return fused }
-        let value = valueOfNode(x.id)
+        if let overwriting = try activationOverwriting(x, kind: kind, name: name) { return overwriting }
+        let value = operandValue(x.id)
         let ordinal = activationCount
         activationCount += 1
         return try appendComputed(.activation(kind, ordinal: ordinal), inputs: [x.id], value: TensorBufferPool.withCurrent(buffers, workers: workers) { kind.forward(value, workers: workers) }, name: name)
     }
 
-    /// A ReLU or ReLU6 on a batch norm whose map is still pending: both values in one pass. On an
-    /// inference-only tape the activation overwrites the batch norm's storage, and the batch
-    /// norm's value is dropped (``dropValue(_:)``).
+    /// A ReLU or ReLU6 on a batch norm whose map is still pending: the map and the activation in
+    /// one pass over the elements, written over the batch norm's storage (the convolution's). The
+    /// batch norm's own value is not kept: on an inference-only tape it is dropped
+    /// (``dropValue(_:)``); on a recorded tape it is released, like the convolution before it,
+    /// and computed again from the convolution's operands when something reads it. The backward
+    /// rules of the ReLU family read the activation's output, not its input
+    /// (``ActivationBackwardInput/preActivation`` is computed only for a rule that reads it), so
+    /// a recorded pass keeps one tensor for convolution, batch norm and ReLU instead of two.
     private func fusedActivation(_ x: Variable, kind: ActivationKind, name: String) throws(TapeError) -> Variable? {
         guard let map = nodes[x.id].pendingChannelAffine, let fused = ChannelAffine.FusedActivation(kind) else { return nil }
-        var normalized = Tensor(uncheckedShape: nodes[x.id].shape, scalars: [])
-        swap(&normalized, &nodes[x.id].storedValue)
-        let output: Tensor
+        var output = Tensor(uncheckedShape: nodes[x.id].shape, scalars: [])
+        swap(&output, &nodes[x.id].storedValue)
+        TensorBufferPool.withCurrent(buffers, workers: workers) {
+            ChannelAffine.applyActivatedInPlace(map, to: &output, activation: fused, workers: workers)
+        }
         if isInferenceOnly {
-            TensorBufferPool.withCurrent(buffers, workers: workers) {
-                ChannelAffine.applyActivatedInPlace(map, to: &normalized, activation: fused, workers: workers)
-            }
-            output = normalized
             nodes[x.id].isDropped = true
         } else {
-            output = TensorBufferPool.withCurrent(buffers, workers: workers) {
-                ChannelAffine.applyInPlace(map, to: &normalized, activation: fused, workers: workers)
-            }
-            nodes[x.id].storedValue = normalized
+            nodes[x.id].isReleased = true
         }
         nodes[x.id].pendingChannelAffine = nil
+        let ordinal = activationCount
+        activationCount += 1
+        return try appendComputed(.activation(kind, ordinal: ordinal), inputs: [x.id], value: output, name: name)
+    }
+
+    /// A ReLU or ReLU6 on a value the tape can compute again from values it keeps — a
+    /// convolution's output, a batch norm or a residual sum (``Recomputation``) — written over that value's
+    /// storage, the value released: the pass keeps one tensor for the pair, as for batch norm
+    /// (``fusedActivation(_:kind:name:)``). A replaced value is kept.
+    private func activationOverwriting(_ x: Variable, kind: ActivationKind, name: String) throws(TapeError) -> Variable? {
+        guard kind == .relu || kind == .relu6, replacements[x.id] == nil else { return nil }
+        let node = nodes[x.id]
+        guard !node.isReleased, !node.isDropped, node.pendingChannelAffine == nil else { return nil }
+        switch node.operation {
+        case .convolution where node.inputs.count >= 2: break
+        case .channelAffine where node.inputs.count == 1: break
+        case .add where node.inputs.count == 2: break
+        default: return nil
+        }
+        guard node.inputs.allSatisfy({ isReadable($0) }) else { return nil }
+        var output = Tensor(uncheckedShape: node.shape, scalars: [])
+        swap(&output, &nodes[x.id].storedValue)
+        _ = TensorBufferPool.withCurrent(buffers, workers: workers) { kind.forwardInPlace(&output, workers: workers) }
+        nodes[x.id].isReleased = true
         let ordinal = activationCount
         activationCount += 1
         return try appendComputed(.activation(kind, ordinal: ordinal), inputs: [x.id], value: output, name: name)

@@ -46,7 +46,8 @@ extension Tape {
             let spread = try Pooling2D.adaptiveAveragePoolBackward(outputGradient: g, inputShape: value(0).shape)
             return [(inputs[0], try value(0).multiplying(spread, workers: workers))]
         case .add:
-            let g = try Relevance.divide(upstream, by: node.storedValue, epsilon: composite.stabilizer)
+            // A sum under a ReLU is released (``Tape/activation(_:kind:name:)``): read it back.
+            let g = try Relevance.divide(upstream, by: valueOfNode(id), epsilon: composite.stabilizer)
             return [(inputs[0], try value(0).multiplying(g, workers: workers)), (inputs[1], try value(1).multiplying(g, workers: workers))]
         default:
             return nil

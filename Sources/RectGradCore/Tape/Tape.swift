@@ -123,8 +123,9 @@ public final class Tape {
     }
 
     /// Whether the variable's elements were given back to the pool (a convolution's output once
-    /// batch norm has read it; ``channelAffine(_:scale:shift:name:)``); its value is then computed
-    /// again whenever it is read.
+    /// batch norm has read it, ``channelAffine(_:scale:shift:name:)``; a batch norm's output once
+    /// a ReLU or ReLU6 has overwritten it, ``activation(_:kind:name:)``); its value is then
+    /// computed again whenever it is read.
     package func isReleased(_ variable: Variable) -> Bool {
         variable.id >= 0 && variable.id < nodes.count && nodes[variable.id].isReleased
     }
@@ -162,20 +163,28 @@ public final class Tape {
     }
 
     /// The value of node `id`. A released node's value (a convolution's output that batch norm
-    /// has already read, `Node.isReleased`) is computed again from the node's inputs by the same
-    /// kernel: the same bits, whatever the workers. That call cannot fail — it succeeded with the
-    /// same operands when the node was recorded — so a failure would leave the stored, empty value.
+    /// has already read, a batch norm's output that a ReLU overwrote; `Node.isReleased`) is
+    /// computed again from the node's inputs by the same kernels (``Recomputation``): the same
+    /// bits, whatever the workers. That cannot fail — the kernels accepted the same operands
+    /// when the node was recorded — so a failure would leave the stored, empty value.
     func valueOfNode(_ id: Int) -> Tensor {
         if nodes[id].pendingChannelAffine != nil { applyPendingChannelAffine(id) }
         // Read in place: copying the whole node would retain and release each of its fields.
         guard nodes[id].isReleased else { return nodes[id].storedValue }
-        let node = nodes[id]
-        guard case .convolution(let geometry) = node.operation, node.inputs.count >= 2 else { return node.storedValue }
-        let operands = node.inputs.map { valueOfNode($0) }
-        let recomputed = try? TensorBufferPool.withCurrent(buffers, workers: workers) { () throws(TensorError) in
-            try Convolution2D.forward(input: operands[0], weight: operands[1], bias: operands.count > 2 ? operands[2] : nil, geometry: geometry, workers: workers)
-        }
-        return recomputed ?? node.storedValue
+        return recomputation(of: id).evaluate(workers: workers, buffers: buffers) ?? nodes[id].storedValue
+    }
+
+    /// The value of node `id` as an operand of an operation being recorded. A released value is
+    /// computed again and kept from then on: a value with a second consumer recorded after the
+    /// ReLU that overwrote it (say a convolution's output read by a ReLU and then by a pooling
+    /// layer) is computed once more, not once per later read.
+    func operandValue(_ id: Int) -> Tensor {
+        guard nodes[id].isReleased else { return valueOfNode(id) }
+        let value = valueOfNode(id)
+        guard value.count == nodes[id].shape.reduce(1, *) else { return value }
+        nodes[id].storedValue = value
+        nodes[id].isReleased = false
+        return value
     }
 
     /// Applies the batch norm of node `id` recorded after a convolution (`Node.pendingChannelAffine`)
@@ -196,11 +205,11 @@ public final class Tape {
         guard isReadable(variable.id) else { throw .valueDropped(variable) }
     }
 
-    /// Whether node `id`'s value can be read: not dropped, and — for a released convolution, which
-    /// is computed again when read — none of its operands dropped either.
+    /// Whether node `id`'s value can be read: not dropped, and — for a released node, which is
+    /// computed again when read — none of its operands unreadable either.
     func isReadable(_ id: Int) -> Bool {
         guard !nodes[id].isDropped else { return false }
-        return !nodes[id].isReleased || !nodes[id].inputs.contains { nodes[$0].isDropped }
+        return !nodes[id].isReleased || nodes[id].inputs.allSatisfy { isReadable($0) }
     }
 
     /// On an inference-only tape (``isInferenceOnly``), gives the value of `variable` back to the
@@ -248,7 +257,7 @@ public final class Tape {
         values.reserveCapacity(inputs.count)
         for input in inputs {
             try check(input)
-            values.append(valueOfNode(input.id))
+            values.append(operandValue(input.id))
         }
         let value: Tensor
         do { value = try TensorBufferPool.withCurrent(buffers, workers: workers) { () throws(TensorError) in try compute(values) } } catch { throw .operationFailed(layer: name, error) }

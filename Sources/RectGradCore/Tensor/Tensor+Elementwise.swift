@@ -289,10 +289,16 @@ protocol LaneFunction3 {
     /// The same function of `z` and `R` (not of `a`) as a plain C loop over `count` elements
     /// (`z`, `r`, `y`), when there is one (see ``LaneFunction1/plainLoop``).
     static var plainLoopOfZR: (@convention(c) (UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int) -> Void)? { get }
+    /// Whether the function reads `z` only through `z > 0` (and `z < 6`), or not at all: at a
+    /// ReLU or ReLU6, `a` then gives the same result as `z` (`a > 0` exactly where `z > 0`, and
+    /// `0 < a < 6` exactly where `0 < z < 6`, NaN included), so the rule need not compute a `z`
+    /// the tape did not keep.
+    static var readsZOnlyThroughReLUMask: Bool { get }
 }
 
 extension LaneFunction3 {
     static var plainLoopOfZR: (@convention(c) (UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int) -> Void)? { nil }
+    static var readsZOnlyThroughReLUMask: Bool { false }
 }
 
 extension Elementwise {

@@ -1,0 +1,76 @@
+/// How a released node's value is computed again: its operation and its operands' values, held
+/// as values (not as the tape), so that the computation can be handed to an activation rule and
+/// run only if the rule reads it (``ActivationBackwardInput/preActivation``).
+///
+/// A tape releases a node whose storage the next operation overwrote
+/// (``Tape/channelAffine(_:scale:shift:name:)``, ``Tape/activation(_:kind:name:)``): a
+/// convolution's output under its batch norm, and a convolution's output, a batch norm's or a
+/// residual sum under the ReLU or ReLU6 that follows. Each is computed again by the kernels that
+/// computed it first, from the same operands: the same bits, whatever the workers.
+indirect enum Recomputation: Sendable {
+    /// A value the tape still holds.
+    case stored(Tensor)
+    /// `conv(input, weight) + bias`.
+    case convolution(input: Recomputation, weight: Tensor, bias: Tensor?, geometry: Convolution2DGeometry)
+    /// `input · scale[c] + shift[c]` (batch norm).
+    case channelAffine(input: Recomputation, scale: Tensor, shift: Tensor)
+    /// `a + b` (a residual sum; shapes broadcast).
+    case add(Recomputation, Recomputation)
+
+    /// The value, with large buffers from `buffers`; nil when a kernel refuses its operands
+    /// (it accepted the same operands when the node was recorded, so this does not happen).
+    func evaluate(workers: Workers, buffers: TensorBufferPool) -> Tensor? {
+        switch self {
+        case .stored(let value):
+            return value
+        case .convolution(let input, let weight, let bias, let geometry):
+            guard let input = input.evaluate(workers: workers, buffers: buffers) else { return nil }
+            return try? TensorBufferPool.withCurrent(buffers, workers: workers) { () throws(TensorError) in
+                try Convolution2D.forward(input: input, weight: weight, bias: bias, geometry: geometry, workers: workers)
+            }
+        case .channelAffine(let input, let scale, let shift):
+            guard var value = input.evaluate(workers: workers, buffers: buffers) else { return nil }
+            // In place when the input was just computed here (its storage is not shared).
+            return try? TensorBufferPool.withCurrent(buffers, workers: workers) { () throws(TensorError) in
+                try ChannelAffine.forwardInPlace(&value, scale: scale, shift: shift, workers: workers)
+                return value
+            }
+        case .add(let a, let b):
+            guard let a = a.evaluate(workers: workers, buffers: buffers), let b = b.evaluate(workers: workers, buffers: buffers) else { return nil }
+            return try? TensorBufferPool.withCurrent(buffers, workers: workers) { () throws(TensorError) in
+                try Broadcast.apply(.add, a, b, workers: workers)
+            }
+        }
+    }
+}
+
+extension Tape {
+    /// How to obtain node `id`'s value: the stored value, or for a released node the computation
+    /// that gives it again (operands that are themselves released are described the same way).
+    func recomputation(of id: Int) -> Recomputation {
+        guard nodes[id].isReleased else { return .stored(valueOfNode(id)) }
+        let node = nodes[id]
+        switch node.operation {
+        case .convolution(let geometry) where node.inputs.count >= 2:
+            return .convolution(input: recomputation(of: node.inputs[0]), weight: valueOfNode(node.inputs[1]),
+                                bias: node.inputs.count > 2 ? valueOfNode(node.inputs[2]) : nil, geometry: geometry)
+        case .channelAffine(let scale, let shift) where node.inputs.count == 1:
+            return .channelAffine(input: recomputation(of: node.inputs[0]), scale: scale, shift: shift)
+        case .add where node.inputs.count == 2:
+            return .add(recomputation(of: node.inputs[0]), recomputation(of: node.inputs[1]))
+        default:
+            return .stored(node.storedValue)
+        }
+    }
+
+    /// Node `id`'s value for a rule that may not read it: a released node's value is computed
+    /// only when read (``DeferredTensor``), by the same kernels as ``valueOfNode(_:)``.
+    func deferredValue(of id: Int) -> DeferredTensor {
+        guard nodes[id].isReleased else { return DeferredTensor(valueOfNode(id)) }
+        let recomputation = recomputation(of: id), shape = nodes[id].shape
+        let workers = workers, buffers = buffers
+        return DeferredTensor(shape: shape) {
+            recomputation.evaluate(workers: workers, buffers: buffers) ?? Tensor(uncheckedShape: shape, scalars: [])
+        }
+    }
+}
