@@ -40,6 +40,14 @@ void rg_relu6(const float *x, float *y, ptrdiff_t count) {
     }
 }
 
+void rg_affine_add_in_place(float *z, const float *other, ptrdiff_t count, float a, float b) {
+    for (ptrdiff_t i = 0; i < count; i++) {
+        float product = z[i] * a;
+        float v = product + b;
+        z[i] = v + other[i];
+    }
+}
+
 void rg_relu_in_place(float *z, ptrdiff_t count) {
     for (ptrdiff_t i = 0; i < count; i++) {
         float v = z[i];

@@ -18,6 +18,9 @@ void rg_affine_in_place(float *z, ptrdiff_t count, float a, float b);
 void rg_relu(const float *x, float *y, ptrdiff_t count);
 /* y[i] = min(max(x[i], 0), 6) as ReLU6Lanes: x <= 0 → 0, then > 6 → 6; NaN passes through. */
 void rg_relu6(const float *x, float *y, ptrdiff_t count);
+/* z[i] = (z[i] * a + b) + other[i] in place, one pass: rg_affine followed by a sum (batch norm
+ * and the residual sum after it on a tape). `other` must not overlap `z`. */
+void rg_affine_add_in_place(float *z, const float *other, ptrdiff_t count, float a, float b);
 /* rg_relu and rg_relu6 in place, the same bits: the activation written over its input (a
  * tape's ReLU on a convolution's output or a sum). */
 void rg_relu_in_place(float *z, ptrdiff_t count);

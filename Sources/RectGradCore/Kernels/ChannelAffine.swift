@@ -72,6 +72,21 @@ public enum ChannelAffine {
         }
     }
 
+    /// Replaces `tensor` by the map applied to it plus `other` (the same shape), in one pass and
+    /// in place (`rg_affine_add_in_place`): the same values as ``applyInPlace(_:to:workers:)``
+    /// followed by an element-wise sum with `other`.
+    static func applyAddingInPlace(_ map: Checked, to tensor: inout Tensor, adding other: Tensor, workers: Workers) {
+        precondition(tensor.shape == map.shape && other.shape == map.shape, "ChannelAffine.applyAddingInPlace: the tensors are not of the checked shape")
+        other.withUnsafeBufferPointer { addend in
+            tensor.withUnsafeMutableBufferPointer { buffer in
+                guard let z = buffer.baseAddress, let addend = addend.baseAddress else { return }
+                forEachPlane(map.layout, scale: map.scale, shift: map.shift, workers: workers) { offset, count, a, b in
+                    rg_affine_add_in_place(z + offset, addend + offset, count, a, b)
+                }
+            }
+        }
+    }
+
     /// The channel planes of a checked input: `planes` planes of `plane` elements, plane `p` in
     /// channel `p % channels`.
     fileprivate struct Layout: Sendable {

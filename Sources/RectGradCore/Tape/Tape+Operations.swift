@@ -166,8 +166,33 @@ extension Tape {
 
     /// Element-wise sum (a residual connection); shapes broadcast as in NumPy and ONNX
     /// (``Broadcast``), e.g. `[N, C, H, W] + [1, C, 1, 1]`.
+    ///
+    /// When one operand is a batch norm still pending after a convolution (a residual block's last
+    /// batch norm), the map and the sum are computed in one pass over that batch norm's storage,
+    /// and the batch norm is released like a value under a ReLU (``activation(_:kind:name:)``):
+    /// nothing an input gradient needs reads it.
     public func add(_ a: Variable, _ b: Variable, name: String = "") throws(TapeError) -> Variable {
-        try record(.add, inputs: [a, b], name: name) { (v) throws(TensorError) in try Broadcast.apply(.add, v[0], v[1], workers: workers) }
+        if let sum = try addOverwritingBatchNorm(a, b, name: name) { return sum }
+        return try record(.add, inputs: [a, b], name: name) { (v) throws(TensorError) in try Broadcast.apply(.add, v[0], v[1], workers: workers) }
+    }
+
+    /// `a + b` written over the storage of the operand that is a pending batch norm, which is
+    /// released; nil when neither is, or the shapes differ (broadcasting sums are recorded plainly).
+    private func addOverwritingBatchNorm(_ a: Variable, _ b: Variable, name: String) throws(TapeError) -> Variable? {
+        try check(a)
+        try check(b)
+        guard a != b, nodes[a.id].shape == nodes[b.id].shape else { return nil }
+        let (target, other) = nodes[a.id].pendingChannelAffine != nil ? (a, b) : (b, a)
+        guard let map = nodes[target.id].pendingChannelAffine else { return nil }
+        let addend = operandValue(other.id)
+        var sum = Tensor(uncheckedShape: nodes[target.id].shape, scalars: [])
+        swap(&sum, &nodes[target.id].storedValue)
+        TensorBufferPool.withCurrent(buffers, workers: workers) {
+            ChannelAffine.applyAddingInPlace(map, to: &sum, adding: addend, workers: workers)
+        }
+        nodes[target.id].pendingChannelAffine = nil
+        nodes[target.id].isReleased = true
+        return try appendComputed(.add, inputs: [a.id, b.id], value: sum, name: name)
     }
 
     /// The same elements under a new shape.

@@ -19,14 +19,15 @@ struct ReleasedActivationInputTests {
     struct Recorded {
         let tape: Tape
         let input: Variable
-        /// conv → batch norm, conv (with bias), conv + identity: the values under a ReLU.
-        let norm: Variable, conv: Variable, sum: Variable
+        /// conv → batch norm, conv (with bias), batch norm + identity: the values under a ReLU;
+        /// the batch norm a sum overwrote.
+        let norm: Variable, conv: Variable, sum: Variable, summedNorm: Variable
         let activations: [Variable]
         let logits: Variable
     }
 
-    /// x → conv → bn → ReLU → conv+bias → ReLU6 → conv, + the first ReLU → ReLU → dense; with
-    /// `kept`, a reshape to the same shape before each batch norm and ReLU keeps every value.
+    /// x → conv → bn → ReLU → conv+bias → ReLU6 → conv → bn, + the first ReLU → ReLU → dense;
+    /// with `kept`, a reshape to the same shape before each batch norm, sum and ReLU keeps every value.
     func record(kept: Bool) throws -> Recorded {
         let tape = Tape(workers: workers)
         let input = tape.input(x)
@@ -37,10 +38,11 @@ struct ReleasedActivationInputTests {
         let conv = try tape.conv2d(r1, weight: tape.parameter(weights[1]), bias: tape.parameter(bias), geometry: geometry)
         let r2 = try tape.relu6(keep(conv))
         let c3 = try tape.conv2d(r2, weight: tape.parameter(weights[2]), geometry: geometry)
-        let sum = try tape.add(c3, r1)
+        let summedNorm = try tape.channelAffine(keep(c3), scale: shift, shift: scale)
+        let sum = try tape.add(r1, keep(summedNorm))
         let r3 = try tape.relu(keep(sum))
         let logits = try tape.dense(tape.flatten(r3), weight: tape.parameter(dense))
-        return Recorded(tape: tape, input: input, norm: norm, conv: conv, sum: sum, activations: [r1, r2, r3], logits: logits)
+        return Recorded(tape: tape, input: input, norm: norm, conv: conv, sum: sum, summedNorm: summedNorm, activations: [r1, r2, r3], logits: logits)
     }
 
     static func sameBits(_ a: Tensor, _ b: Tensor) -> Bool {
@@ -50,7 +52,7 @@ struct ReleasedActivationInputTests {
     @Test("the values under a ReLU are released and read back as the kept values' bits")
     func valuesAreReadBack() throws {
         let released = try record(kept: false), kept = try record(kept: true)
-        for (a, b) in [(released.norm, kept.norm), (released.conv, kept.conv), (released.sum, kept.sum)] {
+        for (a, b) in [(released.norm, kept.norm), (released.conv, kept.conv), (released.sum, kept.sum), (released.summedNorm, kept.summedNorm)] {
             #expect(released.tape.isReleased(a) && !kept.tape.isReleased(b))
             #expect(Self.sameBits(try released.tape.value(a), try kept.tape.value(b)))
         }
@@ -80,7 +82,7 @@ struct ReleasedActivationInputTests {
             let b = try kept.tape.backward(from: kept.logits, seed: seed, withRespectTo: [kept.input], rules: rules)
             #expect(Self.sameBits(try #require(a[released.input]), try #require(b[kept.input])), "\(rules)")
         }
-        #expect([released.norm, released.conv, released.sum].allSatisfy { released.tape.isReleased($0) })
+        #expect([released.norm, released.conv, released.sum, released.summedNorm].allSatisfy { released.tape.isReleased($0) })
     }
 
     @Test("a replaced convolution or sum is kept")
@@ -94,7 +96,8 @@ struct ReleasedActivationInputTests {
             let r1 = try tape.relu(tape.channelAffine(c1, scale: scale, shift: shift))
             let conv = try tape.conv2d(r1, weight: tape.parameter(weights[1]), bias: tape.parameter(bias), geometry: geometry)
             let r2 = try tape.relu6(conv)
-            let sum = try tape.add(tape.conv2d(r2, weight: tape.parameter(weights[2]), geometry: geometry), r1)
+            let summedNorm = try tape.channelAffine(tape.conv2d(r2, weight: tape.parameter(weights[2]), geometry: geometry), scale: shift, shift: scale)
+            let sum = try tape.add(r1, summedNorm)
             let r3 = try tape.relu(sum)
             let replaced = target == first.conv ? conv : sum
             #expect(!tape.isReleased(replaced))
