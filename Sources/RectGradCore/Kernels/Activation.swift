@@ -83,6 +83,11 @@ public enum ActivationKind: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Whether the output determines where the derivative is nonzero — ReLU (`a > 0` exactly
+    /// where `z > 0`) and ReLU6 (`0 < a < 6` exactly where `0 < z < 6`, NaN included): a rule that
+    /// reads `z` only through that mask may read `a` instead, so a tape need not keep `z`.
+    var outputDeterminesMask: Bool { self == .relu || self == .relu6 }
+
     /// Checks the parameters: finite slopes and scales, clip bounds that are not NaN with
     /// `lower ≤ upper` (a bound may be ±∞).
     /// - Throws: ``TensorError/invalidArgument(operation:reason:)`` naming the kind.

@@ -25,10 +25,10 @@ public struct ActivationSite: Hashable, Sendable, CustomStringConvertible {
 public struct ActivationBackwardInput: Sendable {
     /// The pre-activation `z`.
     ///
-    /// A recorded pass does not keep `z` of a ReLU or ReLU6 that follows batch norm (it keeps the
-    /// output `a` only, ``Tape/activation(_:kind:name:)``); the tape then hands over how to
-    /// compute it, and `z` is computed — with the bits of the forward pass — the first time a rule
-    /// reads it here. The built-in rules of the ReLU family read `a` instead where the two give the
+    /// A recorded pass does not keep `z` of a ReLU or ReLU6 recorded on a convolution, a batch
+    /// norm or a residual sum (it keeps the output `a` only, ``Tape/activation(_:kind:name:)``);
+    /// the tape then hands over how to compute it, and `z` is computed — with the bits of the
+    /// forward pass — the first time a rule reads it here. The built-in rules of the ReLU family read `a` instead where the two give the
     /// same result (`a > 0` exactly where `z > 0`; for ReLU6 `0 < a < 6` exactly where `0 < z < 6`).
     public var preActivation: Tensor {
         get { preActivationSource.value }
@@ -146,7 +146,7 @@ extension ActivationBackwardInput {
         try validateShapes(rule: rule)
         // At a ReLU or ReLU6, `a` stands for `z` in a function that reads only z's mask: same
         // result, and a `z` the tape did not keep is not computed.
-        let usesOutputForZ = Gate.readsZOnlyThroughReLUMask && (site.kind == .relu || site.kind == .relu6)
+        let usesOutputForZ = Gate.readsZOnlyThroughReLUMask && site.kind.outputDeterminesMask
         let z = usesOutputForZ ? output : preActivation
         let result = z.withUnsafeBufferPointer { z in
             output.withUnsafeBufferPointer { a in

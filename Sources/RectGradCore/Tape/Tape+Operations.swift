@@ -135,7 +135,7 @@ extension Tape {
     /// storage, the value released: the pass keeps one tensor for the pair, as for batch norm
     /// (``fusedActivation(_:kind:name:)``). A replaced value is kept.
     private func activationOverwriting(_ x: Variable, kind: ActivationKind, name: String) throws(TapeError) -> Variable? {
-        guard kind == .relu || kind == .relu6, replacements[x.id] == nil else { return nil }
+        guard kind.outputDeterminesMask, replacements[x.id] == nil else { return nil }
         let node = nodes[x.id]
         guard !node.isReleased, !node.isDropped, node.pendingChannelAffine == nil else { return nil }
         switch node.operation {

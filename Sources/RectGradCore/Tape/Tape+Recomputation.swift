@@ -3,9 +3,10 @@
 /// run only if the rule reads it (``ActivationBackwardInput/preActivation``).
 ///
 /// A tape releases a node whose storage the next operation overwrote
-/// (``Tape/channelAffine(_:scale:shift:name:)``, ``Tape/activation(_:kind:name:)``): a
-/// convolution's output under its batch norm, and a convolution's output, a batch norm's or a
-/// residual sum under the ReLU or ReLU6 that follows. Each is computed again by the kernels that
+/// (``Tape/channelAffine(_:scale:shift:name:)``, ``Tape/activation(_:kind:name:)``,
+/// ``Tape/add(_:_:name:)``): a convolution's output under its batch norm, a convolution's output,
+/// a batch norm or a residual sum under the ReLU or ReLU6 that follows, and a batch norm under the
+/// sum that adds it. Each is computed again by the kernels that
 /// computed it first, from the same operands: the same bits, whatever the workers.
 indirect enum Recomputation: Sendable {
     /// A value the tape still holds.

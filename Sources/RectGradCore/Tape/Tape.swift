@@ -123,9 +123,10 @@ public final class Tape {
     }
 
     /// Whether the variable's elements were given back to the pool (a convolution's output once
-    /// batch norm has read it, ``channelAffine(_:scale:shift:name:)``; a batch norm's output once
-    /// a ReLU or ReLU6 has overwritten it, ``activation(_:kind:name:)``); its value is then
-    /// computed again whenever it is read.
+    /// batch norm has read it, ``channelAffine(_:scale:shift:name:)``; a convolution's output, a
+    /// batch norm or a sum once a ReLU or ReLU6 has overwritten it, ``activation(_:kind:name:)``;
+    /// a batch norm once a sum has overwritten it, ``add(_:_:name:)``); its value is then computed
+    /// again whenever it is read.
     package func isReleased(_ variable: Variable) -> Bool {
         variable.id >= 0 && variable.id < nodes.count && nodes[variable.id].isReleased
     }
@@ -162,8 +163,8 @@ public final class Tape {
         return result
     }
 
-    /// The value of node `id`. A released node's value (a convolution's output that batch norm
-    /// has already read, a batch norm's output that a ReLU overwrote; `Node.isReleased`) is
+    /// The value of node `id`. A released node's value (one that a later operation overwrote,
+    /// `Node.isReleased`) is
     /// computed again from the node's inputs by the same kernels (``Recomputation``): the same
     /// bits, whatever the workers. That cannot fail — the kernels accepted the same operands
     /// when the node was recorded — so a failure would leave the stored, empty value.

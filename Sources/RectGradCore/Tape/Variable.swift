@@ -92,9 +92,10 @@ struct Node {
     var storedValue: Tensor
     var name: String
     /// Whether the elements were given back to the pool after the only consumer recorded so far
-    /// no longer needed them (a convolution's output once batch norm has read it; a batch norm's
-    /// output once a ReLU or ReLU6 has overwritten it); the value is computed again, with the
-    /// same bits, whenever it is read (`Recomputation`).
+    /// no longer needed them (a convolution's output once batch norm has read it; a convolution's
+    /// output, a batch norm or a sum once a ReLU or ReLU6 has overwritten it; a batch norm once a
+    /// sum has overwritten it); the value is computed again, with the same bits, whenever it is
+    /// read (`Recomputation`).
     var isReleased = false
     /// For a batch norm recorded after a convolution: the checked map not yet applied, while
     /// `storedValue` still holds the convolution's output (moved here from the released
