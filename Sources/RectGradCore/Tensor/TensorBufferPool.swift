@@ -1,7 +1,8 @@
 import Synchronization
 
 /// Tensor storage kept for reuse: the large buffers a tape no longer needs, handed to the next
-/// kernel that asks for a buffer of the same size.
+/// kernel that asks for a buffer of their size (or of up to half their size, when none of the
+/// size asked for is free).
 ///
 /// A pass over a network allocates the same sizes in the same order every time. Without reuse
 /// each large buffer comes from a fresh mapping of the C library's allocator and every page of it
@@ -9,7 +10,8 @@ import Synchronization
 /// most of a network's tensors are that large. With a pool:
 ///
 /// - **across the operations of a pass**, the backward pass gives back each output gradient once
-///   the gradients of its inputs are computed, and the next gradient of that size reuses it;
+///   the gradients of its inputs are computed, and the next gradient that fits reuses it — a
+///   smaller one too, so that a batch's first pass maps fewer fresh pages;
 /// - **across passes**, a ``Tape`` gives back its recorded values when it is released, and the
 ///   next tape built with the same pool reuses them.
 ///
@@ -36,6 +38,11 @@ public final class TensorBufferPool: Sendable {
     /// The most elements the pool keeps; the oldest buffers are released beyond it.
     public let capacity: Int
 
+    /// The most a free buffer may exceed a request it serves (twice the elements asked for).
+    /// A pass asks for a few dozen sizes; while none of the size asked for is free, a larger free
+    /// buffer is used rather than fresh pages, the smallest that fits.
+    static let largestFitRatio = 2
+
     private struct Entry {
         var buffer: [Float]
         /// The ``State/generation`` in which the buffer was given back.
@@ -43,8 +50,9 @@ public final class TensorBufferPool: Sendable {
     }
 
     private struct State {
-        /// Free buffers by element count.
+        /// Free buffers by capacity (the elements their storage holds).
         var free: [Int: [Entry]] = [:]
+        /// The elements of storage the free buffers hold (their capacities).
         var elements = 0
         /// Passes ended so far (``passEnded()``).
         var generation = 0
@@ -106,23 +114,64 @@ public final class TensorBufferPool: Sendable {
         capacity = Swift.max(capacityBytes, 0) / MemoryLayout<Float>.stride
     }
 
-    /// A free buffer of exactly `count` elements (arbitrary contents), or `nil`.
+    /// A free buffer of `count` elements (arbitrary contents), or `nil`: the free buffer with the
+    /// smallest storage that holds `count` elements and at most ``largestFitRatio`` times as
+    /// many, its count set to `count` (its storage keeps its capacity, which the pool accounts for
+    /// when it comes back; a buffer lengthened within its capacity has the new elements written
+    /// once, with zeros, before the kernel overwrites them).
     func take(count: Int) -> [Float]? {
         guard count >= Self.minimumElements else { return nil }
-        return state.withLock { state in
-            guard let entry = state.popCounted(\.free, size: count) else { return nil }
-            state.elements -= count
+        let taken: [Float]? = state.withLock { state in
+            guard let (size, index) = Self.bestFit(in: state.free, for: count), var list = state.free[size] else {
+                state.missed += 1
+                return nil
+            }
+            let entry = list.remove(at: index)
+            state.free[size] = list.isEmpty ? nil : list
+            state.reused += 1
+            state.elements -= size
             return entry.buffer
         }
+        guard var buffer = taken else { return nil }
+        // Changing the count of an array whose storage is its own, within its capacity, keeps
+        // that storage (no copy).
+        if buffer.count > count {
+            buffer.removeLast(buffer.count - count)
+        } else if buffer.count < count {
+            buffer.append(contentsOf: repeatElement(0, count: count - buffer.count))
+        }
+        return buffer
+    }
+
+    /// The free buffer to hand out for `count` elements, as its capacity and its place in that
+    /// capacity's list: among the buffers whose storage holds `count` elements and at most
+    /// ``largestFitRatio`` times as many, one exactly `count` long, else one longer (shortened:
+    /// nothing to write), else one that must be lengthened; then the smallest storage, then the
+    /// latest given back. Passes that repeat the same requests then hand each request the buffer
+    /// it had in the pass before, as far as possible without writing.
+    private static func bestFit(in free: [Int: [Entry]], for count: Int) -> (size: Int, index: Int)? {
+        let (limit, overflow) = count.multipliedReportingOverflow(by: largestFitRatio)
+        /// 0: exactly `count` long; 1: longer; 2: shorter.
+        func rank(_ entry: Entry) -> Int { entry.buffer.count == count ? 0 : entry.buffer.count > count ? 1 : 2 }
+        var best: (rank: Int, size: Int, index: Int)?
+        for (size, list) in free where size >= count && (overflow || size <= limit) {
+            for index in list.indices.reversed() {
+                let candidate = (rank: rank(list[index]), size: size, index: index)
+                if let current = best, (current.rank, current.size) <= (candidate.rank, candidate.size) { continue }
+                best = candidate
+            }
+        }
+        return best.map { ($0.size, $0.index) }
     }
 
     /// Takes the storage of `tensor`, a tensor its owner no longer uses, and keeps it for a later
-    /// ``take(count:)`` of its size. Leaves `tensor` without elements. Storage still referenced
+    /// ``take(count:)`` that it fits. Leaves `tensor` without elements. Storage still referenced
     /// elsewhere (a tensor that shares it, a value the caller kept) is left alone, as are small
     /// buffers.
     func recycle(_ tensor: inout Tensor) {
         let count = tensor.scalars.count
-        guard count >= Self.minimumElements, count <= capacity else { return }
+        let storage = tensor.scalars.capacity
+        guard count >= Self.minimumElements, storage <= capacity else { return }
         var kept: [Float] = []
         swap(&kept, &tensor.scalars)
         guard Self.isUniquelyReferenced(&kept) else { return }
@@ -132,10 +181,10 @@ public final class TensorBufferPool: Sendable {
         let evicted = state.withLock { state in
             var entry = entry
             entry.generation = state.generation
-            let evicted = state.elements + count > capacity
-                ? state.evict(before: state.generation + 1, downTo: capacity - count) : []
-            state.free[count, default: []].append(entry)
-            state.elements += count
+            let evicted = state.elements + storage > capacity
+                ? state.evict(before: state.generation + 1, downTo: capacity - storage) : []
+            state.free[storage, default: []].append(entry)
+            state.elements += storage
             return evicted
         }
         _ = evicted
@@ -314,7 +363,7 @@ public final class TensorBufferPool: Sendable {
 
 extension Tensor {
     /// Storage of `count` elements, every one of which `fill` writes: a buffer of the current
-    /// pool (``TensorBufferPool/withCurrent(_:workers:_:)``) when there is one of that size, else a new
+    /// pool (``TensorBufferPool/withCurrent(_:workers:_:)``) when one fits, else a new
     /// allocation — whose pages, from ``prefaultedElements`` up and when they are fresh from the
     /// system, are mapped in one call before `fill` writes them (``LargeFloatStorage``): the first
     /// pass of a process, or of a larger batch, maps its whole working memory afresh.

@@ -146,6 +146,46 @@ struct TensorBufferPoolTests {
         #expect(pool.statistics.reused >= 4)
     }
 
+    @Test("a request with no free buffer of its size takes the smallest free one up to twice its size; the pool counts that buffer's whole storage")
+    func largerFreeBuffersServeSmallerRequests() throws {
+        let pool = TensorBufferPool()
+        /// ReLU of an input on a tape of its own: one new buffer of the input's size, given back
+        /// to `pool` when the tape goes; returns the value with storage of its own.
+        func relu(_ input: Tensor) throws -> Tensor {
+            let tape = Tape(workers: .serial, buffers: pool)
+            let output = try tape.relu(tape.input(input))
+            // A copy: the tape's value is then referenced by the tape alone when it goes.
+            return try Tensor(shape: input.shape, scalars: tape.value(output).scalars.map { $0 })
+        }
+        func expected(_ input: Tensor) throws -> Tensor {
+            try Tensor(shape: input.shape, scalars: input.scalars.map { Swift.max($0, 0) })
+        }
+        let large = Tensor.randomNormal([2, 16, 64, 64], seed: 41)   // 131,072 elements
+        let smaller = Tensor.randomNormal([1, 24, 64, 64], seed: 42) // 98,304: within twice
+        let tiny = Tensor.randomNormal([1, 4, 64, 64], seed: 43)     // 16,384: under half
+        #expect(try relu(large) == (try expected(large)))
+        let afterFirst = pool.statistics
+        #expect(afterFirst.reused == 0)
+        #expect(pool.retainedBytes >= large.count * MemoryLayout<Float>.stride)
+
+        // The smaller request is served by the larger buffer, shortened: nothing new allocated.
+        #expect(try relu(smaller) == (try expected(smaller)))
+        #expect(pool.statistics.allocated == afterFirst.allocated)
+        #expect(pool.statistics.reused == 1)
+        // It comes back with its whole storage, which the pool still counts.
+        #expect(pool.retainedBytes >= large.count * MemoryLayout<Float>.stride)
+
+        // The same buffer, lengthened again within its storage, serves the large request.
+        #expect(try relu(large) == (try expected(large)))
+        #expect(pool.statistics.allocated == afterFirst.allocated)
+        #expect(pool.statistics.reused == 2)
+
+        // A request under half the free buffer's size gets a new buffer of its own.
+        #expect(try relu(tiny) == (try expected(tiny)))
+        #expect(pool.statistics.allocated == afterFirst.allocated + 1)
+        #expect(pool.statistics.reused == 2)
+    }
+
     @Test("the pool keeps no more than its capacity")
     func capacityBoundsTheFreeBuffers() throws {
         let weights = Weights()
