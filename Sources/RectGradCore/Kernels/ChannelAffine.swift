@@ -140,6 +140,12 @@ public enum ChannelAffine {
         try forward(outputGradient, scale: scale, shift: Tensor.zeros(scale.shape), workers: workers)
     }
 
+    /// ``backward(outputGradient:scale:workers:)`` written over the output gradient's own storage
+    /// (the same bits; copied first if the storage is shared).
+    static func backwardInPlace(_ gradient: inout Tensor, scale: Tensor, workers: Workers) throws(TensorError) {
+        try forwardInPlace(&gradient, scale: scale, shift: Tensor.zeros(scale.shape), workers: workers)
+    }
+
     /// Folds batch-norm statistics into `(scale, shift)`:
     /// `scale = γ / √(var + ε)`, `shift = β − mean · scale`.
     public static func foldBatchNorm(weight: Tensor, bias: Tensor, runningMean: Tensor, runningVariance: Tensor, epsilon: Float) throws(TensorError) -> (scale: Tensor, shift: Tensor) {

@@ -128,6 +128,12 @@ extension Tape {
             case .adaptiveAveragePool:
                 return [(inputs[0], try Pooling2D.adaptiveAveragePoolBackward(outputGradient: upstream, inputShape: nodes[inputs[0]].shape))]
             case .channelAffine(let scale, _):
+                // An upstream gradient no other tensor shares is scaled in its own storage (the
+                // same bits); a shared one (a sum's two operands get the same gradient) is not.
+                if TensorBufferPool.isUniquelyReferenced(&upstream.scalars) {
+                    try ChannelAffine.backwardInPlace(&upstream, scale: scale, workers: workers)
+                    return [(inputs[0], upstream)]
+                }
                 let gradient = try ChannelAffine.backward(outputGradient: upstream, scale: scale, workers: workers)
                 buffers.recycle(&upstream)
                 return [(inputs[0], gradient)]

@@ -225,7 +225,7 @@ public final class TensorBufferPool: Sendable {
     /// a later write to it). An `Array` is one reference to its storage object on platforms
     /// without Objective-C interoperability; elsewhere this answers `false` and nothing is
     /// recycled (the pool then only counts requests).
-    private static func isUniquelyReferenced<Element>(_ array: inout [Element]) -> Bool {
+    static func isUniquelyReferenced<Element>(_ array: inout [Element]) -> Bool {
         #if _runtime(_ObjC)
         return false
         #else
