@@ -73,8 +73,7 @@ extension Tape {
         // node, so it is written in place then.
         let map: ChannelAffine.Checked
         do { map = try ChannelAffine.checked(shape: nodes[x.id].shape, scale: scale, shift: shift) } catch { throw .operationFailed(layer: name, error) }
-        var value = Tensor(uncheckedShape: nodes[x.id].shape, scalars: [])
-        swap(&value, &nodes[x.id].storedValue)
+        let value = takeStoredValue(x.id)
         nodes[x.id].isReleased = true
         let result = append(.channelAffine(scale: scale, shift: shift), inputs: [x.id], value: value, name: name)
         nodes[result.id].pendingChannelAffine = map
@@ -99,9 +98,14 @@ extension Tape {
         if let fused = try fusedActivation(x, kind: kind, name: name) { return fused }
         if let overwriting = try activationOverwriting(x, kind: kind, name: name) { return overwriting }
         let value = operandValue(x.id)
+        return try appendActivation(kind, input: x.id, value: TensorBufferPool.withCurrent(buffers, workers: workers) { kind.forward(value, workers: workers) }, name: name)
+    }
+
+    /// Appends an activation node of `kind` on node `input` with the next activation ordinal.
+    private func appendActivation(_ kind: ActivationKind, input: Int, value: Tensor, name: String) throws(TapeError) -> Variable {
         let ordinal = activationCount
         activationCount += 1
-        return try appendComputed(.activation(kind, ordinal: ordinal), inputs: [x.id], value: TensorBufferPool.withCurrent(buffers, workers: workers) { kind.forward(value, workers: workers) }, name: name)
+        return try appendComputed(.activation(kind, ordinal: ordinal), inputs: [input], value: value, name: name)
     }
 
     /// A ReLU or ReLU6 on a batch norm whose map is still pending: the map and the activation in
@@ -114,8 +118,7 @@ extension Tape {
     /// a recorded pass keeps one tensor for convolution, batch norm and ReLU instead of two.
     private func fusedActivation(_ x: Variable, kind: ActivationKind, name: String) throws(TapeError) -> Variable? {
         guard let map = nodes[x.id].pendingChannelAffine, let fused = ChannelAffine.FusedActivation(kind) else { return nil }
-        var output = Tensor(uncheckedShape: nodes[x.id].shape, scalars: [])
-        swap(&output, &nodes[x.id].storedValue)
+        var output = takeStoredValue(x.id)
         TensorBufferPool.withCurrent(buffers, workers: workers) {
             ChannelAffine.applyActivatedInPlace(map, to: &output, activation: fused, workers: workers)
         }
@@ -125,9 +128,7 @@ extension Tape {
             nodes[x.id].isReleased = true
         }
         nodes[x.id].pendingChannelAffine = nil
-        let ordinal = activationCount
-        activationCount += 1
-        return try appendComputed(.activation(kind, ordinal: ordinal), inputs: [x.id], value: output, name: name)
+        return try appendActivation(kind, input: x.id, value: output, name: name)
     }
 
     /// A ReLU or ReLU6 on a value the tape can compute again from values it keeps — a
@@ -137,21 +138,12 @@ extension Tape {
     private func activationOverwriting(_ x: Variable, kind: ActivationKind, name: String) throws(TapeError) -> Variable? {
         guard kind.outputDeterminesMask, replacements[x.id] == nil else { return nil }
         let node = nodes[x.id]
-        guard !node.isReleased, !node.isDropped, node.pendingChannelAffine == nil else { return nil }
-        switch node.operation {
-        case .convolution where node.inputs.count >= 2: break
-        case .channelAffine where node.inputs.count == 1: break
-        case .add where node.inputs.count == 2: break
-        default: return nil
-        }
-        guard node.inputs.allSatisfy({ isReadable($0) }) else { return nil }
-        var output = Tensor(uncheckedShape: node.shape, scalars: [])
-        swap(&output, &nodes[x.id].storedValue)
+        guard !node.isReleased, !node.isDropped, node.pendingChannelAffine == nil, Self.isRecomputable(node),
+              node.inputs.allSatisfy({ isReadable($0) }) else { return nil }
+        var output = takeStoredValue(x.id)
         _ = TensorBufferPool.withCurrent(buffers, workers: workers) { kind.forwardInPlace(&output, workers: workers) }
         nodes[x.id].isReleased = true
-        let ordinal = activationCount
-        activationCount += 1
-        return try appendComputed(.activation(kind, ordinal: ordinal), inputs: [x.id], value: output, name: name)
+        return try appendActivation(kind, input: x.id, value: output, name: name)
     }
 
     /// `max(x, 0)` through the tape's activation rule.
@@ -185,8 +177,7 @@ extension Tape {
         let (target, other) = nodes[a.id].pendingChannelAffine != nil ? (a, b) : (b, a)
         guard let map = nodes[target.id].pendingChannelAffine else { return nil }
         let addend = operandValue(other.id)
-        var sum = Tensor(uncheckedShape: nodes[target.id].shape, scalars: [])
-        swap(&sum, &nodes[target.id].storedValue)
+        var sum = takeStoredValue(target.id)
         TensorBufferPool.withCurrent(buffers, workers: workers) {
             ChannelAffine.applyAddingInPlace(map, to: &sum, adding: addend, workers: workers)
         }

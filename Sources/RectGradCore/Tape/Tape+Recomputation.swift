@@ -51,16 +51,26 @@ extension Tape {
     func recomputation(of id: Int) -> Recomputation {
         guard nodes[id].isReleased else { return .stored(valueOfNode(id)) }
         let node = nodes[id]
+        guard Self.isRecomputable(node) else { return .stored(node.storedValue) }
         switch node.operation {
-        case .convolution(let geometry) where node.inputs.count >= 2:
+        case .convolution(let geometry):
             return .convolution(input: recomputation(of: node.inputs[0]), weight: valueOfNode(node.inputs[1]),
                                 bias: node.inputs.count > 2 ? valueOfNode(node.inputs[2]) : nil, geometry: geometry)
-        case .channelAffine(let scale, let shift) where node.inputs.count == 1:
+        case .channelAffine(let scale, let shift):
             return .channelAffine(input: recomputation(of: node.inputs[0]), scale: scale, shift: shift)
-        case .add where node.inputs.count == 2:
-            return .add(recomputation(of: node.inputs[0]), recomputation(of: node.inputs[1]))
         default:
-            return .stored(node.storedValue)
+            return .add(recomputation(of: node.inputs[0]), recomputation(of: node.inputs[1]))
+        }
+    }
+
+    /// Whether `node`'s operation is one that ``Recomputation`` computes again from its operands
+    /// (a convolution, a batch norm, a sum of two): the values a later operation may overwrite.
+    static func isRecomputable(_ node: Node) -> Bool {
+        switch node.operation {
+        case .convolution: node.inputs.count >= 2
+        case .channelAffine: node.inputs.count == 1
+        case .add: node.inputs.count == 2
+        default: false
         }
     }
 

@@ -188,12 +188,19 @@ public final class Tape {
         return value
     }
 
+    /// Moves node `id`'s stored value out, leaving the node an empty value of its shape: the
+    /// storage is then referenced once, so a kernel can write over it without a copy.
+    func takeStoredValue(_ id: Int) -> Tensor {
+        var value = Tensor(uncheckedShape: nodes[id].shape, scalars: [])
+        swap(&value, &nodes[id].storedValue)
+        return value
+    }
+
     /// Applies the batch norm of node `id` recorded after a convolution (`Node.pendingChannelAffine`)
     /// in place, on the tape's workers.
     private func applyPendingChannelAffine(_ id: Int) {
         guard let map = nodes[id].pendingChannelAffine else { return }
-        var value = Tensor(uncheckedShape: nodes[id].shape, scalars: [])
-        swap(&value, &nodes[id].storedValue)
+        var value = takeStoredValue(id)
         TensorBufferPool.withCurrent(buffers, workers: workers) { ChannelAffine.applyInPlace(map, to: &value, workers: workers) }
         nodes[id].storedValue = value
         nodes[id].pendingChannelAffine = nil
